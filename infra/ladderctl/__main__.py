@@ -1,0 +1,5 @@
+import sys
+
+from ladderctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,681 @@
+"""A local stand-in for the parts of Discord this bot talks to (tests and `ladderctl dev`).
+
+It signs and delivers interactions to our endpoint like Discord does, and serves the webhook and
+application-command routes with Discord's rules and error bodies: unknown token 404/10015, token older
+than 15 minutes 401/50027, invalid body 400/50035 (checked with ladderline.discord.limits), bad JSON
+400/50109. `script()` queues canned responses (429, 500, 404...) to inject failures. The control API
+under /_emulator/ lets `ladderctl simulate` drive it over HTTP; control calls are not recorded.
+
+Stdlib + PyNaCl only, so it runs anywhere the dev venv does.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import hashlib
+import itertools
+import json
+import re
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
+from urllib.parse import parse_qs, urlsplit
+
+import nacl.signing
+from ladderline.discord.limits import find_problems, format_path
+
+__all__ = ["DISCORD_EPOCH_MS", "TOKEN_LIFETIME_S", "DiscordEmulator", "RecordedRequest", "snowflake_time_ms"]
+
+DISCORD_EPOCH_MS = 1420070400000
+TOKEN_LIFETIME_S = 15 * 60  # interaction webhook tokens die 15 minutes after the interaction
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7  # Discord's "<bot> is thinking..." placeholder flag on a deferred response
+RATE_LIMIT = 5  # per-route bucket size Discord typically reports for webhook routes
+
+_API = re.compile(r"^/api/v\d+(/.*)$")
+_WEBHOOK = re.compile(r"^/webhooks/(?P<app>[^/]+)/(?P<token>[^/]+)(?:/messages/(?P<msg>[^/]+))?/?$")
+_CALLBACK = re.compile(r"^/interactions/(?P<id>[^/]+)/(?P<token>[^/]+)/callback/?$")
+_COMMANDS = re.compile(r"^/applications/(?P<app>[^/]+)(?:/guilds/(?P<guild>[^/]+))?/commands/?$")
+
+UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
+UNKNOWN_MESSAGE = {"message": "Unknown Message", "code": 10008}
+INVALID_TOKEN = {"message": "Invalid Webhook Token", "code": 50027}
+INVALID_JSON = {"code": 50109, "message": "The request body contains invalid JSON."}
+UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
+ALREADY_ACKED = {"message": "Interaction has already been acknowledged.", "code": 40060}
+NOT_FOUND = {"message": "404: Not Found", "code": 0}
+RATE_LIMITED = {"message": "You are being rate limited.", "retry_after": 0.3, "global": False}
+
+
+def snowflake_time_ms(snowflake: str | int) -> int:
+    return (int(snowflake) >> 22) + DISCORD_EPOCH_MS
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    method: str
+    path: str  # as sent, without the query string
+    query: dict[str, list[str]]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    json: Any  # parsed body, or None
+    received_at: float  # emulator clock
+    status: int  # what the emulator answered
+
+
+@dataclass
+class _Interaction:
+    id: str
+    application_id: str
+    token: str
+    type: int
+    created_ms: int
+    raw: dict
+    response: dict | None = None
+    original: dict | None = None
+    followups: dict[str, dict] | None = None
+
+
+@dataclass
+class _Script:
+    method: str
+    pattern: str
+    status: int
+    body: Any
+    headers: dict[str, str]
+    times: int
+
+
+class DiscordEmulator:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        signing_key: nacl.signing.SigningKey | None = None,
+        endpoint_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        bot_token: str | None = None,
+    ) -> None:
+        self.host, self._port = host, port
+        self.signing_key = signing_key or nacl.signing.SigningKey.generate()
+        self.endpoint_url = endpoint_url
+        self.clock = clock
+        self.bot_token = bot_token
+        self._lock = threading.RLock()
+        self._requests: list[RecordedRequest] = []
+        self._interactions: dict[str, _Interaction] = {}
+        self._history: list[dict] = []
+        self._scripts: list[_Script] = []
+        self._commands: dict[tuple[str, str | None], list[dict]] = {}
+        self._seq = itertools.count()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def start(self) -> DiscordEmulator:
+        handler = type("_BoundHandler", (_Handler,), {"emulator": self})
+        self._server = ThreadingHTTPServer((self.host, self._port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="discord-emulator", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("emulator not started")
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/api/v10"
+
+    @property
+    def public_key_hex(self) -> str:
+        return self.signing_key.verify_key.encode().hex()
+
+    # --- inspection ------------------------------------------------------------------------
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    def requests_for(self, token: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if token in r.path.split("/")]
+
+    def message(self, token: str) -> dict | None:
+        with self._lock:
+            inter = self._interactions.get(token)
+            return copy.deepcopy(inter.original) if inter and inter.original else None
+
+    def followups(self, token: str) -> list[dict]:
+        with self._lock:
+            inter = self._interactions.get(token)
+            return copy.deepcopy(list((inter.followups or {}).values())) if inter else []
+
+    @property
+    def messages(self) -> list[dict]:
+        """Every change to a message, in order: {token, message_id, event, message}."""
+        with self._lock:
+            return copy.deepcopy(self._history)
+
+    def commands(self, application_id: str, guild_id: str | None = None) -> list[dict]:
+        with self._lock:
+            return copy.deepcopy(self._commands.get((str(application_id), guild_id), []))
+
+    # --- failure injection ------------------------------------------------------------------
+    def script(
+        self,
+        method: str,
+        path_pattern: str,
+        status: int,
+        body: dict | None = None,
+        headers: dict | None = None,
+        times: int = 1,
+    ) -> None:
+        """Answer the next `times` requests matching METHOD + glob (on the path without /api/vN) this way."""
+        if headers is None and status == 429:
+            retry = float((body or RATE_LIMITED).get("retry_after", 0.3))
+            headers = {
+                "Retry-After": str(max(1, int(retry + 0.999))),
+                "X-RateLimit-Limit": str(RATE_LIMIT),
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset-After": f"{retry:.3f}",
+                "X-RateLimit-Reset": f"{self.clock() + retry:.3f}",
+                "X-RateLimit-Bucket": _bucket(path_pattern),
+                "X-RateLimit-Scope": "user",
+            }
+        if body is None and status == 429:
+            body = dict(RATE_LIMITED)
+        with self._lock:
+            self._scripts.append(
+                _Script(method.upper(), path_pattern, status, body, dict(headers or {}), times)
+            )
+
+    def _take_script(self, method: str, path: str) -> _Script | None:
+        with self._lock:
+            for script in self._scripts:
+                if script.method in (method, "*") and fnmatch.fnmatchcase(path, script.pattern):
+                    script.times -= 1
+                    if script.times <= 0:
+                        self._scripts.remove(script)
+                    return script
+        return None
+
+    # --- interactions -----------------------------------------------------------------------
+    def track_interaction(self, interaction: dict, response: dict | None = None) -> None:
+        """Register an interaction the bot must answer; apply its initial callback when given."""
+        token = interaction["token"]
+        with self._lock:
+            inter = self._interactions.get(token)
+            if inter is None:
+                inter = _Interaction(
+                    id=str(interaction["id"]),
+                    application_id=str(interaction.get("application_id", "")),
+                    token=token,
+                    type=int(interaction.get("type", 0)),
+                    created_ms=snowflake_time_ms(interaction["id"]),
+                    raw=copy.deepcopy(interaction),
+                    followups={},
+                )
+                self._interactions[token] = inter
+            if response is not None:
+                self._apply_callback(inter, response)
+
+    def _apply_callback(self, inter: _Interaction, response: dict) -> None:
+        inter.response = copy.deepcopy(response)
+        kind, data = response.get("type"), dict(response.get("data") or {})
+        clicked = inter.raw.get("message")
+        if kind == 4:
+            inter.original = self._new_message(inter, data)
+        elif kind == 5:
+            flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
+            inter.original = self._new_message(inter, {"content": "", "flags": flags})
+        elif kind == 6 and clicked:
+            inter.original = copy.deepcopy(clicked)
+        elif kind == 7 and clicked:
+            inter.original = self._edit(copy.deepcopy(clicked), data)
+        else:  # 1 PONG, 8 autocomplete, 9 modal: no message
+            return
+        self._log(inter.token, inter.original, "create" if kind in (4, 5) else "edit")
+
+    def sign(self, body: bytes, timestamp: str) -> dict[str, str]:
+        signature = self.signing_key.sign(timestamp.encode() + body).signature.hex()
+        return {"X-Signature-Ed25519": signature, "X-Signature-Timestamp": timestamp}
+
+    def deliver(self, interaction: dict, *, timestamp: str | None = None) -> tuple[int, Any]:
+        """Sign and POST the interaction to endpoint_url as Discord does; track it with the answer."""
+        if not self.endpoint_url:
+            raise RuntimeError("DiscordEmulator.endpoint_url is not set")
+        # Discord sends compact JSON with raw UTF-8 (non-ASCII unescaped): verifiers must use these bytes.
+        body = json.dumps(interaction, ensure_ascii=False, separators=(",", ":")).encode()
+        timestamp = timestamp or str(int(self.clock()))
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Discord-Interactions/1.0 (+https://discord.com)",
+            **self.sign(body, timestamp),
+        }
+        request = urllib.request.Request(self.endpoint_url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                status, raw = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        try:
+            parsed: Any = json.loads(raw)
+        except ValueError:
+            parsed = raw
+        if interaction.get("type") != 1 and "token" in interaction and "id" in interaction:
+            ok = status == 200 and isinstance(parsed, dict) and "type" in parsed
+            self.track_interaction(interaction, parsed if ok else None)
+        return status, parsed
+
+    # --- message objects --------------------------------------------------------------------
+    def _snowflake(self) -> str:
+        ms = int(self.clock() * 1000) - DISCORD_EPOCH_MS
+        return str((ms << 22) | (next(self._seq) & 0xFFF))
+
+    def _now_iso(self) -> str:
+        return datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="microseconds")
+
+    def _new_message(self, inter: _Interaction, data: dict) -> dict:
+        user = (inter.raw.get("member") or {}).get("user") or inter.raw.get("user") or {}
+        message = {
+            "id": self._snowflake(),
+            "type": 20 if inter.type == 2 else 0,  # 20: CHAT_INPUT_COMMAND reply
+            "channel_id": str(
+                inter.raw.get("channel_id") or (inter.raw.get("channel") or {}).get("id") or "0"
+            ),
+            "content": data.get("content") or "",
+            "embeds": data.get("embeds") or [],
+            "components": data.get("components") or [],
+            "attachments": data.get("attachments") or [],
+            "flags": int(data.get("flags") or 0),
+            "tts": bool(data.get("tts", False)),
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "timestamp": self._now_iso(),
+            "edited_timestamp": None,
+            "application_id": inter.application_id,
+            "webhook_id": inter.application_id,
+            "author": {
+                "id": inter.application_id,
+                "username": "ladderline",
+                "discriminator": "0000",
+                "global_name": None,
+                "avatar": None,
+                "bot": True,
+            },
+            "interaction_metadata": {"id": inter.id, "type": inter.type, "user": user},
+        }
+        return message
+
+    def _edit(self, message: dict, data: dict) -> dict:
+        for key in ("content", "embeds", "components", "attachments"):
+            if key in data:
+                message[key] = data[key] if data[key] is not None else ("" if key == "content" else [])
+        # An edit ends "thinking..."; ephemerality is fixed at creation, only SUPPRESS_EMBEDS may change.
+        flags = int(message.get("flags") or 0) & ~LOADING
+        if data.get("flags") is not None:
+            flags = (flags & ~4) | (int(data["flags"]) & 4)
+        message["flags"] = flags
+        message["edited_timestamp"] = self._now_iso()
+        return message
+
+    def _log(self, token: str, message: dict | None, event: str, message_id: str | None = None) -> None:
+        self._history.append(
+            {
+                "token": token,
+                "message_id": message_id or (message or {}).get("id"),
+                "event": event,
+                "message": copy.deepcopy(message),
+            }
+        )
+
+    # --- routing ----------------------------------------------------------------------------
+    def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
+        match = _API.match(path)
+        if not match:
+            return 404, NOT_FOUND, {}
+        route = match.group(1)
+        script = self._take_script(method, route)
+        if script is not None:
+            return script.status, script.body, script.headers
+        if m := _WEBHOOK.match(route):
+            return self._webhook(method, m["app"], m["token"], m["msg"], body)
+        if m := _CALLBACK.match(route):
+            return self._callback(method, m["id"], m["token"], body)
+        if m := _COMMANDS.match(route):
+            return self._app_commands(method, m["app"], m["guild"], headers, body)
+        return 404, NOT_FOUND, {}
+
+    def _live(self, app: str, token: str) -> tuple[_Interaction | None, tuple[int, Any, dict] | None]:
+        inter = self._interactions.get(token)
+        # Before the initial callback Discord does not know the webhook yet: the "404 right after defer" race.
+        if inter is None or inter.application_id != app or inter.response is None:
+            return None, (404, UNKNOWN_WEBHOOK, {})
+        if self.clock() * 1000 - inter.created_ms > TOKEN_LIFETIME_S * 1000:
+            return None, (401, INVALID_TOKEN, {})
+        return inter, None
+
+    def _webhook(
+        self, method: str, app: str, token: str, msg: str | None, body: bytes
+    ) -> tuple[int, Any, dict]:
+        with self._lock:
+            inter, error = self._live(app, token)
+            if error:
+                return error
+            assert inter is not None and inter.followups is not None
+            data: Any = None
+            if method in ("PATCH", "POST"):
+                try:
+                    data = json.loads(body or b"")
+                except ValueError:
+                    return 400, INVALID_JSON, {}
+                problems = find_problems(data)
+                if problems:
+                    return 400, _form_error(problems), {}
+            headers = _rate_headers(f"{method} /webhooks/{app}/{token}")
+            if msg is None:
+                if method != "POST":
+                    return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+                message = self._new_message(inter, data)
+                inter.followups[message["id"]] = message
+                self._log(token, message, "create")
+                return 200, message, headers
+            if msg == "@original" or (inter.original and msg == inter.original.get("id")):
+                current, followup_id = inter.original, None
+            else:
+                current, followup_id = inter.followups.get(msg), msg
+            if current is None:
+                return 404, UNKNOWN_MESSAGE, {}
+            if method == "GET":
+                return 200, current, headers
+            if method == "DELETE":
+                if followup_id:
+                    del inter.followups[followup_id]
+                else:
+                    inter.original = None
+                self._log(token, None, "delete", current["id"])
+                return 204, None, headers
+            if method == "PATCH":
+                self._edit(current, data)
+                self._log(token, current, "edit")
+                return 200, current, headers
+            return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+
+    def _callback(self, method: str, interaction_id: str, token: str, body: bytes) -> tuple[int, Any, dict]:
+        if method != "POST":
+            return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+        with self._lock:
+            inter = self._interactions.get(token)
+            if inter is None or inter.id != interaction_id:
+                return 404, {"message": "Unknown interaction", "code": 10062}, {}
+            if self.clock() * 1000 - inter.created_ms > 3000:  # the 3-second window
+                return 404, {"message": "Unknown interaction", "code": 10062}, {}
+            if inter.response is not None:
+                return 400, ALREADY_ACKED, {}
+            try:
+                response = json.loads(body or b"")
+            except ValueError:
+                return 400, INVALID_JSON, {}
+            if response.get("type") in (4, 7):
+                problems = find_problems(response.get("data") or {})
+                if problems:
+                    return 400, _form_error(problems, prefix=("data",)), {}
+            self._apply_callback(inter, response)
+            return 204, None, {}
+
+    def _app_commands(
+        self, method: str, app: str, guild: str | None, headers: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict]:
+        if self.bot_token is not None and headers.get("authorization") != f"Bot {self.bot_token}":
+            return 401, UNAUTHORIZED, {}
+        key = (app, guild)
+        with self._lock:
+            if method == "GET":
+                return 200, self._commands.get(key, []), _rate_headers(f"GET /applications/{app}")
+            if method != "PUT":
+                return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+            try:
+                wanted = json.loads(body or b"")
+            except ValueError:
+                return 400, INVALID_JSON, {}
+            problems = _command_problems(wanted)
+            if problems:
+                return 400, {"message": "Invalid Form Body", "code": 50035, "errors": problems}, {}
+            old = {(c["name"], c.get("type", 1)): c for c in self._commands.get(key, [])}
+            result = []
+            for command in wanted:
+                kind = command.get("type", 1)
+                previous = old.get((command["name"], kind))
+                stored = {
+                    "id": previous["id"] if previous else self._snowflake(),
+                    "application_id": app,
+                    "version": self._snowflake(),
+                    "type": kind,
+                    "description": "",
+                    "default_member_permissions": None,
+                    "nsfw": False,
+                    **command,
+                }
+                stored["id"] = previous["id"] if previous else stored["id"]
+                if guild:
+                    stored["guild_id"] = guild
+                result.append(stored)
+            self._commands[key] = result
+            return 200, result, _rate_headers(f"PUT /applications/{app}")
+
+    # --- control API (for `ladderctl simulate`) ---------------------------------------------
+    def _control(self, method: str, path: str, body: bytes) -> tuple[int, Any, dict]:
+        if method == "POST" and path == "/_emulator/deliver":
+            try:
+                interaction = json.loads(body)["interaction"]
+            except (ValueError, KeyError, TypeError):
+                return 400, {"message": 'expected {"interaction": {...}}'}, {}
+            try:
+                status, response = self.deliver(interaction)
+            except (RuntimeError, OSError) as error:
+                return 502, {"message": f"delivery failed: {error}"}, {}
+            if isinstance(response, bytes):
+                response = response.decode("utf-8", "replace")
+            return 200, {"status": status, "response": response}, {}
+        if method == "POST" and path == "/_emulator/script":
+            try:
+                spec = json.loads(body)
+                self.script(
+                    spec["method"],
+                    spec["path_pattern"],
+                    int(spec["status"]),
+                    spec.get("body"),
+                    spec.get("headers"),
+                    int(spec.get("times", 1)),
+                )
+            except (ValueError, KeyError, TypeError):
+                return (
+                    400,
+                    {"message": "expected {method, path_pattern, status, body?, headers?, times?}"},
+                    {},
+                )
+            return 204, None, {}
+        if method == "GET" and path.startswith("/_emulator/messages/"):
+            message = self.message(path.rsplit("/", 1)[1])
+            return (200, message, {}) if message else (404, UNKNOWN_MESSAGE, {})
+        if method == "GET" and path == "/_emulator/requests":
+            return 200, [_request_json(r) for r in self.requests], {}
+        if method == "GET" and path == "/_emulator/info":
+            return (
+                200,
+                {
+                    "base_url": self.base_url,
+                    "public_key": self.public_key_hex,
+                    "endpoint_url": self.endpoint_url,
+                },
+                {},
+            )
+        return 404, NOT_FOUND, {}
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    emulator: DiscordEmulator
+    protocol_version = "HTTP/1.1"  # keep-alive, as requests.Session expects from Discord
+    server_version = "discord-emulator"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _serve(self) -> None:
+        emulator = self.emulator
+        received_at = emulator.clock()
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        if split.path.startswith("/_emulator/"):
+            status, payload, extra = emulator._control(self.command, split.path, body)
+        else:
+            try:
+                status, payload, extra = emulator._handle(self.command, split.path, headers, body)
+            except Exception:  # noqa: BLE001 - a bug here must show up as a 500, like a Discord outage, not a hang
+                status, payload, extra = 500, {"message": "500: Internal Server Error", "code": 0}, {}
+            try:
+                parsed = json.loads(body) if body else None
+            except ValueError:
+                parsed = None
+            emulator._record(
+                RecordedRequest(
+                    self.command,
+                    split.path,
+                    parse_qs(split.query),
+                    headers,
+                    body,
+                    parsed,
+                    received_at,
+                    status,
+                )
+            )
+        raw = (
+            b""
+            if payload is None
+            else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
+        )
+        self.send_response(status)
+        if raw:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        for name, value in extra.items():
+            self.send_header(name, str(value))
+        self.end_headers()
+        if raw and self.command != "HEAD":
+            self.wfile.write(raw)
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+
+def _bucket(route: str) -> str:
+    return hashlib.sha1(route.encode()).hexdigest()[:16]
+
+
+def _rate_headers(route: str) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(RATE_LIMIT),
+        "X-RateLimit-Remaining": str(RATE_LIMIT - 1),
+        "X-RateLimit-Reset-After": "1.000",
+        "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
+        "X-RateLimit-Bucket": _bucket(route),
+    }
+
+
+def _form_error(problems: list, prefix: tuple = ()) -> dict:
+    """Discord's 50035 shape: errors nested by path, leaves are {"_errors": [{code, message}]}."""
+    errors: dict = {}
+    for problem in problems:
+        node = errors
+        for part in (*prefix, *problem.path):
+            node = node.setdefault(str(part), {})
+        node.setdefault("_errors", []).append({"code": "INVALID_FORM_BODY", "message": problem.message})
+    summary = "; ".join(
+        str(p) if not prefix else f"{format_path((*prefix, *p.path))}: {p.message}" for p in problems
+    )
+    return {"message": "Invalid Form Body", "code": 50035, "errors": errors, "problems": summary}
+
+
+def _command_problems(commands: Any) -> dict:
+    if not isinstance(commands, list):
+        return {"_errors": [{"code": "BASE_TYPE_ARRAY", "message": "Must be an array."}]}
+    errors: dict = {}
+    if len(commands) > 100:  # Discord's cap on global commands of one type (and bulk overwrite size)
+        errors["_errors"] = [{"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 100 or fewer in length."}]
+    seen: set = set()
+    for i, command in enumerate(commands):
+        name = command.get("name") if isinstance(command, dict) else None
+        if not isinstance(name, str) or not 1 <= len(name) <= 32:
+            errors[str(i)] = {
+                "name": {
+                    "_errors": [
+                        {"code": "BASE_TYPE_BAD_LENGTH", "message": "Must be between 1 and 32 in length."}
+                    ]
+                }
+            }
+            continue
+        if (name, command.get("type", 1)) in seen:
+            errors[str(i)] = {
+                "name": {
+                    "_errors": [
+                        {
+                            "code": "APPLICATION_COMMANDS_DUPLICATE_NAME",
+                            "message": "Application command names must be unique",
+                        }
+                    ]
+                }
+            }
+        seen.add((name, command.get("type", 1)))
+    return errors
+
+
+def _request_json(request: RecordedRequest) -> dict:
+    return {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query,
+        "headers": request.headers,
+        "json": request.json,
+        "body": request.body.decode("utf-8", "replace"),
+        "received_at": request.received_at,
+        "status": request.status,
+    }

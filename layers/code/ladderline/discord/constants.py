@@ -1,0 +1,83 @@
+"""Discord protocol constants (interaction and callback types, flags, error codes)."""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class InteractionType(IntEnum):
+    PING = 1
+    APPLICATION_COMMAND = 2
+    MESSAGE_COMPONENT = 3
+    APPLICATION_COMMAND_AUTOCOMPLETE = 4
+    MODAL_SUBMIT = 5
+
+
+class CallbackType(IntEnum):
+    PONG = 1
+    CHANNEL_MESSAGE_WITH_SOURCE = 4
+    # Only flag allowed on a deferred channel message is EPHEMERAL.
+    DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE = 5
+    # 6 and 7 are valid for component interactions (and modal submits from a component) only.
+    DEFERRED_UPDATE_MESSAGE = 6
+    UPDATE_MESSAGE = 7
+    APPLICATION_COMMAND_AUTOCOMPLETE_RESULT = 8
+    MODAL = 9
+
+
+class MessageFlag(IntEnum):
+    EPHEMERAL = 1 << 6
+
+
+class ComponentType(IntEnum):
+    ACTION_ROW = 1
+    BUTTON = 2
+    STRING_SELECT = 3
+    TEXT_INPUT = 4
+    USER_SELECT = 5
+    ROLE_SELECT = 6
+    MENTIONABLE_SELECT = 7
+    CHANNEL_SELECT = 8
+    LABEL = 18
+
+
+class ButtonStyle(IntEnum):
+    PRIMARY = 1
+    SECONDARY = 2
+    SUCCESS = 3
+    DANGER = 4
+    LINK = 5
+
+
+class TextInputStyle(IntEnum):
+    SHORT = 1
+    PARAGRAPH = 2
+
+
+class OptionType(IntEnum):
+    SUB_COMMAND = 1
+    SUB_COMMAND_GROUP = 2
+    STRING = 3
+    INTEGER = 4
+    BOOLEAN = 5
+    USER = 6
+    CHANNEL = 7
+    ROLE = 8
+    MENTIONABLE = 9
+    NUMBER = 10
+    ATTACHMENT = 11
+
+
+class ErrorCode(IntEnum):
+    UNKNOWN_WEBHOOK = 10015
+    UNKNOWN_INTERACTION = 10062
+    INVALID_WEBHOOK_TOKEN = 50027
+    INVALID_FORM_BODY = 50035
+
+
+# Discord's epoch (2015-01-01T00:00:00Z) in Unix milliseconds: snowflake ids carry their creation time.
+DISCORD_EPOCH_MS = 1420070400000
+# An interaction token can edit its response for 15 minutes after the interaction.
+TOKEN_LIFETIME_SECONDS = 15 * 60
+# Autocomplete answers carry at most 25 choices; a choice name/value is at most 100 characters.
+MAX_AUTOCOMPLETE_CHOICES = 25

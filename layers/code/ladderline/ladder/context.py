@@ -1,0 +1,33 @@
+"""What a command handler gets (the job, a database, the clock) and what it returns (a reply)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Protocol
+
+from ladderline.pipeline.job import Job
+
+
+class Database(Protocol):
+    def transaction(self, statement: str) -> list[list[Any]]:
+        """Run one SQL statement inside BEGIN/COMMIT in a single network round trip; return its rows."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The message body to PATCH onto the original response, and an outcome label for analytics.
+
+    body None means "leave the message as it is" (nothing to edit).
+    """
+
+    body: dict[str, Any] | None
+    outcome: str = "ok"
+
+
+@dataclass
+class JobContext:
+    job: Job
+    db: Database
+    started_at_ms: int = field(default_factory=lambda: int(time.time() * 1000))
+    clock: Callable[[], float] = time.time

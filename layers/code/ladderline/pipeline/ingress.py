@@ -1,0 +1,149 @@
+"""The ingress core: from an API Gateway HTTP API (payload 2.0) event to Discord's answer.
+
+Order matters: size (413) before anything else, the signature (401) on the raw bytes before any
+JSON parsing, then the payload (400). The job is published before "deferred" is answered, so
+nothing is acknowledged that is not queued. No input produces an exception or a 5xx.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Protocol
+
+from ladderline.discord import responses
+from ladderline.discord.constants import CallbackType, InteractionType
+from ladderline.discord.interaction import Interaction, MalformedInteraction
+from ladderline.discord.verify import SignatureError, SignatureVerifier
+from ladderline.ladder.registry import Ack, Registry, Route
+from ladderline.pipeline.job import Job
+
+logger = logging.getLogger("ladderline.ingress")
+
+UNKNOWN_ROUTE_TEXT = "Sorry, I don't know that command or button. It may have been removed; try `/` again."
+UNAVAILABLE_TEXT = "The bot is temporarily unavailable, please try again in a moment."
+
+
+class Publisher(Protocol):
+    def publish(self, job: Job) -> None: ...
+
+
+@dataclass(frozen=True)
+class IngressResult:
+    """The HTTP answer plus what observability needs (never the token or the body)."""
+
+    response: dict[str, Any]
+    outcome: str  # pong, deferred, update, modal, autocomplete, unknown_route, or a rejection reason
+    interaction_id: str | None = None
+    route: str | None = None
+    guild_id: str | None = None
+    interaction_type: int | None = None
+
+    @property
+    def rejected(self) -> bool:
+        return self.response["statusCode"] >= 400 or self.outcome == "publish_failed"
+
+
+def http_json(status: int, body: dict[str, Any]) -> dict[str, Any]:
+    return {"statusCode": status, "headers": {"content-type": "application/json"},
+            "body": json.dumps(body, separators=(",", ":"), ensure_ascii=False)}
+
+
+class Ingress:
+    def __init__(self, verifier: SignatureVerifier, publisher: Publisher, registry: Registry, *,
+                 max_body_bytes: int, clock: Callable[[], float] = time.time) -> None:
+        self._verifier = verifier
+        self._publisher = publisher
+        self._registry = registry
+        self._max_body_bytes = max_body_bytes
+        self._clock = clock
+
+    def handle(self, event: Any) -> IngressResult:
+        received_at_ms = int(self._clock() * 1000)
+        if not isinstance(event, dict):
+            return IngressResult(http_json(400, {"error": "malformed request"}), "malformed")
+        raw = self._raw_body(event)
+        if isinstance(raw, IngressResult):
+            return raw
+        headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+        try:
+            self._verifier.verify(headers.get("x-signature-ed25519"), headers.get("x-signature-timestamp"),
+                                  raw, now=received_at_ms / 1000)
+        except SignatureError as exc:
+            reason = "stale" if exc.reason == "stale_timestamp" else "bad_signature"
+            return IngressResult(http_json(401, {"error": "invalid request signature"}), reason)
+        try:
+            payload = json.loads(raw)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return IngressResult(http_json(400, {"error": "body is not JSON"}), "malformed")
+        if not isinstance(payload, dict):
+            return IngressResult(http_json(400, {"error": "body is not a JSON object"}), "malformed")
+        if payload.get("type") == InteractionType.PING:
+            return IngressResult(http_json(200, responses.pong()), "pong", interaction_type=1)
+        try:
+            interaction = Interaction.parse(payload)
+        except MalformedInteraction as exc:
+            return IngressResult(http_json(400, {"error": f"malformed interaction: {exc}"}), "malformed")
+        return self._answer(interaction, received_at_ms)
+
+    def _raw_body(self, event: dict[str, Any]) -> bytes | IngressResult:
+        body = event.get("body") or ""
+        if not isinstance(body, str):
+            return IngressResult(http_json(400, {"error": "malformed request"}), "malformed")
+        # Base64 inflates by 4/3: refuse oversized bodies before decoding them.
+        encoded = bool(event.get("isBase64Encoded"))
+        limit = self._max_body_bytes * 4 // 3 + 4 if encoded else self._max_body_bytes  # chars <= UTF-8 bytes
+        if len(body) > limit:
+            return IngressResult(http_json(413, {"error": "body too large"}), "too_large")
+        try:
+            raw = base64.b64decode(body, validate=True) if encoded else body.encode("utf-8")
+        except (binascii.Error, ValueError, UnicodeEncodeError):
+            return IngressResult(http_json(400, {"error": "body is not valid base64"}), "malformed")
+        if len(raw) > self._max_body_bytes:
+            return IngressResult(http_json(413, {"error": "body too large"}), "too_large")
+        return raw
+
+    def _answer(self, interaction: Interaction, received_at_ms: int) -> IngressResult:
+        route = self._registry.find(interaction.type, interaction.route_key)
+
+        def result(response: dict[str, Any], outcome: str) -> IngressResult:
+            return IngressResult(http_json(200, response), outcome, interaction.id,
+                                 route.key if route else None, interaction.guild_id, int(interaction.type))
+
+        if route is None:
+            if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+                return result(responses.autocomplete_result([]), "unknown_route")
+            return result(responses.channel_message({"content": UNKNOWN_ROUTE_TEXT}, ephemeral=True),
+                          "unknown_route")
+        if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
+            choices = route.autocomplete(interaction) if route.autocomplete else []
+            return result(responses.autocomplete_result(choices), "autocomplete")
+        if route.ack is Ack.MODAL:
+            # Discord does not accept a modal as the answer to a modal submit.
+            if interaction.type == InteractionType.MODAL_SUBMIT:
+                return result(responses.channel_message({"content": UNKNOWN_ROUTE_TEXT}, ephemeral=True),
+                              "unknown_route")
+            return result(route.modal(interaction), "modal")
+        answer = self._deferred_answer(route, interaction)
+        job = Job.from_interaction(interaction, route=route.key, ack_type=answer["type"],
+                                   ephemeral=route.ephemeral, received_at_ms=received_at_ms)
+        try:
+            self._publisher.publish(job)
+        except Exception:  # any failure to queue: nothing may be acknowledged as deferred
+            logger.exception("publish failed")
+            return result(responses.channel_message({"content": UNAVAILABLE_TEXT}, ephemeral=True), "publish_failed")
+        return result(answer, "deferred")
+
+    @staticmethod
+    def _deferred_answer(route: Route, interaction: Interaction) -> dict[str, Any]:
+        from_component = interaction.type == InteractionType.MESSAGE_COMPONENT or (
+            interaction.type == InteractionType.MODAL_SUBMIT and interaction.message is not None)
+        if route.ack is Ack.UPDATE_DISABLED and interaction.type == InteractionType.MESSAGE_COMPONENT:
+            return responses.update_message(responses.with_components_disabled(interaction.message or {}))
+        if route.ack is Ack.DEFERRED_UPDATE and from_component:
+            return {"type": CallbackType.DEFERRED_UPDATE_MESSAGE}
+        return responses.deferred_channel_message(ephemeral=route.ephemeral)

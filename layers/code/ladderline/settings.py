@@ -1,0 +1,208 @@
+"""One frozen settings object per function; every environment variable name is defined here.
+
+template.yaml sets these (tests/unit/test_template.py checks that each name a function reads is
+set for it), the local stack sets them for its in-process handlers, and nothing else reads
+os.environ. Secrets are never environment values: the database password comes from Secrets
+Manager or an RDS Proxy IAM token at connect time, and the bot token is only read by the
+operator CLI (ladderctl register), never by a Lambda.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Mapping
+
+# --- names -------------------------------------------------------------------------------
+DISCORD_PUBLIC_KEY = "DISCORD_PUBLIC_KEY"
+DISCORD_APPLICATION_ID = "DISCORD_APPLICATION_ID"
+DISCORD_API_BASE = "DISCORD_API_BASE"
+QUEUE_URL = "QUEUE_URL"
+REPLAY_WINDOW_SECONDS = "REPLAY_WINDOW_SECONDS"
+MAX_BODY_BYTES = "MAX_BODY_BYTES"
+IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
+MAX_RECEIVE_COUNT = "MAX_RECEIVE_COUNT"
+DB_AUTH = "DB_AUTH"
+DB_HOST = "DB_HOST"
+DB_PORT = "DB_PORT"
+DB_NAME = "DB_NAME"
+DB_USER = "DB_USER"
+DB_SECRET_ARN = "DB_SECRET_ARN"
+DB_TLS = "DB_TLS"
+DATABASE_URL = "DATABASE_URL"
+LOG_LEVEL = "LOG_LEVEL"
+SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+
+# Which variables each deployed function reads (the template test checks every one is set).
+INGRESS_ENV = (
+    DISCORD_PUBLIC_KEY,
+    DISCORD_APPLICATION_ID,
+    QUEUE_URL,
+    REPLAY_WINDOW_SECONDS,
+    MAX_BODY_BYTES,
+    LOG_LEVEL,
+    SERVICE_NAME,
+    METRICS_NAMESPACE,
+)
+WORKER_ENV = (
+    DISCORD_APPLICATION_ID,
+    DISCORD_API_BASE,
+    IDEMPOTENCY_TABLE,
+    MAX_RECEIVE_COUNT,
+    DB_AUTH,
+    DB_HOST,
+    DB_PORT,
+    DB_NAME,
+    DB_USER,
+    DB_SECRET_ARN,
+    DB_TLS,
+    LOG_LEVEL,
+    SERVICE_NAME,
+    METRICS_NAMESPACE,
+)
+
+# Every AWS API action each function's code calls at runtime, as IAM actions. The template test
+# checks that each role grants these and nothing more; the integration tests record the calls
+# botocore really makes and check them against this list.
+INGRESS_AWS_ACTIONS = ("sqs:SendMessage",)
+WORKER_AWS_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+# Only with DB_AUTH=iam / DB_AUTH=secret respectively.
+WORKER_DB_IAM_ACTIONS = ("rds-db:connect",)
+WORKER_DB_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+
+DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
+DEFAULT_REPLAY_WINDOW_SECONDS = 300
+# Discord interaction payloads are a few KiB; resolved users/messages can grow them, but never
+# to this size. Anything larger is refused before the signature is even checked.
+DEFAULT_MAX_BODY_BYTES = 256 * 1024
+DEFAULT_MAX_RECEIVE_COUNT = 4
+DEFAULT_SERVICE_NAME = "ladderline"
+DEFAULT_METRICS_NAMESPACE = "Ladderline"
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed (raised at init, never per request)."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "")
+    if raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(f"{name} is not set")
+    return value
+
+
+@dataclass(frozen=True)
+class IngressSettings:
+    public_key_hex: str
+    application_id: str
+    queue_url: str
+    replay_window_seconds: int
+    max_body_bytes: int
+    log_level: str
+    service_name: str
+    metrics_namespace: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
+        env = os.environ if env is None else env
+        public_key = _required(env, DISCORD_PUBLIC_KEY).lower()
+        try:
+            if len(bytes.fromhex(public_key)) != 32:
+                raise ValueError
+        except ValueError:
+            raise ConfigError(f"{DISCORD_PUBLIC_KEY} must be 64 hex characters") from None
+        return cls(
+            public_key_hex=public_key,
+            application_id=_required(env, DISCORD_APPLICATION_ID),
+            queue_url=_required(env, QUEUE_URL),
+            replay_window_seconds=_int(env, REPLAY_WINDOW_SECONDS, DEFAULT_REPLAY_WINDOW_SECONDS),
+            max_body_bytes=_int(env, MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+            log_level=env.get(LOG_LEVEL, "INFO") or "INFO",
+            service_name=env.get(SERVICE_NAME, DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+            metrics_namespace=env.get(METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)
+            or DEFAULT_METRICS_NAMESPACE,
+        )
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    """How the worker reaches PostgreSQL.
+
+    auth = "url": DATABASE_URL (local stack, tests). auth = "iam": RDS Proxy IAM token made at
+    connect time (TLS required). auth = "secret": username/password from a Secrets Manager secret.
+    """
+
+    auth: str
+    host: str
+    port: int
+    name: str
+    user: str
+    secret_arn: str
+    tls: bool
+    url: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
+        env = os.environ if env is None else env
+        url = env.get(DATABASE_URL, "").strip()
+        auth = (env.get(DB_AUTH, "") or ("url" if url else "iam")).strip().lower()
+        if auth not in ("url", "iam", "secret"):
+            raise ConfigError(f"{DB_AUTH} must be one of url, iam, secret; got {auth!r}")
+        if auth == "url":
+            if not url:
+                raise ConfigError(f"{DB_AUTH}=url needs {DATABASE_URL}")
+            return cls("url", "", 0, "", "", "", False, url)
+        tls = env.get(DB_TLS, "true").strip().lower() not in ("0", "false", "no", "off")
+        if auth == "iam" and not tls:
+            raise ConfigError("RDS Proxy IAM authentication requires TLS (DB_TLS=true)")
+        return cls(
+            auth=auth,
+            host=_required(env, DB_HOST),
+            port=_int(env, DB_PORT, 5432),
+            name=_required(env, DB_NAME),
+            user=_required(env, DB_USER) if auth == "iam" else env.get(DB_USER, ""),
+            secret_arn=_required(env, DB_SECRET_ARN) if auth == "secret" else "",
+            tls=tls,
+            url="",
+        )
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    application_id: str
+    discord_api_base: str
+    idempotency_table: str
+    max_receive_count: int
+    log_level: str
+    service_name: str
+    metrics_namespace: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
+        env = os.environ if env is None else env
+        return cls(
+            application_id=_required(env, DISCORD_APPLICATION_ID),
+            discord_api_base=(env.get(DISCORD_API_BASE, "") or DEFAULT_DISCORD_API_BASE).rstrip("/"),
+            idempotency_table=_required(env, IDEMPOTENCY_TABLE),
+            max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),
+            log_level=env.get(LOG_LEVEL, "INFO") or "INFO",
+            service_name=env.get(SERVICE_NAME, DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+            metrics_namespace=env.get(METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)
+            or DEFAULT_METRICS_NAMESPACE,
+        )
