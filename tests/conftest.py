@@ -4,4 +4,5 @@ pytest_plugins = [
     "tests.support.postgres",
     "tests.support.discord",
     "tests.support.aws",
+    "tests.support.tcp_proxy",
 ]

@@ -22,7 +22,9 @@ from ladderline.settings import DatabaseSettings, WorkerSettings
 settings = WorkerSettings.from_env()
 logger = Logger(service=settings.service_name, level=settings.log_level)
 metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose records all failed still answers with batchItemFailures (instead of raising), so
+# every failure takes the same, per-record path back to the queue and, in the end, the DLQ.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 worker = Worker(
     registry=registry(),
     database=PgDatabase.from_settings(DatabaseSettings.from_env()),

@@ -15,17 +15,26 @@ operator tool on a direct (or short-lived) connection, where pinning costs nothi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import sys
 from pathlib import Path
 
 import pg8000.native
-
-from ladderctl.postgres import connect
 from ladderline import settings
 
-__all__ = ["MIGRATIONS_DIR", "MigrationError", "add_arguments", "apply_migrations", "connect", "pending", "run"]
+from ladderctl.postgres import connect
+
+__all__ = [
+    "MIGRATIONS_DIR",
+    "MigrationError",
+    "add_arguments",
+    "apply_migrations",
+    "connect",
+    "pending",
+    "run",
+]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 # Any fixed bigint; it only has to be the same for every migrate run against a database.
@@ -49,7 +58,9 @@ def migration_files(directory: Path | None = None) -> list[tuple[str, Path]]:
         if not match:
             raise MigrationError(f"{path.name}: migration files must be named NNNN_name.sql")
         if match.group(1) in numbers:
-            raise MigrationError(f"{numbers[match.group(1)]} and {path.name} share the number {match.group(1)}")
+            raise MigrationError(
+                f"{numbers[match.group(1)]} and {path.name} share the number {match.group(1)}"
+            )
         numbers[match.group(1)] = path.name
         found.append((path.stem, path))
     return found
@@ -115,10 +126,9 @@ def apply_migrations(conn: pg8000.native.Connection, directory: Path | None = No
 
 
 def _rollback(conn: pg8000.native.Connection) -> None:
-    try:
+    # The connection may be gone; the original error is the one worth reporting.
+    with contextlib.suppress(Exception):
         conn.run("ROLLBACK")
-    except Exception:  # noqa: BLE001 - the connection may be gone; the original error matters
-        pass
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -127,13 +137,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=os.environ.get(settings.DATABASE_URL, ""),
         help=f"postgresql://user:password@host:port/dbname[?sslmode=verify-full] (default: ${settings.DATABASE_URL})",
     )
-    parser.add_argument("--directory", type=Path, default=None, help=f"migrations folder (default: {MIGRATIONS_DIR})")
+    parser.add_argument(
+        "--directory", type=Path, default=None, help=f"migrations folder (default: {MIGRATIONS_DIR})"
+    )
     parser.add_argument("--dry-run", action="store_true", help="list pending migrations, apply nothing")
 
 
 def run(args: argparse.Namespace) -> int:
     if not args.database_url:
-        print(f"ladderctl migrate: no database URL (pass --database-url or set {settings.DATABASE_URL})", file=sys.stderr)
+        print(
+            f"ladderctl migrate: no database URL (pass --database-url or set {settings.DATABASE_URL})",
+            file=sys.stderr,
+        )
         return 2
     try:
         conn = connect(args.database_url)

@@ -30,6 +30,7 @@ import time
 from importlib.util import find_spec
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pg8000.native
@@ -73,7 +74,9 @@ def _system_bindir() -> Path | None:
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
-            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, timeout=10)
+            out = subprocess.run(
+                [pg_config, "--bindir"], check=False, capture_output=True, text=True, timeout=10
+            )
         except (OSError, subprocess.SubprocessError):
             return None
         bindir = Path(out.stdout.strip())
@@ -89,7 +92,9 @@ def find_bindir() -> Path:
         if configured == "pgserver":
             found = pgserver_bindir()
             if found is None:
-                raise PostgresError("PG_BIN=pgserver, but the pgserver package (with its binaries) is not installed")
+                raise PostgresError(
+                    "PG_BIN=pgserver, but the pgserver package (with its binaries) is not installed"
+                )
             return found
         if not _has_binaries(Path(configured)):
             raise PostgresError(f"PG_BIN={configured} does not contain {', '.join(_REQUIRED_BINARIES)}")
@@ -116,7 +121,9 @@ def _run_as_for(data_dir: Path) -> pwd.struct_passwd | None:
             return pwd.getpwnam(name)
         except KeyError:
             continue
-    raise PostgresError("running as root and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL")
+    raise PostgresError(
+        "running as root and neither a 'postgres' nor a 'nobody' user exists to run PostgreSQL"
+    )
 
 
 def _make_traversable(path: Path, user: pwd.struct_passwd) -> None:
@@ -194,7 +201,7 @@ class LocalPostgres:
             raise PostgresError("the local PostgreSQL server is not started")
         return f"postgresql://{self.user}:{self.password}@{self.host}:{self.port}/{dbname}"
 
-    def start(self) -> LocalPostgres:
+    def start(self) -> Self:
         bindir = self.bindir
         self._run_as = _run_as_for(self.data_dir)
         if not (self.data_dir / "PG_VERSION").exists():
@@ -219,8 +226,12 @@ class LocalPostgres:
         return self
 
     def stop(self) -> None:
-        if self.port is None:
+        """Stop the server on this folder (also one another process started); no-op when none runs."""
+        if not (self.data_dir / "postmaster.pid").exists():
+            self.port = None
             return
+        if self._run_as is None:
+            self._run_as = _run_as_for(self.data_dir)
         result = self._pg_ctl(self.bindir, ["stop", "-m", "fast", "-w"], check=False)
         self.port = None
         if result.returncode != 0 and "Is server running?" not in result.stderr:
@@ -241,7 +252,7 @@ class LocalPostgres:
             conn.close()
         return self.url(name)
 
-    def __enter__(self) -> LocalPostgres:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -265,7 +276,9 @@ class LocalPostgres:
 
     def _pg_ctl(self, bindir: Path, args: list[str], check: bool = True) -> subprocess.CompletedProcess:
         result = subprocess.run(
-            [str(bindir / "pg_ctl"), "-D", str(self.data_dir), *args], **self._subprocess_kwargs()
+            [str(bindir / "pg_ctl"), "-D", str(self.data_dir), *args],
+            check=False,
+            **self._subprocess_kwargs(),
         )
         if check and result.returncode != 0:
             raise PostgresError(f"pg_ctl {args[0]} failed: {_last_line(result.stderr or result.stdout)}")
@@ -273,7 +286,9 @@ class LocalPostgres:
 
     def _check_version(self, bindir: Path) -> None:
         cluster = (self.data_dir / "PG_VERSION").read_text().strip()
-        out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True)
+        out = subprocess.run(
+            [str(bindir / "postgres"), "--version"], check=False, capture_output=True, text=True
+        )
         found = re.search(r"(\d+)(?:\.\d+)?", out.stdout)
         if found and found.group(1) != cluster.split(".")[0]:
             raise PostgresError(
@@ -299,16 +314,24 @@ class LocalPostgres:
                 os.chown(pw_dir, run_as.pw_uid, run_as.pw_gid)
                 os.chown(pwfile, run_as.pw_uid, run_as.pw_gid)
             base = [
-                str(bindir / "initdb"), "-D", str(self.data_dir), "-U", self.user, f"--pwfile={pwfile}",
-                "--auth-host=scram-sha-256", "--auth-local=scram-sha-256", "--encoding=UTF8", "--no-sync",
+                str(bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.user,
+                f"--pwfile={pwfile}",
+                "--auth-host=scram-sha-256",
+                "--auth-local=scram-sha-256",
+                "--encoding=UTF8",
+                "--no-sync",
             ]
             # C.UTF-8 keeps lower()/upper() Unicode-aware (as on RDS) without needing a generated
             # locale; machines without it (some macOS) fall back to the plain C locale.
-            result = subprocess.run([*base, "--locale=C.UTF-8"], **self._subprocess_kwargs())
+            result = subprocess.run([*base, "--locale=C.UTF-8"], check=False, **self._subprocess_kwargs())
             if result.returncode != 0:
                 for leftover in self.data_dir.iterdir():
                     shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
-                result = subprocess.run([*base, "--no-locale"], **self._subprocess_kwargs())
+                result = subprocess.run([*base, "--no-locale"], check=False, **self._subprocess_kwargs())
             if result.returncode != 0:
                 raise PostgresError(f"initdb failed in {self.data_dir}: {_last_line(result.stderr)}")
         finally:
@@ -373,8 +396,15 @@ def connect(url: str, timeout: float = 30.0) -> pg8000.native.Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
         return pg8000.native.Connection(
-            user=user, host=host, port=port, database=database, password=password,
-            ssl_context=ssl_context, timeout=timeout, sock=sock, application_name="ladderctl",
+            user=user,
+            host=host,
+            port=port,
+            database=database,
+            password=password,
+            ssl_context=ssl_context,
+            timeout=timeout,
+            sock=sock,
+            application_name="ladderctl",
         )
     except BaseException:
         sock.close()
@@ -390,5 +420,7 @@ def wait_until_ready(url: str, timeout: float = 10.0) -> None:
             return
         except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError):
             if time.monotonic() > deadline:
-                raise PostgresError(f"PostgreSQL at {urlsplit(url).hostname}:{urlsplit(url).port} is not ready")
+                raise PostgresError(
+                    f"PostgreSQL at {urlsplit(url).hostname}:{urlsplit(url).port} is not ready"
+                )
             time.sleep(0.1)

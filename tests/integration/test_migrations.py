@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pg8000.native
 import pytest
-
 from ladderctl import cli
 from ladderctl.migrate import MIGRATIONS_DIR, MigrationError, apply_migrations, migration_files
+
 from tests.support.postgres import PostgresServer, pg_connect
 
 ALL_VERSIONS = [version for version, _ in migration_files()]
@@ -94,7 +94,9 @@ def test_a_failing_migration_leaves_nothing_behind(empty_database_url: str, tmp_
         conn.close()
 
 
-def test_migrate_command_prints_what_it_applied(empty_database_url: str, capsys: pytest.CaptureFixture) -> None:
+def test_migrate_command_prints_what_it_applied(
+    empty_database_url: str, capsys: pytest.CaptureFixture
+) -> None:
     assert cli.main(["migrate", "--database-url", empty_database_url]) == 0
     assert f"applied {ALL_VERSIONS[0]}" in capsys.readouterr().out
     assert cli.main(["migrate", "--database-url", empty_database_url]) == 0
@@ -112,11 +114,20 @@ def test_the_tables_exist_with_their_unique_keys(database_url: str) -> None:
     try:
         tables = {
             row[0]
-            for row in conn.run("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")
+            for row in conn.run(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
         }
         assert {
-            "players", "mmrs_1v1", "preferences_1v1", "player_action_logs", "command_calls",
-            "activation_codes", "activation_code_uses", "setup_drafts", "schema_migrations",
+            "players",
+            "mmrs_1v1",
+            "preferences_1v1",
+            "player_action_logs",
+            "command_calls",
+            "activation_codes",
+            "activation_code_uses",
+            "setup_drafts",
+            "schema_migrations",
         } <= tables
 
         call = (
@@ -128,9 +139,13 @@ def test_the_tables_exist_with_their_unique_keys(database_url: str) -> None:
             conn.run(call, i=1234567890123456789)
         assert sqlstate(duplicate.value) == "23505"
 
-        conn.run("INSERT INTO player_action_logs (idempotency_key, discord_user_id, action) VALUES ('k1', 42, 'x')")
+        conn.run(
+            "INSERT INTO player_action_logs (idempotency_key, discord_user_id, action) VALUES ('k1', 42, 'x')"
+        )
         with pytest.raises(pg8000.native.DatabaseError) as duplicate:
-            conn.run("INSERT INTO player_action_logs (idempotency_key, discord_user_id, action) VALUES ('k1', 42, 'y')")
+            conn.run(
+                "INSERT INTO player_action_logs (idempotency_key, discord_user_id, action) VALUES ('k1', 42, 'y')"
+            )
         assert sqlstate(duplicate.value) == "23505"
     finally:
         conn.close()

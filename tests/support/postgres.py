@@ -19,7 +19,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pg8000.native
 import pytest
-
 from ladderctl.migrate import apply_migrations
 from ladderctl.postgres import LocalPostgres, connect
 

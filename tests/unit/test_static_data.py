@@ -3,7 +3,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from ladderline.ladder import static_data
 from ladderline.ladder.static_data import closest_countries, search_countries
 
@@ -48,8 +47,8 @@ def test_exact_code_comes_first_then_prefixes_then_substrings() -> None:
 
 def test_search_matches_names_without_case_or_accents() -> None:
     assert codes(search_countries("COTE D'IV")) == ["CI"]
-    assert codes(search_countries("åland")) == ["AX"]
-    assert codes(search_countries("aland")) == ["AX"]
+    assert codes(search_countries("åland"))[0] == "AX"
+    assert codes(search_countries("ALAND")) == codes(search_countries("Åland"))
 
 
 def test_search_matches_the_iso_name_too() -> None:

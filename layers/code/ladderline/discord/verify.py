@@ -14,6 +14,15 @@ from nacl.signing import VerifyKey
 SIGNATURE_BYTES = 64
 
 
+def ed25519_verify(public_key_hex: str, message: bytes, signature: bytes) -> bool:
+    """Plain Ed25519 verification (RFC 8032), as SignatureVerifier applies it."""
+    try:
+        VerifyKey(bytes.fromhex(public_key_hex)).verify(message, signature)
+    except BadSignatureError:
+        return False
+    return True
+
+
 class SignatureError(Exception):
     """The request is not provably from Discord (answer 401)."""
 
@@ -32,6 +41,8 @@ class SignatureVerifier:
         """Raise SignatureError unless the signature is valid and the timestamp is fresh."""
         if not signature_hex or not timestamp:
             raise SignatureError("missing_signature")
+        if not isinstance(signature_hex, str) or not isinstance(timestamp, str):
+            raise SignatureError("malformed_signature")
         try:
             signature = bytes.fromhex(signature_hex)
         except ValueError:

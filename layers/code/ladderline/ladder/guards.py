@@ -1,0 +1,55 @@
+"""Preconditions of ladder commands (has a profile, accepted the terms, is activated).
+
+The check rides inside the command's single database round trip: the command's SQL function
+calls `ladder_guard(user, need_terms, need_active)` (infra/migrations/0002_setup_functions.sql)
+and answers {"guard": "<name>"} without writing anything when a precondition fails. Here the
+handler turns that answer into a message that points at the missing step.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from ladderline.discord import responses
+from ladderline.ladder import sql
+from ladderline.ladder.context import JobContext, Reply
+
+
+class Guard(str, Enum):
+    NO_PROFILE = "no_profile"
+    TERMS_NOT_ACCEPTED = "terms_not_accepted"
+    NOT_ACTIVATED = "not_activated"
+
+
+GUARD_TEXT: dict[Guard, str] = {
+    Guard.NO_PROFILE: "You don't have a ladder profile yet. Create one with `/setup` first.",
+    Guard.TERMS_NOT_ACCEPTED: (
+        "You haven't accepted the terms of service yet. Run `/termsofservice` and press **Accept** first."
+    ),
+    Guard.NOT_ACTIVATED: "Your account isn't activated yet. Run `/activate` with your activation code first.",
+}
+
+
+def call(ctx: JobContext, function: str, *args: Any) -> dict[str, Any]:
+    """Run `SELECT function(args...)` as the job's one transaction; its jsonb answer as a dict."""
+    rows = ctx.db.transaction(sql.call(function, *args))
+    if not rows or not isinstance(rows[0][0], dict):
+        raise RuntimeError(f"{function} returned no jsonb object")
+    return rows[0][0]
+
+
+def failed_guard(result: dict[str, Any]) -> Guard | None:
+    value = result.get("guard")
+    return Guard(value) if value else None
+
+
+def render(guard: Guard) -> dict[str, Any]:
+    """The message body for a failed precondition (any buttons of the message are removed)."""
+    return responses.message(GUARD_TEXT[guard])
+
+
+def guard_reply(result: dict[str, Any]) -> Reply | None:
+    """A reply when the SQL function refused on a guard, else None (go on rendering the result)."""
+    guard = failed_guard(result)
+    return Reply(render(guard), outcome=f"guard_{guard.value}") if guard else None

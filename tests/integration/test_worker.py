@@ -1,0 +1,250 @@
+"""The worker handler in-process: idempotency, retries, the DLQ path and Discord's failure modes.
+
+Each test sends a real signed interaction through the ingress, so the job in the (moto) queue is
+exactly what production would carry.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+
+from tests.support.aws import load_handler
+from tests.support.interactions import make_interaction, snowflake
+from tests.support.postgres import pg_connect
+
+PING = {"id": "1", "name": "ping", "type": 1}
+ORIGINAL = "/webhooks/*/messages/@original"
+
+
+def send_ping(pipeline, **kwargs):
+    interaction = make_interaction(2, data=PING, **kwargs)
+    assert pipeline.send(interaction)["statusCode"] == 200
+    return interaction
+
+
+def patches(pipeline, interaction):
+    return [r for r in pipeline.discord.requests_for(interaction["token"]) if r.method == "PATCH"]
+
+
+def analytics(pipeline):
+    return pg_connect(pipeline.database_url).run(
+        "SELECT interaction_id, user_id, guild_id, command, outcome, received_at <= processed_at "
+        "FROM command_calls ORDER BY interaction_id")
+
+
+def make_visible_again(pipeline, message):
+    # Stands in for the visibility timeout passing (90 s in the template).
+    pipeline.aws.sqs.change_message_visibility(QueueUrl=pipeline.aws.queue_url,
+                                               ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+
+
+def test_a_job_writes_one_analytics_row_and_edits_the_original_message(pipeline):
+    interaction = send_ping(pipeline)
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
+    [sent] = patches(pipeline, interaction)
+    assert set(sent.json) == {"content", "embeds", "components"}  # a message body, not a response
+    assert analytics(pipeline) == [[int(interaction["id"]), int(interaction["member"]["user"]["id"]),
+                                    int(interaction["guild_id"]), "ping", "ok", True]]
+
+
+def test_a_batch_writes_its_analytics_in_one_insert(pipeline):
+    interactions = [send_ping(pipeline) for _ in range(3)]
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert [row[0] for row in analytics(pipeline)] == sorted(int(i["id"]) for i in interactions)
+
+
+def test_a_job_delivered_twice_in_sequence_runs_once(pipeline):
+    interaction = send_ping(pipeline)
+    [message] = pipeline.aws.receive()
+
+    first = pipeline.run_worker([message], delete=False)
+    second = pipeline.run_worker([message])
+
+    assert first == second == {"batchItemFailures": []}
+    assert len(patches(pipeline, interaction)) == 1
+    assert len(analytics(pipeline)) == 1
+
+
+def test_a_job_published_twice_runs_once_even_in_a_new_container(pipeline):
+    interaction = send_ping(pipeline)
+    [message] = pipeline.aws.receive()
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=message["Body"])
+
+    pipeline.run_worker([message])
+    pipeline.worker = load_handler("worker")  # no in-memory cache: DynamoDB must catch it
+    [duplicate] = pipeline.aws.receive()
+    assert duplicate["MessageId"] != message["MessageId"]
+    assert pipeline.run_worker([duplicate]) == {"batchItemFailures": []}
+
+    assert len(patches(pipeline, interaction)) == 1
+    assert len(analytics(pipeline)) == 1
+    assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
+
+
+def test_concurrent_deliveries_of_one_job_write_once_and_leave_one_final_message(pipeline):
+    interaction = send_ping(pipeline)
+    [message] = pipeline.aws.receive()
+    containers = [pipeline.worker, load_handler("worker")]
+    # The first PATCH is slow, so both containers hold the job at the same time.
+    pipeline.discord.script("PATCH", ORIGINAL, 500, {"message": "slow"}, times=1)
+    results = [None, None]
+
+    def run(index):
+        results[index] = containers[index].lambda_handler(pipeline.sqs_event([message]), _context())
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    failures = [r["batchItemFailures"] for r in results]
+    # One container did the work; the other saw it in progress and handed the record back.
+    assert sorted(len(f) for f in failures) == [0, 1]
+    # The redelivery finds the stored result and does nothing more.
+    pipeline.worker = containers[0]
+    assert pipeline.run_worker([message]) == {"batchItemFailures": []}
+    successful = [r for r in patches(pipeline, interaction) if r.status == 200]
+    assert len(successful) == 1
+    assert len(analytics(pipeline)) == 1
+    assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
+
+
+def _context():
+    from tests.support.aws import LambdaContext
+    return LambdaContext()
+
+
+def test_discord_429_is_waited_out_and_retried(pipeline):
+    interaction = send_ping(pipeline)
+    pipeline.discord.script("PATCH", ORIGINAL, 429, {"message": "You are being rate limited.",
+                                                     "retry_after": 0.2, "global": False})
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    statuses = [r.status for r in patches(pipeline, interaction)]
+    assert statuses == [429, 200]
+    assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
+
+
+def test_a_429_longer_than_the_time_left_hands_the_job_back(pipeline):
+    interaction = send_ping(pipeline)
+    pipeline.discord.script("PATCH", ORIGINAL, 429, {"message": "You are being rate limited.",
+                                                     "retry_after": 60.0, "global": False})
+
+    result = pipeline.run_worker()
+
+    assert len(result["batchItemFailures"]) == 1
+    assert [r.status for r in patches(pipeline, interaction)] == [429]
+    assert analytics(pipeline) == []  # not done yet: recorded when it completes
+
+
+def test_discord_5xx_is_retried_with_backoff(pipeline):
+    interaction = send_ping(pipeline)
+    pipeline.discord.script("PATCH", ORIGINAL, 502, {"message": "Bad Gateway"}, times=2)
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert [r.status for r in patches(pipeline, interaction)] == [502, 502, 200]
+
+
+def test_the_404_race_right_after_a_defer_is_retried(pipeline):
+    interaction = send_ping(pipeline)
+    pipeline.discord.script("PATCH", ORIGINAL, 404, {"message": "Unknown Webhook", "code": 10015})
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert [r.status for r in patches(pipeline, interaction)] == [404, 200]
+
+
+def test_an_expired_token_is_never_called_and_the_job_is_not_retried(pipeline):
+    sixteen_minutes_ago = time.time() - 16 * 60
+    interaction = make_interaction(2, data=PING, id=snowflake(sixteen_minutes_ago))
+    assert pipeline.send(interaction)["statusCode"] == 200
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert patches(pipeline, interaction) == []
+    assert [row[4] for row in analytics(pipeline)] == ["ok"]
+
+
+def test_401_invalid_webhook_token_is_recorded_and_not_retried(pipeline):
+    interaction = send_ping(pipeline)
+    pipeline.discord.script("PATCH", ORIGINAL, 401, {"message": "Invalid Webhook Token", "code": 50027})
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert [r.status for r in patches(pipeline, interaction)] == [401]
+
+
+def test_another_4xx_is_recorded_with_discords_code_and_not_retried(pipeline, caplog):
+    interaction = send_ping(pipeline)
+    pipeline.discord.script("PATCH", ORIGINAL, 403, {"message": "Missing Access", "code": 50001})
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert [r.status for r in patches(pipeline, interaction)] == [403]
+
+
+def test_a_job_that_keeps_failing_ends_in_the_dlq_and_the_user_is_told(pipeline, monkeypatch):
+    from ladderline import settings as names
+
+    # The database is down for good: nothing listens on the discard port.
+    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
+    pipeline.worker = load_handler("worker")
+    interaction = send_ping(pipeline)
+
+    receive_counts = []
+    for _ in range(4):
+        [message] = pipeline.aws.receive()
+        receive_counts.append(int(message["Attributes"]["ApproximateReceiveCount"]))
+        result = pipeline.run_worker([message])
+        assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == [message["MessageId"]]
+        if receive_counts[-1] < 4:
+            assert pipeline.discord.message(interaction["token"])["flags"] & 128  # still "thinking"
+        make_visible_again(pipeline, message)
+
+    assert receive_counts == [1, 2, 3, 4]
+    final = pipeline.discord.message(interaction["token"])
+    assert "something went wrong" in final["content"]
+    assert pipeline.aws.receive() == []  # the fifth receive moves it to the DLQ instead
+    [dead] = pipeline.aws.receive(pipeline.aws.dlq_url)
+    assert json.loads(dead["Body"])["interaction_id"] == interaction["id"]
+
+
+def test_a_message_that_is_not_a_job_fails_without_touching_the_others(pipeline):
+    interaction = send_ping(pipeline)
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody='{"schema_version": 99}')
+    messages = pipeline.aws.receive()
+    assert len(messages) == 2
+
+    result = pipeline.run_worker(messages)
+
+    bad = [m["MessageId"] for m in messages if "99" in m["Body"]]
+    assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == bad
+    assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
+
+
+@pytest.mark.parametrize("receive_count", [1, 4])
+def test_the_friendly_error_is_only_sent_on_the_last_attempt(pipeline, monkeypatch, receive_count):
+    from ladderline import settings as names
+
+    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
+    pipeline.worker = load_handler("worker")
+    interaction = send_ping(pipeline)
+    [message] = pipeline.aws.receive()
+    message["Attributes"]["ApproximateReceiveCount"] = str(receive_count)
+
+    pipeline.run_worker([message], delete=False)
+
+    told = "something went wrong" in (pipeline.discord.message(interaction["token"]).get("content") or "")
+    assert told is (receive_count == 4)
