@@ -62,6 +62,8 @@ class Route:
 # Modules that declare routes (each exposes ROUTES: tuple[Route, ...]).
 COMMAND_MODULES = (
     "ladderline.ladder.commands.ping",
+    "ladderline.ladder.commands.profile",
+    "ladderline.ladder.commands.leaderboard",
 )
 
 

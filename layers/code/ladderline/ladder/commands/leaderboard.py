@@ -1,0 +1,188 @@
+"""/leaderboard [race] [country] [region]: the ladder, 10 rows a page, with Previous / Next.
+
+One database round trip per page: ladder_leaderboard() (migration 0003) returns the page's rows,
+the total (count(*) OVER ()) and the clamped page number as one jsonb value. Ordering and rank
+(absolute position, ties broken by user id) are defined there, once.
+
+The buttons carry the page and the filters in their custom_id, `lb:<page>:<race>:<country>:<region>`
+(empty when unset; <= 100 characters by Discord's rule, ~25 here), so the worker stays stateless;
+a click is acknowledged with DEFERRED_UPDATE and the worker edits the same message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ladderline.discord import responses
+from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
+from ladderline.discord.interaction import Interaction
+from ladderline.ladder import sql, static_data
+from ladderline.ladder.commands.profile import (
+    EMBED_COLOR,
+    country_label,
+    player_label,
+    race_name,
+    race_short,
+    region_label,
+)
+from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.registry import Ack, Route
+
+PAGE_SIZE = 10
+PAGE_ROUTE = "lb"
+# Page numbers in custom_ids are bounded so a crafted id cannot ask for absurd offsets.
+MAX_PAGE = 1_000_000
+
+
+@dataclass(frozen=True)
+class Filters:
+    race: str | None = None
+    country: str | None = None
+    region: str | None = None
+
+    def custom_id(self, page: int) -> str:
+        return ":".join((PAGE_ROUTE, str(page), self.race or "", self.country or "", self.region or ""))
+
+    def label(self) -> str:
+        parts = [race_name(self.race) if self.race else "All races"]
+        if self.country:
+            parts.append(country_label(self.country) or self.country)
+        if self.region:
+            parts.append(region_label(self.region) or self.region)
+        return " · ".join(parts)
+
+
+class FilterError(ValueError):
+    """A filter the user typed that matches nothing (the message names the field)."""
+
+
+def resolve_country(text: str) -> str:
+    """A country code from what the user chose (the autocomplete's code) or typed (a name)."""
+    found = static_data.country(text) if len(text.strip()) == 2 else None
+    if found is None:
+        matches = static_data.search_countries(text, limit=2)
+        exact = [c for c in matches if c.name.casefold() == text.strip().casefold()]
+        found = exact[0] if exact else (matches[0] if len(matches) == 1 else None)
+    if found is None:
+        hints = static_data.closest_countries(text)
+        hint = f" Did you mean {', '.join(c.name for c in hints)}?" if hints else ""
+        raise FilterError(f"Country: I don't know a country called “{text.strip()[:50]}”.{hint}")
+    return found.code
+
+
+def filters_from_options(options: dict[str, Any]) -> Filters:
+    race = options.get("race") or None
+    if race is not None and static_data.race(str(race)) is None:
+        raise FilterError(f"Race: “{str(race)[:50]}” is not a ladder race.")
+    region = options.get("region") or None
+    if region is not None and static_data.region(str(region)) is None:
+        raise FilterError(f"Region: “{str(region)[:50]}” is not a ladder region.")
+    country = options.get("country") or None
+    return Filters(
+        race=static_data.race(str(race)).code if race else None,
+        country=resolve_country(str(country)) if country else None,
+        region=static_data.region(str(region)).code if region else None,
+    )
+
+
+def parse_custom_id(custom_id: str) -> tuple[int, Filters]:
+    parts = custom_id.split(":")
+    if len(parts) != 5 or parts[0] != PAGE_ROUTE or not parts[1].isdigit():
+        raise FilterError("This leaderboard button is out of date; run /leaderboard again.")
+    filters = filters_from_options({"race": parts[2], "country": parts[3], "region": parts[4]})
+    return min(int(parts[1]), MAX_PAGE), filters
+
+
+def handle_command(ctx: JobContext) -> Reply:
+    try:
+        filters = filters_from_options(ctx.job.options)
+    except FilterError as exc:
+        return Reply(responses.message(str(exc)), outcome="invalid_filter")
+    return _page(ctx, 1, filters)
+
+
+def handle_page(ctx: JobContext) -> Reply:
+    try:
+        page, filters = parse_custom_id(ctx.job.custom_id or "")
+    except FilterError as exc:
+        return Reply(responses.message(str(exc)), outcome="invalid_filter")
+    return _page(ctx, page, filters)
+
+
+def _page(ctx: JobContext, page: int, filters: Filters) -> Reply:
+    rows = ctx.db.transaction(sql.call("ladder_leaderboard", filters.race, filters.country, filters.region,
+                                       page, PAGE_SIZE))
+    board = rows[0][0]
+    return Reply(render(board, filters))
+
+
+def render(board: dict[str, Any], filters: Filters) -> dict[str, Any]:
+    page, pages, total = board["page"], board["pages"], board["total"]
+    if board["rows"]:
+        description = "\n".join(_row(r, show_race=filters.race is None) for r in board["rows"])
+    else:
+        description = "No ranked players yet" + (" for these filters." if filters != Filters() else ".")
+    embed = responses.embed(
+        title="🏆 Leaderboard",
+        description=f"**{filters.label()}**\n\n{description}",
+        color=EMBED_COLOR,
+        footer=f"Page {page}/{pages} · {_count_text(total, race_filtered=filters.race is not None)}",
+    )
+    buttons = responses.action_row(
+        responses.button("Previous", filters.custom_id(page - 1), emoji="◀️", disabled=page <= 1),
+        responses.button("Next", filters.custom_id(page + 1), style=ButtonStyle.PRIMARY, emoji="▶️",
+                         disabled=page >= pages),
+    )
+    return {**responses.message(embeds=[embed], components=[buttons]), "allowed_mentions": {"parse": []}}
+
+
+def _count_text(total: int, *, race_filtered: bool) -> str:
+    if race_filtered:
+        return f"{total} player" + ("" if total == 1 else "s")
+    # The all-races board lists each race a player ladders as its own row.
+    return f"{total} " + ("entry" if total == 1 else "entries") + " (one per player and race)"
+
+
+def _row(row: dict[str, Any], *, show_race: bool) -> str:
+    country = static_data.country(row["country"]) if row.get("country") else None
+    flag = f"{country.flag} " if country else ""
+    race = f" · {race_short(row['race'])}" if show_race else ""
+    return (f"**#{row['rank']}** {flag}{player_label(row.get('player_name'), row['user_id'])}{race} · "
+            f"**{row['mmr']}** · {row['won']}-{row['lost']}-{row['drawn']}")
+
+
+def autocomplete(interaction: Interaction) -> list[dict[str, Any]]:
+    if interaction.focused != "country":
+        return []
+    typed = str(interaction.options.get("country") or "")
+    return [{"name": f"{c.name} ({c.code})"[:100], "value": c.code}
+            for c in static_data.search_countries(typed)]
+
+
+ROUTES = (
+    Route(
+        key="leaderboard",
+        kind=InteractionType.APPLICATION_COMMAND,
+        ack=Ack.DEFERRED_MESSAGE,
+        ephemeral=True,
+        handler=handle_command,
+        autocomplete=autocomplete,
+        description="Show the ladder's top players, 10 per page",
+        options=(
+            {"type": int(OptionType.STRING), "name": "race", "description": "Only this race", "required": False,
+             "choices": [{"name": r.name, "value": r.code} for r in static_data.races()]},
+            {"type": int(OptionType.STRING), "name": "country", "description": "Only players from this country",
+             "required": False, "autocomplete": True},
+            {"type": int(OptionType.STRING), "name": "region", "description": "Only players from this region",
+             "required": False, "choices": [{"name": r.name, "value": r.code} for r in static_data.regions()]},
+        ),
+    ),
+    Route(
+        key=PAGE_ROUTE,
+        kind=InteractionType.MESSAGE_COMPONENT,
+        ack=Ack.DEFERRED_UPDATE,
+        ephemeral=True,
+        handler=handle_page,
+    ),
+)

@@ -1,0 +1,126 @@
+"""/profile [user]: a player's profile card, answered from ONE database round trip.
+
+ladder_profile() (migration 0003) returns the player, every race's MMR, record and rank, and the
+queue preferences as one jsonb value; this module only renders it.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ladderline.discord import responses
+from ladderline.discord.constants import InteractionType, OptionType
+from ladderline.ladder import sql, static_data
+from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.registry import Ack, Route
+
+EMBED_COLOR = 0x5865F2
+# Mentions in an edited reply never ping anyone; say so explicitly all the same.
+NO_PINGS = {"parse": []}
+_MARKDOWN = re.compile(r"([\\*_`~|>\[\]()])")
+
+
+def display_text(text: str) -> str:
+    """User-chosen text shown literally in Discord markdown (names may contain * _ ` ~ |)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def player_label(name: str | None, user_id: str) -> str:
+    return display_text(name) if name else f"<@{user_id}>"
+
+
+def country_label(code: str | None) -> str | None:
+    found = static_data.country(code) if code else None
+    return f"{found.flag} {found.name}" if found else None
+
+
+def region_label(code: str | None) -> str | None:
+    found = static_data.region(code) if code else None
+    return found.name if found else code
+
+
+def race_name(code: str) -> str:
+    found = static_data.race(code)
+    return found.name if found else code
+
+
+def race_short(code: str) -> str:
+    found = static_data.race(code)
+    return found.short if found else code
+
+
+def record_text(won: int, lost: int, drawn: int) -> str:
+    """W-L-D and the win rate (wins over all games played, draws included)."""
+    played = won + lost + drawn
+    rate = f" ({won * 100 / played:.0f}% wins)" if played else ""
+    return f"{won}-{lost}-{drawn}{rate}"
+
+
+def target_user(ctx: JobContext) -> str:
+    # A USER option's value is the user id as a string.
+    chosen = ctx.job.options.get("user")
+    return str(chosen) if isinstance(chosen, (str, int)) and str(chosen).isdigit() else ctx.job.user_id
+
+
+def handle(ctx: JobContext) -> Reply:
+    user_id = target_user(ctx)
+    rows = ctx.db.transaction(sql.call("ladder_profile", int(user_id)))
+    profile = rows[0][0] if rows and rows[0] else None
+    if profile is None:
+        if user_id == ctx.job.user_id:
+            text = "You don't have a ladder profile yet. Use `/setup` to create one."
+        else:
+            text = f"That player (<@{user_id}>) has no ladder profile yet."
+        return Reply({**responses.message(text), "allowed_mentions": NO_PINGS}, outcome="no_profile")
+    return Reply({**responses.message(embeds=[profile_embed(profile)]), "allowed_mentions": NO_PINGS})
+
+
+def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:
+    lines = []
+    if profile.get("battletag"):
+        lines.append(f"**BattleTag:** {display_text(profile['battletag'])}")
+    country = country_label(profile.get("country"))
+    if country:
+        lines.append(f"**Country:** {country}")
+    region = region_label(profile.get("region"))
+    if region:
+        lines.append(f"**Region:** {region}")
+    if profile.get("alt_names"):
+        lines.append("**Also known as:** " + ", ".join(display_text(n) for n in profile["alt_names"]))
+    if not profile.get("activated"):
+        lines.append("_Not activated yet: use `/activate` to start playing._")
+    fields = [(race_name(r["race"]), race_field(r), True) for r in profile.get("races", [])]
+    if not fields:
+        fields.append(("Ladder", "No games played yet.", False))
+    preferences = profile.get("preferences") or {}
+    if preferences.get("last_chosen_races"):
+        fields.append(("Last queued as", ", ".join(race_name(r) for r in preferences["last_chosen_races"]), False))
+    return responses.embed(
+        title=player_label(profile.get("player_name"), profile["user_id"]),
+        description="\n".join(lines) or None,
+        color=EMBED_COLOR,
+        fields=fields,
+        footer=f"Player since {profile['created_at']}",
+    )
+
+
+def race_field(race: dict[str, Any]) -> str:
+    if not race.get("played"):
+        return f"MMR **{race['mmr']}**\nUnranked (no games yet)"
+    return (f"MMR **{race['mmr']}**\n{record_text(race['won'], race['lost'], race['drawn'])}\n"
+            f"Rank **#{race['rank']}** of {race['ranked']}")
+
+
+ROUTES = (
+    Route(
+        key="profile",
+        kind=InteractionType.APPLICATION_COMMAND,
+        ack=Ack.DEFERRED_MESSAGE,
+        ephemeral=True,
+        handler=handle,
+        description="Show your ladder profile, or another player's",
+        options=({"type": int(OptionType.USER), "name": "user", "description": "Whose profile (default: yours)",
+                  "required": False},),
+    ),
+)
