@@ -131,6 +131,9 @@ class Interaction:
             return cls(**common, name=_text(data.get("custom_id"), "data.custom_id"), values=tuple(values),
                        message=message if isinstance(message, dict) else None)
         if kind == InteractionType.MODAL_SUBMIT:
+            # A modal opened from a button carries that button's message (it can be updated: 6/7).
+            message = payload.get("message")
             return cls(**common, name=_text(data.get("custom_id"), "data.custom_id"),
-                       options=_modal_fields(data.get("components")))
+                       options=_modal_fields(data.get("components")),
+                       message=message if isinstance(message, dict) else None)
         raise MalformedInteraction("PING carries no user data")

@@ -1,0 +1,65 @@
+"""The AWS calls each handler really makes are the ones settings.py declares (and the template
+test checks the roles grant exactly those): together they prove IAM covers every call, no more."""
+
+from __future__ import annotations
+
+import contextlib
+
+import botocore.client
+import pytest
+
+from ladderline import settings
+from tests.support.aws import load_handler
+from tests.support.interactions import make_interaction
+
+PING = {"id": "1", "name": "ping", "type": 1}
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    made: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        made.append(f"{client.meta.service_model.signing_name}:{operation_name}")
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return made
+
+
+@contextlib.contextmanager
+def collected(calls):
+    calls.clear()
+    found: set[str] = set()
+    yield found
+    found.update(calls)
+
+
+def test_each_handler_calls_only_what_its_role_grants(pipeline, calls):
+    interaction = make_interaction(2, data=PING)
+    with collected(calls) as ingress_calls:
+        pipeline.send(interaction)
+    [message] = pipeline.aws.receive()
+    with collected(calls) as worker_calls:
+        pipeline.worker.lambda_handler(pipeline.sqs_event([message]), _context())
+        pipeline.worker.lambda_handler(pipeline.sqs_event([message]), _context())  # a replay reads too
+
+    # A failed attempt releases its claim (DeleteItem); a new container's replay reads DynamoDB.
+    failing = make_interaction(2, data=PING)
+    pipeline.send(failing)
+    pipeline.discord.script("PATCH", "/webhooks/*/messages/@original", 429, {"retry_after": 60.0}, times=1)
+    [retried] = pipeline.aws.receive()
+    with collected(calls) as more_worker_calls:
+        assert pipeline.worker.lambda_handler(pipeline.sqs_event([retried]), _context())["batchItemFailures"]
+        fresh_container = load_handler("worker")
+        fresh_container.lambda_handler(pipeline.sqs_event([message]), _context())
+
+    assert ingress_calls == set(settings.INGRESS_AWS_ACTIONS)
+    assert worker_calls | more_worker_calls <= set(settings.WORKER_AWS_ACTIONS)
+    assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= worker_calls | more_worker_calls
+
+
+def _context():
+    from tests.support.aws import LambdaContext
+    return LambdaContext()
