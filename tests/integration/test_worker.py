@@ -248,3 +248,13 @@ def test_the_friendly_error_is_only_sent_on_the_last_attempt(pipeline, monkeypat
 
     told = "something went wrong" in (pipeline.discord.message(interaction["token"]).get("content") or "")
     assert told is (receive_count == 4)
+
+
+def test_a_404_outside_the_race_window_means_the_token_is_unusable(pipeline):
+    interaction = make_interaction(2, data=PING, id=snowflake(time.time() - 20))
+    assert pipeline.send(interaction)["statusCode"] == 200
+    pipeline.discord.script("PATCH", ORIGINAL, 404, {"message": "Unknown Webhook", "code": 10015})
+
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+    assert [r.status for r in patches(pipeline, interaction)] == [404]
