@@ -15,12 +15,15 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from ladderline.adapters.database import PgDatabase
 from ladderline.discord.rest import DiscordRest
 from ladderline.ladder.registry import registry
-from ladderline.observability.worker import WorkerObserver
+from ladderline.observability.worker import LOG_HANDLER, WorkerObserver, route_package_logs
 from ladderline.pipeline.worker import Worker, idempotency_config
 from ladderline.settings import DatabaseSettings, WorkerSettings
 
 settings = WorkerSettings.from_env()
-logger = Logger(service=settings.service_name, level=settings.log_level)
+# `name`: the stdlib logger a line came from (ladderline.worker, ladderline.discord, ...).
+logger = Logger(service=settings.service_name, level=settings.log_level, logger_handler=LOG_HANDLER,
+                name="%(name)s")
+route_package_logs(logger)
 metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
 # A batch whose records all failed still answers with batchItemFailures (instead of raising), so
 # every failure takes the same, per-record path back to the queue and, in the end, the DLQ.

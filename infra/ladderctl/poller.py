@@ -95,7 +95,7 @@ class SqsPoller:
             result = self.handler(sqs_event(messages, self._arn, self.region),
                                   LambdaContext(self.function_name, self.timeout_seconds, self.region))
             failed = {str(item.get("itemIdentifier")) for item in (result or {}).get("batchItemFailures", [])}
-        except Exception as exc:  # noqa: BLE001 - Lambda reports a function error; the batch is retried
+        except Exception as exc:  # noqa: BLE001 - a function error: Lambda retries the whole batch
             error = exc
             failed = {m["MessageId"] for m in messages}
         elapsed_ms = (time.perf_counter() - started) * 1000
@@ -115,7 +115,7 @@ class SqsPoller:
             try:
                 self.poll_once()
                 backoff = 0.5
-            except Exception:  # noqa: BLE001 - a queue hiccup must not kill the stack; Lambda retries too
+            except Exception:
                 logger.exception("polling the queue failed; retrying in %.1f s", backoff)
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, 10)

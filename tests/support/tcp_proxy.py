@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -85,6 +85,13 @@ class TcpProxy:
 
     def stop(self) -> None:
         self._closed.set()
+        # close() does not wake a thread blocked in accept() on Linux; a connection does.
+        try:
+            socket.create_connection((self.host, self.port), timeout=1).close()
+        except OSError:
+            pass
+        if self._thread is not None:
+            self._thread.join(timeout=5)
         try:
             self._listener.close()
         except OSError:
@@ -93,10 +100,8 @@ class TcpProxy:
             sockets = list(self._sockets)
         for sock in sockets:
             _close(sock)
-        if self._thread is not None:
-            self._thread.join(timeout=5)
 
-    def __enter__(self) -> TcpProxy:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -115,6 +120,9 @@ class TcpProxy:
             try:
                 client, _ = self._listener.accept()
             except OSError:
+                return
+            if self._closed.is_set():
+                _close(client)
                 return
             try:
                 server = socket.create_connection(self.target, timeout=10)
@@ -259,6 +267,7 @@ def pipeline_via_proxy(pipeline_env: dict[str, str], aws: Any, discord: Any, dis
     the proxy before the handlers are loaded.
     """
     from ladderline import settings as names
+
     from tests.support.aws import Pipeline, load_handler
 
     monkeypatch.setenv(names.DATABASE_URL, counted_database.url)

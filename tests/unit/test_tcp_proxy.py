@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pg8000.native
-
 from ladderline.adapters.database import PgDatabase, open_connection, params_from_url
+
 from tests.support.postgres import pg_connect
 
 

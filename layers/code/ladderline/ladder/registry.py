@@ -62,6 +62,10 @@ class Route:
 # Modules that declare routes (each exposes ROUTES: tuple[Route, ...]).
 COMMAND_MODULES = (
     "ladderline.ladder.commands.ping",
+    "ladderline.ladder.commands.setup",
+    "ladderline.ladder.commands.setcountry",
+    "ladderline.ladder.commands.terms",
+    "ladderline.ladder.commands.activate",
     "ladderline.ladder.commands.profile",
     "ladderline.ladder.commands.leaderboard",
 )

@@ -1,7 +1,11 @@
 """CloudWatch embedded metric format (EMF) without Powertools, for the ingress's small cold start.
 
-The lines match what Powertools Metrics emits in the worker (same namespace, `service` dimension),
-so the dashboard reads both functions' metrics the same way.
+The records match what Powertools Metrics emits in the worker: one namespace, a `service`
+dimension in every dimension set, and ColdStart with (function_name, service) exactly like
+Powertools' `capture_cold_start_metric`, so the dashboard reads both functions the same way.
+
+One record may hold several metric directives, each with its own dimension set: a request's
+metrics go out as one log line instead of one line per dimension set.
 """
 
 from __future__ import annotations
@@ -9,28 +13,41 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import IO
+from typing import IO, Any
 
 
-def emf_record(namespace: str, service: str, metrics: dict[str, tuple[float, str]],
-               dimensions: dict[str, str] | None = None) -> dict:
-    dims = {"service": service, **(dimensions or {})}
-    return {
-        "_aws": {
-            "Timestamp": int(time.time() * 1000),
-            "CloudWatchMetrics": [{
-                "Namespace": namespace,
-                "Dimensions": [sorted(dims)],
-                "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in metrics.items()],
-            }],
-        },
-        **dims,
-        **{name: value for name, (value, _) in metrics.items()},
-    }
+class EmfRecord:
+    def __init__(self, namespace: str, service: str) -> None:
+        self._namespace = namespace
+        self._service = service
+        self._directives: list[dict[str, Any]] = []
+        self._values: dict[str, Any] = {"service": service}
+
+    def add(self, metrics: dict[str, tuple[float, str]], dimensions: dict[str, str] | None = None) -> EmfRecord:
+        """Add metrics (name -> (value, unit)) under the dimension set service + `dimensions`."""
+        dims = {"service": self._service, **(dimensions or {})}
+        for name, value in dims.items():
+            if self._values.get(name, value) != value:
+                raise ValueError(f"dimension {name} already has another value in this record")
+        for name in metrics:
+            if name in self._values:
+                raise ValueError(f"{name} is already in this record")
+        self._values.update(dims)
+        self._values.update({name: value for name, (value, _) in metrics.items()})
+        self._directives.append({
+            "Namespace": self._namespace,
+            "Dimensions": [list(dims)],
+            "Metrics": [{"Name": name, "Unit": unit} for name, (_, unit) in metrics.items()],
+        })
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"_aws": {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": self._directives},
+                **self._values}
 
 
-def write_emf(record: dict, stream: IO[str] | None = None) -> None:
+def write_emf(record: EmfRecord, stream: IO[str] | None = None) -> None:
     # Lambda ships stdout lines to CloudWatch Logs, which extracts EMF records into metrics.
     out = stream or sys.stdout
-    out.write(json.dumps(record, separators=(",", ":")) + "\n")
+    out.write(json.dumps(record.to_dict(), separators=(",", ":")) + "\n")
     out.flush()

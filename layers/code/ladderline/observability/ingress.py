@@ -1,61 +1,64 @@
 """What the ingress reports per request: one structured log line and one EMF record.
 
 Never the token, the raw body or the headers: only ids, the route, the outcome and timings.
+Metrics (namespace from POWERTOOLS_METRICS_NAMESPACE, `service` dimension in every set):
+- AckLatency (ms): handler time, from the event to the answer Discord gets.
+- IngressRejections (count) by `reason`: one of REJECTION_REASONS (a fixed set).
+- ColdStart (count) by function_name + service, as Powertools emits it in the worker.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sys
-import time
+from typing import Any
 
-from ladderline.observability.emf import emf_record, write_emf
+from ladderline.observability.emf import EmfRecord, write_emf
 from ladderline.pipeline.ingress import IngressResult
 from ladderline.settings import IngressSettings
+
+logger = logging.getLogger("ladderline.ingress")
 
 # Outcomes that are rejections, as the IngressRejections metric's `reason` dimension (bounded set).
 REJECTION_REASONS = ("bad_signature", "stale", "malformed", "too_large", "publish_failed")
 
 
 class IngressObserver:
-    def __init__(self, settings: IngressSettings, stream=None) -> None:
+    def __init__(self, settings: IngressSettings, stream: Any = None) -> None:
         self._namespace = settings.metrics_namespace
         self._service = settings.service_name
-        self._level = logging.getLevelName(settings.log_level.upper())
         self._stream = stream
+        # With SnapStart the snapshot is taken after init, so the first request after every
+        # restore still sees True: a restore is a cold start too, only a faster one.
         self._cold = True
 
-    def record(self, result: IngressResult, elapsed_ms: float) -> None:
-        metrics = {"AckLatency": (round(elapsed_ms, 3), "Milliseconds")}
-        if self._cold:
-            metrics["ColdStart"] = (1, "Count")
-            self._cold = False
-        write_emf(emf_record(self._namespace, self._service, metrics), self._stream)
+    def record(self, result: IngressResult, elapsed_ms: float, context: Any = None) -> None:
+        emf = EmfRecord(self._namespace, self._service)
+        emf.add({"AckLatency": (round(elapsed_ms, 3), "Milliseconds")})
         if result.outcome in REJECTION_REASONS:
-            write_emf(emf_record(self._namespace, self._service, {"IngressRejections": (1, "Count")},
-                                 {"reason": result.outcome}), self._stream)
+            emf.add({"IngressRejections": (1, "Count")}, {"reason": result.outcome})
+        if self._cold:
+            self._cold = False
+            function_name = getattr(context, "function_name", None)
+            if function_name:
+                emf.add({"ColdStart": (1, "Count")}, {"function_name": function_name})
+        write_emf(emf, self._stream)
         level = logging.WARNING if result.outcome in REJECTION_REASONS else logging.INFO
-        if level >= (self._level if isinstance(self._level, int) else logging.INFO):
-            line = {
-                "level": logging.getLevelName(level),
-                "timestamp": int(time.time() * 1000),
-                "service": self._service,
-                "message": "interaction answered",
-                "correlation_id": result.interaction_id,
-                "command": result.route,
-                "guild_id": result.guild_id,
-                "interaction_type": result.interaction_type,
-                "outcome": result.outcome,
-                "status": result.response["statusCode"],
-                "callback_type": _callback_type(result),
-                "ack_ms": round(elapsed_ms, 3),
-            }
-            (self._stream or sys.stdout).write(json.dumps(line, separators=(",", ":")) + "\n")
+        logger.log(level, "interaction answered", extra={
+            "correlation_id": result.interaction_id,
+            "command": result.route,
+            "guild_id": result.guild_id,
+            "interaction_type": result.interaction_type,
+            "outcome": result.outcome,
+            "status": result.response["statusCode"],
+            "callback_type": _callback_type(result),
+            "ack_ms": round(elapsed_ms, 3),
+            "function_request_id": getattr(context, "aws_request_id", None),
+        })
 
 
 def _callback_type(result: IngressResult) -> int | None:
     try:
         return json.loads(result.response["body"]).get("type")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, TypeError):
         return None

@@ -1,21 +1,45 @@
 """What the worker reports: Powertools Logger keys per job and Powertools metrics (EMF).
 
 Every log line of a job carries the interaction id as correlation id, plus command and guild;
-never the token. Metrics with a `command` dimension use registry route names only (bounded).
+never the token. Metrics (namespace POWERTOOLS_METRICS_NAMESPACE, `service` in every set):
+
+- `metrics.add_metric` goes into the invocation's one record with the dimension set {service}:
+  QueueDelay, EndToEndTime, DiscordEditLatency, IdempotentReplays, JobsFailed, JobsDeadLettered,
+  AnalyticsRowsDropped (and Powertools' own ColdStart with {function_name, service}).
+- `single_metric` records carry one more dimension each: {service, command} for ProcessingTime,
+  DatabaseTime, DatabaseRoundTrips and JobsFailed, and {service, outcome} for DiscordEdits.
+  `command` is a registry route key (bounded by the registry, never a user-supplied value) and
+  `outcome` an EditOutcome value. JobsFailed goes out in both sets: alarms need a metric without
+  the command dimension, because a CloudWatch alarm cannot aggregate over a dimension.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator
+import traceback
+from collections.abc import Iterator
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from ladderline.discord.rest import EditResult
+from ladderline.observability.logs import StdoutHandler, configure_package_logging
 from ladderline.pipeline.job import Job
 
 JOB_KEYS = ("correlation_id", "command", "guild_id", "interaction_type")
+# Enough to find the failing line; CloudWatch Logs caps an event at 256 KB anyway.
+MAX_TRACEBACK_CHARS = 4000
+
+
+# One per process: Powertools configures a logger once per name and afterwards reads a handler
+# passed to a new Logger as already set up (both functions, or two workers, share tests' process).
+LOG_HANDLER = StdoutHandler()
+
+
+def route_package_logs(logger: Logger) -> None:
+    """Send `ladderline.*` records (worker core, Discord client, database) through the Powertools
+    handler, so they come out as JSON with the job's keys instead of as the runtime's plain text."""
+    configure_package_logging(logger.registered_handler, logger.log_level)
 
 
 class WorkerObserver:
@@ -34,34 +58,32 @@ class WorkerObserver:
         finally:
             self.logger.remove_keys(list(JOB_KEYS))
 
-    def _by_command(self, name: str, unit: MetricUnit, value: float, job: Job, **dims: str) -> None:
+    def _single(self, name: str, unit: MetricUnit, value: float, **dims: str) -> None:
         with single_metric(name=name, unit=unit, value=value, namespace=self._namespace,
-                           default_dimensions={"service": self._service}) as metric:
-            metric.add_dimension(name="command", value=job.route)
-            for key, dim in dims.items():
-                metric.add_dimension(name=key, value=dim)
+                           default_dimensions={"service": self._service, **dims}):
+            pass
 
     def job_started(self, job: Job, queue_delay_ms: int) -> None:
         self.metrics.add_metric(name="QueueDelay", unit=MetricUnit.Milliseconds, value=max(0, queue_delay_ms))
         self.logger.info("job started", extra={"queue_delay_ms": queue_delay_ms})
 
     def command_done(self, job: Job, elapsed_ms: float, *, round_trips: int, db_ms: float) -> None:
-        self._by_command("ProcessingTime", MetricUnit.Milliseconds, elapsed_ms, job)
-        self._by_command("DatabaseTime", MetricUnit.Milliseconds, db_ms, job)
-        self._by_command("DatabaseRoundTrips", MetricUnit.Count, round_trips, job)
+        self._single("ProcessingTime", MetricUnit.Milliseconds, round(elapsed_ms, 3), command=job.route)
+        self._single("DatabaseTime", MetricUnit.Milliseconds, round(db_ms, 3), command=job.route)
+        self._single("DatabaseRoundTrips", MetricUnit.Count, round_trips, command=job.route)
         self.logger.info("command done", extra={"processing_ms": round(elapsed_ms, 2),
                                                 "db_ms": round(db_ms, 2), "db_round_trips": round_trips})
 
     def edit_done(self, job: Job, result: EditResult) -> None:
-        self.metrics.add_metric(name="DiscordEditLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
-        with single_metric(name="DiscordEdits", unit=MetricUnit.Count, value=1, namespace=self._namespace,
-                           default_dimensions={"service": self._service}) as metric:
-            metric.add_dimension(name="outcome", value=result.outcome.value)
+        self.metrics.add_metric(name="DiscordEditLatency", unit=MetricUnit.Milliseconds,
+                                value=round(result.latency_ms, 3))
+        self._single("DiscordEdits", MetricUnit.Count, 1, outcome=result.outcome.value)
         self.logger.info("edit done", extra={"edit_outcome": result.outcome.value, "attempts": result.attempts,
                                              "status": result.status, "edit_ms": round(result.latency_ms, 2)})
 
     def end_to_end(self, job: Job, elapsed_ms: int) -> None:
         self.metrics.add_metric(name="EndToEndTime", unit=MetricUnit.Milliseconds, value=max(0, elapsed_ms))
+        self.logger.info("job done", extra={"end_to_end_ms": elapsed_ms})
 
     def replayed(self, job: Job) -> None:
         self.metrics.add_metric(name="IdempotentReplays", unit=MetricUnit.Count, value=1)
@@ -72,17 +94,28 @@ class WorkerObserver:
         self.logger.info("duplicate delivery while the first is in progress")
 
     def job_failed(self, job: Job, exc: BaseException, *, final: bool) -> None:
-        self._by_command("JobsFailed", MetricUnit.Count, 1, job)
+        self.metrics.add_metric(name="JobsFailed", unit=MetricUnit.Count, value=1)
+        self._single("JobsFailed", MetricUnit.Count, 1, command=job.route)
         if final:
             self.metrics.add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
-        self.logger.error("job failed", extra={"final_attempt": final, "error": type(exc).__name__,
-                                               "detail": str(exc).replace(job.token, "[token]")[:300]})
+        self.logger.error("job failed", extra={"final_attempt": final, **_describe(exc, job.token)})
+
+    def job_unreadable(self, exc: BaseException, *, final: bool) -> None:
+        """A queue message that is not a job: no command, no correlation id, no token to redact."""
+        self.metrics.add_metric(name="JobsFailed", unit=MetricUnit.Count, value=1)
+        if final:
+            self.metrics.add_metric(name="JobsDeadLettered", unit=MetricUnit.Count, value=1)
+        # The message text says which field is wrong; the body itself is never logged.
+        self.logger.error("queue message is not a job", extra={"final_attempt": final,
+                                                               "error": type(exc).__name__,
+                                                               "detail": str(exc)[:300]})
 
     def analytics_failed(self, rows: int) -> None:
         self.metrics.add_metric(name="AnalyticsRowsDropped", unit=MetricUnit.Count, value=rows)
 
-    def cold_start(self) -> None:
-        self.metrics.add_metric(name="ColdStart", unit=MetricUnit.Count, value=1)
 
-    def context(self) -> dict[str, Any]:
-        return {"service": self._service}
+def _describe(exc: BaseException, token: str) -> dict[str, str]:
+    # An exception's text may quote a URL, and edit URLs contain the token.
+    text = "".join(traceback.format_exception(exc)).replace(token, "[token]")
+    return {"error": type(exc).__name__, "detail": str(exc).replace(token, "[token]")[:300],
+            "traceback": text[-MAX_TRACEBACK_CHARS:]}

@@ -134,7 +134,9 @@ class Ingress:
         try:
             self._publisher.publish(job)
         except Exception:  # any failure to queue: nothing may be acknowledged as deferred
-            logger.exception("publish failed")
+            # Ids and the route only: the job itself carries the token.
+            logger.exception("publish failed", extra={"correlation_id": interaction.id, "command": route.key,
+                                                      "guild_id": interaction.guild_id})
             return result(responses.channel_message({"content": UNAVAILABLE_TEXT}, ephemeral=True), "publish_failed")
         return result(answer, "deferred")
 

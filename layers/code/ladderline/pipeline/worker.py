@@ -27,7 +27,7 @@ from ladderline.ladder import sql
 from ladderline.ladder.context import Database, JobContext, Reply
 from ladderline.ladder.registry import Registry
 from ladderline.observability.worker import WorkerObserver
-from ladderline.pipeline.job import Job
+from ladderline.pipeline.job import Job, JobError
 
 logger = logging.getLogger("ladderline.worker")
 
@@ -111,8 +111,12 @@ class Worker:
     # --- one record --------------------------------------------------------------------------
 
     def handle_record(self, body: str, receive_count: int) -> dict[str, Any]:
-        job = Job.from_json(body)  # JobError propagates: the record fails and ends in the DLQ
         last_attempt = receive_count >= self._max_receive_count
+        try:
+            job = Job.from_json(body)
+        except JobError as exc:  # propagates: the record fails and ends in the DLQ
+            self._observer.job_unreadable(exc, final=last_attempt)
+            raise
         with self._observer.job_scope(job):
             self._ran_fresh = False
             try:

@@ -69,7 +69,8 @@ def safe_echo(text: Any, limit: int = 40) -> str:
 
 
 def unknown_country_text(text: Any) -> str:
-    suggestions = static_data.closest_countries(str(text or "")) or static_data.search_countries(str(text or ""), 3)
+    typed = str(text or "")
+    suggestions = static_data.closest_countries(typed) or static_data.search_countries(typed, 3)
     line = f"I don't know the country `{safe_echo(text)}`."
     if suggestions:
         line += " Did you mean " + ", ".join(f"{c.flag} {c.name} (`{c.code}`)" for c in suggestions) + "?"
@@ -86,7 +87,8 @@ def handle(ctx: JobContext) -> Reply:
     country = resolve_country(raw)
     if country is None:
         return Reply(quiet_message(unknown_country_text(raw)), outcome="unknown_country")
-    result = guards.call(ctx, "ladder_set_country", int(ctx.job.user_id), country.code, ctx.job.interaction_id)
+    job = ctx.job
+    result = guards.call(ctx, "ladder_set_country", int(job.user_id), country.code, job.interaction_id)
     if reply := guards.guard_reply(result):
         return reply
     if result["status"] == "unchanged":

@@ -1,0 +1,486 @@
+"""`ladderctl dev`: the whole bot on this machine, with one command.
+
+- PostgreSQL: a local cluster in <data-dir>/postgres (kept between runs), migrations applied at
+  start; or DATABASE_URL when set.
+- AWS: moto in server mode on loopback with the queue, DLQ and idempotency table of template.yaml
+  (in memory: the queue starts empty on every run); or real AWS with LADDER_USE_REAL_AWS=1 plus
+  QUEUE_URL and IDEMPOTENCY_TABLE (and your usual AWS credentials).
+- The ingress handler behind http://127.0.0.1:<port>/interactions (API Gateway HTTP API events).
+- The worker handler fed by an SQS poller that behaves like the Lambda event source.
+- Discord: the real one when DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID are set (expose the
+  port through a tunnel and save <tunnel>/interactions as the Interactions Endpoint URL);
+  otherwise a local emulator that signs with a key pair kept in <data-dir>/discord-key.json.
+
+Each interaction prints one line per step; the handlers' own output goes to <data-dir>/dev.log.
+<data-dir>/stack.json tells `ladderctl simulate` and `ladderctl demo` where everything is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Self, TextIO
+
+from ladderline import settings as names
+
+from ladderctl.lambdas import ROOT, HandlerLoadError, load_handler
+from ladderctl.local_aws import (
+    AwsResources,
+    LocalAws,
+    StackConfigError,
+    StackSettings,
+    read_template,
+    real_aws_from_env,
+)
+from ladderctl.local_http import IngressServer, PortInUse, summarize
+from ladderctl.local_log import Console, StdoutTap, describe_answer, describe_interaction
+from ladderctl.poller import BatchResult, SqsPoller
+
+DEFAULT_DATA_DIR = ROOT / ".local"
+DEFAULT_PORT = 3000
+DEFAULT_DISCORD_PORT = 3001
+DATABASE_NAME = "ladderline"
+STACK_FILE = "stack.json"
+KEY_FILE = "discord-key.json"
+DISCORD_EPOCH_MS = 1420070400000
+
+
+class DevStackError(RuntimeError):
+    """Something the stack needs is missing or taken: one readable line, exit code 1."""
+
+
+@dataclass(frozen=True)
+class StackInfo:
+    """What <data-dir>/stack.json holds (no secrets beyond the fixed local database password)."""
+
+    pid: int
+    endpoint_url: str
+    port: int
+    emulator_url: str | None
+    discord_port: int | None
+    discord_api_base: str
+    application_id: str
+    public_key: str
+    database_url: str
+    aws_endpoint_url: str | None
+    queue_url: str
+    dlq_url: str | None
+    table_name: str
+    log_file: str
+    started_at: float
+
+
+def stack_file(data_dir: Path) -> Path:
+    return Path(data_dir) / STACK_FILE
+
+
+def read_stack(data_dir: Path) -> StackInfo | None:
+    try:
+        raw = json.loads(stack_file(data_dir).read_text(encoding="utf-8"))
+        return StackInfo(**{k: raw[k] for k in StackInfo.__dataclass_fields__})
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _snowflake() -> str:
+    return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | secrets.randbelow(1 << 22))
+
+
+def local_signing_key(data_dir: Path) -> tuple[Any, str]:
+    """The emulator's key pair and application id, made once and kept so restarts keep them."""
+    import nacl.signing
+
+    path = Path(data_dir) / KEY_FILE
+    try:
+        saved = json.loads(path.read_text(encoding="utf-8"))
+        return nacl.signing.SigningKey(bytes.fromhex(saved["private_key"])), str(saved["application_id"])
+    except FileNotFoundError:
+        pass
+    except (ValueError, KeyError, TypeError):
+        raise DevStackError(f"{path} is damaged: delete it to make a new local key pair") from None
+    key, application_id = nacl.signing.SigningKey.generate(), _snowflake()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump({"private_key": key.encode().hex(), "application_id": application_id,
+                   "note": "local Discord emulator key, for `ladderctl dev` only"}, out)
+    return key, application_id
+
+
+@dataclass
+class DevOptions:
+    data_dir: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    discord_port: int = DEFAULT_DISCORD_PORT
+    aws_port: int = 0
+    pg_port: int = 0
+    template: Path | None = None
+    capture_output: bool = True  # handlers' stdout to <data-dir>/dev.log (off only for debugging)
+
+
+class DevStack:
+    def __init__(self, options: DevOptions, console_stream: TextIO | None = None) -> None:
+        self.options = options
+        self.data_dir = Path(options.data_dir).resolve()
+        self.console = Console(console_stream or sys.stdout)
+        self.settings: StackSettings = StackSettings()
+        self.info: StackInfo | None = None
+        self.emulator: Any = None
+        self.aws: AwsResources | None = None
+        self.ingress_module: ModuleType | None = None
+        self.worker_module: ModuleType | None = None
+        self._postgres: Any = None
+        self._local_aws: LocalAws | None = None
+        self._server: IngressServer | None = None
+        self._poller: SqsPoller | None = None
+        self._saved_stdout: TextIO | None = None
+        self._log_file: TextIO | None = None
+        self._log_handler: logging.Handler | None = None
+        self._saved_log_level = logging.WARNING
+        self._saved_env: dict[str, str | None] = {}
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> StackInfo:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> StackInfo:
+        opts = self.options
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.settings = read_template(opts.template)
+        except StackConfigError as exc:
+            raise DevStackError(str(exc)) from None
+        public_key = os.environ.get(names.DISCORD_PUBLIC_KEY, "").strip()
+        application_id = os.environ.get(names.DISCORD_APPLICATION_ID, "").strip()
+        real_discord = bool(public_key and application_id)
+        if bool(public_key) != bool(application_id):
+            raise DevStackError(f"set both {names.DISCORD_PUBLIC_KEY} and {names.DISCORD_APPLICATION_ID} "
+                                "(real Discord) or neither (local emulator)")
+
+        # Ports first: a taken port fails in a second, before PostgreSQL and moto start.
+        try:
+            self._server = IngressServer(self._invoke_ingress, opts.host, opts.port)
+        except PortInUse as exc:
+            raise DevStackError(f"{exc} (another `ladderctl dev`? choose one with --port)") from None
+        if real_discord:
+            api_base = (os.environ.get(names.DISCORD_API_BASE, "") or names.DEFAULT_DISCORD_API_BASE).rstrip("/")
+        else:
+            from ladderctl.discord_emulator import DiscordEmulator
+
+            key, application_id = local_signing_key(self.data_dir)
+            self.emulator = DiscordEmulator(opts.host, opts.discord_port, signing_key=key,
+                                            endpoint_url=self._server.url)
+            try:
+                self.emulator.start()
+            except OSError as exc:
+                self.emulator = None
+                if exc.errno in (98, 48):
+                    raise DevStackError(f"port {opts.discord_port} on {opts.host} is already in use "
+                                        "(choose one with --discord-port)") from None
+                raise
+            public_key, api_base = self.emulator.public_key_hex, self.emulator.base_url
+
+        try:
+            real_aws = real_aws_from_env()
+        except StackConfigError as exc:
+            raise DevStackError(str(exc)) from None
+        database_url = self._start_database()
+        self.aws = real_aws or self._start_aws()
+        self._load_handlers({
+            names.DISCORD_PUBLIC_KEY: public_key,
+            names.DISCORD_APPLICATION_ID: application_id,
+            names.DISCORD_API_BASE: api_base,
+            names.QUEUE_URL: self.aws.queue_url,
+            names.IDEMPOTENCY_TABLE: self.aws.table_name,
+            names.MAX_RECEIVE_COUNT: str(self.settings.max_receive_count),
+            names.DATABASE_URL: database_url,
+            names.DB_AUTH: "url",
+            names.METRICS_NAMESPACE: "Ladderline",
+            **self.aws.env(),
+        })
+        assert self.worker_module is not None
+        self._poller = SqsPoller(
+            self.aws.client("sqs"), self.aws.queue_url, self.worker_module.lambda_handler,
+            region=self.aws.region, batch_size=self.settings.batch_size,
+            batching_window_seconds=self.settings.batching_window_seconds,
+            timeout_seconds=self.settings.worker_timeout, on_batch=self._batch_done,
+        ).start()
+        self._server.start()
+        self.info = StackInfo(
+            pid=os.getpid(), endpoint_url=self._server.url, port=self._server.port,
+            emulator_url=self.emulator.url if self.emulator else None,
+            discord_port=self.emulator.port if self.emulator else None,
+            discord_api_base=api_base, application_id=application_id, public_key=public_key,
+            database_url=database_url, aws_endpoint_url=self.aws.endpoint_url, queue_url=self.aws.queue_url,
+            dlq_url=self.aws.dlq_url, table_name=self.aws.table_name,
+            log_file=str(self.data_dir / "dev.log"), started_at=time.time(),
+        )
+        tmp = stack_file(self.data_dir).with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self.info), indent=2) + "\n", encoding="utf-8")
+        tmp.replace(stack_file(self.data_dir))
+        return self.info
+
+    def stop(self) -> None:
+        """Stop everything that was started, in reverse; safe to call twice or after a failed start."""
+        info, self.info = self.info, None
+        if info is not None:
+            with contextlib.suppress(OSError):
+                if read_stack(self.data_dir) == info:
+                    stack_file(self.data_dir).unlink()
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller = None
+        if self.worker_module is not None:
+            with contextlib.suppress(Exception):
+                self.worker_module.worker._db.close()
+            self.worker_module = None
+        self.ingress_module = None
+        if self.emulator is not None:
+            self.emulator.stop()
+            self.emulator = None
+        if self._local_aws is not None:
+            self._local_aws.stop()
+            self._local_aws = None
+        if self._postgres is not None:
+            try:
+                self._postgres.stop()
+            finally:
+                self._postgres = None
+        self._restore_output()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        self._saved_env = {}
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- parts --------------------------------------------------------------------------------
+    def _start_database(self) -> str:
+        from ladderctl.migrate import MigrationError, apply_migrations
+        from ladderctl.postgres import LocalPostgres, PostgresError, connect
+
+        url = os.environ.get(names.DATABASE_URL, "").strip()
+        try:
+            if not url:
+                self._postgres = LocalPostgres(self.data_dir / "postgres", self.options.pg_port, self.options.host,
+                                               durable=True).start()
+                admin = self._postgres.connect("postgres")
+                try:
+                    if not admin.run("SELECT 1 FROM pg_database WHERE datname = :n", n=DATABASE_NAME):
+                        admin.run(f"CREATE DATABASE {DATABASE_NAME}")
+                finally:
+                    admin.close()
+                url = self._postgres.url(DATABASE_NAME)
+            conn = connect(url, timeout=10)
+        except PostgresError as exc:
+            raise DevStackError(f"PostgreSQL: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - pg8000/OS errors: one line, not a traceback
+            raise DevStackError(f"PostgreSQL: cannot connect: {exc}") from None
+        try:
+            self.migrations = apply_migrations(conn)
+        except MigrationError as exc:
+            raise DevStackError(f"migrations: {exc}") from None
+        finally:
+            conn.close()
+        return url
+
+    def _start_aws(self) -> AwsResources:
+        self._local_aws = LocalAws(self.settings, self.options.host, self.options.aws_port)
+        try:
+            return self._local_aws.start()
+        except Exception as exc:  # noqa: BLE001 - moto failing to start: one line
+            raise DevStackError(f"moto (local AWS) did not start: {type(exc).__name__}: {exc}") from None
+
+    def _load_handlers(self, env: dict[str, str]) -> None:
+        for key, value in env.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+        if self.options.capture_output:
+            self._capture_output()
+        try:
+            for name in ("ingress", "worker"):
+                self._saved_env.setdefault(names.SERVICE_NAME, os.environ.get(names.SERVICE_NAME))
+                os.environ[names.SERVICE_NAME] = name  # as template.yaml sets per function
+                module = load_handler(name)
+                setattr(self, f"{name}_module", module)
+        except HandlerLoadError as exc:
+            raise DevStackError(str(exc)) from None
+
+    def _capture_output(self) -> None:
+        """Handlers print JSON lines (as in Lambda): send them to dev.log, steps to the console."""
+        self._log_file = open(self.data_dir / "dev.log", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._saved_stdout = sys.stdout
+        sys.stdout = StdoutTap(self._log_file, self.console)
+        handler = logging.StreamHandler(self._log_file)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        root = logging.getLogger()
+        root.addHandler(handler)
+        self._saved_log_level = root.level
+        root.setLevel(logging.INFO)
+        self._log_handler = handler
+
+    def _restore_output(self) -> None:
+        if self._saved_stdout is not None:
+            sys.stdout = self._saved_stdout
+            self._saved_stdout = None
+        if self._log_handler is not None:
+            logging.getLogger().removeHandler(self._log_handler)
+            logging.getLogger().setLevel(self._saved_log_level)
+            self._log_handler = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+    # --- the console lines ---------------------------------------------------------------------
+    def _invoke_ingress(self, event: dict[str, Any], body: bytes) -> dict[str, Any]:
+        summary = summarize(body)
+        interaction_id = summary.get("id") or None
+        label = describe_interaction(summary) if summary else "(not an interaction)"
+        if interaction_id:
+            self.console.label(interaction_id, label)
+        self.console.step(interaction_id, "received", label)
+        assert self.ingress_module is not None
+        from ladderctl.lambdas import LambdaContext
+
+        started = time.perf_counter()
+        result = self.ingress_module.lambda_handler(event, LambdaContext("ingress", self.settings.ingress_timeout))
+        elapsed = (time.perf_counter() - started) * 1000
+        try:
+            answer = json.loads(result.get("body") or "null")
+        except ValueError:
+            answer = None
+        status = int(result.get("statusCode", 200))
+        self.console.step(interaction_id, f"answered in {elapsed:.1f} ms ({describe_answer(status, answer)})", label)
+        return result
+
+    def _batch_done(self, batch: BatchResult) -> None:
+        for message in batch.messages:
+            if message["MessageId"] not in batch.failed_ids:
+                continue
+            try:
+                job = json.loads(message["Body"])
+                interaction_id = str(job.get("interaction_id"))
+            except (ValueError, AttributeError):
+                interaction_id = None
+            count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
+            limit = self.settings.max_receive_count
+            if batch.error is not None:
+                self.console.step(interaction_id, f"worker invocation failed: {type(batch.error).__name__}")
+            if count >= limit:
+                self.console.step(interaction_id, f"received {count} of {limit} times: moves to the DLQ")
+            else:
+                self.console.step(interaction_id, f"left on the queue: retried after the visibility timeout "
+                                                  f"({self.settings.visibility_timeout} s), attempt {count} of {limit}")
+
+    def banner(self) -> str:
+        info = self.info
+        assert info is not None
+        lines = ["ladderline dev stack is up", f"  endpoint   {info.endpoint_url}"]
+        if info.emulator_url:
+            lines.append(f"  discord    local emulator {info.emulator_url} (application {info.application_id})")
+        else:
+            lines.append(f"  discord    {info.discord_api_base} (application {info.application_id}): expose port "
+                         f"{info.port} through a tunnel and save <tunnel URL>/interactions as the Interactions "
+                         "Endpoint URL")
+        db = info.database_url.split("@")[-1]
+        where = f"{self.data_dir / 'postgres'} on " if self._postgres else ""
+        lines.append(f"  postgres   {where}{db}")
+        if info.aws_endpoint_url:
+            lines.append(f"  aws        moto {info.aws_endpoint_url} (queue visibility {self.settings.visibility_timeout} s, "
+                         f"DLQ after {self.settings.max_receive_count} receives, batch {self.settings.batch_size})")
+        else:
+            lines.append(f"  aws        real AWS: {info.queue_url}, table {info.table_name}")
+        lines.append(f"  logs       {info.log_file}")
+        if info.emulator_url:
+            lines.append("Try `ladderctl simulate command ping` in another terminal. Ctrl-C stops.")
+        else:
+            lines.append("Ctrl-C stops.")
+        return "\n".join(lines)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"ingress port (default {DEFAULT_PORT})")
+    parser.add_argument("--discord-port", type=int, default=DEFAULT_DISCORD_PORT,
+                        help=f"local Discord emulator port (default {DEFAULT_DISCORD_PORT})")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
+                        help=f"PostgreSQL data, key pair, logs, stack.json (default {DEFAULT_DATA_DIR})")
+    parser.add_argument("--aws-port", type=int, default=0, help="moto server port (default: any free port)")
+    parser.add_argument("--pg-port", type=int, default=0, help="PostgreSQL port (default: any free port)")
+    parser.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
+    parser.add_argument("--no-capture", action="store_true",
+                        help="let the handlers' JSON output through to this terminal")
+
+
+def options_from_args(args: argparse.Namespace) -> DevOptions:
+    return DevOptions(data_dir=args.data_dir, host=args.host, port=args.port, discord_port=args.discord_port,
+                      aws_port=args.aws_port, pg_port=args.pg_port, template=args.template,
+                      capture_output=not args.no_capture)
+
+
+def run(args: argparse.Namespace) -> int:
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        # While starting, interrupt the start (stop() then undoes what was started); once up, wake the loop.
+        if not started.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+
+    started = threading.Event()
+    # Set both explicitly: a shell starting us in the background (`make dev &`) leaves SIGINT ignored.
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = DevStack(options_from_args(args))
+    try:
+        stack.console.say("starting PostgreSQL, local AWS and the handlers...")
+        stack.start()
+        started.set()
+        stack.console.say(stack.banner())
+        while not stop.wait(0.5):
+            pass
+    except DevStackError as exc:
+        print(f"ladderctl dev: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    except Exception as exc:
+        if os.environ.get("LADDERCTL_DEBUG"):
+            raise
+        print(f"ladderctl dev: unexpected error: {type(exc).__name__}: {exc} (LADDERCTL_DEBUG=1 for details)",
+              file=sys.stderr)
+        return 1
+    finally:
+        try:
+            stack.stop()
+        except Exception as exc:  # noqa: BLE001 - stopping: say what failed, in one line
+            print(f"ladderctl dev: while stopping: {exc}", file=sys.stderr)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    stack.console.say("stopped")
+    return 0

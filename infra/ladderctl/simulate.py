@@ -1,0 +1,499 @@
+"""`ladderctl simulate`: act as a Discord user against the running local stack.
+
+    ladderctl simulate command profile --opt user=123
+    ladderctl simulate click setup:confirm          (a button of the last message; a label works too)
+    ladderctl simulate select leaderboard:region eu
+    ladderctl simulate modal --field name=Alice     (fills the last modal; or give its custom_id)
+    ladderctl simulate autocomplete setcountry country=ger
+    ladderctl simulate ping                         (the PING Discord sends when the URL is saved)
+
+Interactions go through the emulator's control API, so the emulator signs them as Discord would
+and tracks their tokens; the immediate answer is printed, then the final message once the worker
+has edited it. The last message and modal are kept in <data-dir>/last.json for the next click.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ladderctl.devstack import DEFAULT_DATA_DIR, StackInfo, read_stack
+from ladderctl.local_log import CALLBACK_NAMES
+
+DISCORD_EPOCH_MS = 1420070400000
+DEFAULT_USER = "410212090289192960"
+DEFAULT_GUILD = "1380488052169769110"
+DEFAULT_CHANNEL = "1380488052169769113"
+EPHEMERAL = 1 << 6
+LOADING = 1 << 7
+LAST_FILE = "last.json"
+# Long embed descriptions (the terms) are cut in the console; --json shows everything.
+MAX_DESCRIPTION_LINES = 12
+BUTTON, SELECT, TEXT_INPUT, ACTION_ROW, LABEL = 2, 3, 4, 1, 18
+SELECT_TYPES = (3, 5, 6, 7, 8)
+
+
+class SimulateError(RuntimeError):
+    """One readable line for the user (no stack, unknown button...)."""
+
+
+# --- payloads --------------------------------------------------------------------------------------
+def snowflake() -> str:
+    return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | secrets.randbelow(1 << 22))
+
+
+def _user(user_id: str) -> dict[str, Any]:
+    return {"id": user_id, "username": f"player{user_id[-4:]}", "global_name": f"Player {user_id[-4:]}",
+            "discriminator": "0", "avatar": None, "public_flags": 0}
+
+
+def make_interaction(kind: int, application_id: str, data: dict[str, Any] | None, *, user_id: str = DEFAULT_USER,
+                     guild_id: str | None = DEFAULT_GUILD, channel_id: str = DEFAULT_CHANNEL,
+                     message: dict[str, Any] | None = None, locale: str = "en-US") -> dict[str, Any]:
+    """A Discord-shaped interaction created now (guild payloads carry member.user, DMs carry user)."""
+    interaction_id = snowflake()
+    # Real tokens are base64url("interaction:<id>:<random>"), unpadded.
+    raw = f"interaction:{interaction_id}:{secrets.token_urlsafe(96)}".encode()
+    token = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    payload: dict[str, Any] = {
+        "id": interaction_id, "application_id": application_id, "type": kind, "token": token, "version": 1,
+        "app_permissions": "2248473465835073", "entitlements": [], "locale": locale,
+    }
+    if kind == 1:
+        payload.pop("locale")
+        payload["user"] = {**_user("643945264868098049"), "username": "discord", "system": True}
+        return payload
+    payload["channel_id"] = channel_id
+    if guild_id:
+        payload.update(guild_id=guild_id, guild_locale="en-US", context=0,
+                       guild={"id": guild_id, "features": [], "locale": "en-US"},
+                       channel={"id": channel_id, "guild_id": guild_id, "name": "ladder", "type": 0},
+                       member={"user": _user(user_id), "roles": [], "nick": None, "permissions": "2251799813685247",
+                               "joined_at": "2025-06-06T10:06:39.888000+00:00", "deaf": False, "mute": False})
+    else:
+        payload.update(context=1, channel={"id": channel_id, "type": 1}, user=_user(user_id))
+    if data is not None:
+        payload["data"] = data
+    if message is not None:
+        payload["message"] = message
+    return payload
+
+
+def _option_types(command: str) -> dict[str, int]:
+    """name -> Discord option type, from the command registry (strings when unknown)."""
+    try:
+        from ladderline.discord.constants import InteractionType
+        from ladderline.ladder.registry import registry
+
+        route = registry().find(InteractionType.APPLICATION_COMMAND, command)
+    except Exception:  # noqa: BLE001 - a broken registry should not stop simulating
+        return {}
+    return {o["name"]: int(o.get("type", 3)) for o in (route.options if route else ())}
+
+
+def _typed(value: str, kind: int) -> Any:
+    if kind == 4:
+        return int(value)
+    if kind == 10:
+        return float(value)
+    if kind == 5:
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return value
+
+
+def command_data(name: str, options: dict[str, str], focused: str | None = None) -> dict[str, Any]:
+    types = _option_types(name)
+    data: dict[str, Any] = {"id": snowflake(), "name": name, "type": 1}
+    if options:
+        data["options"] = []
+        for key, value in options.items():
+            kind = types.get(key, 3)
+            option: dict[str, Any] = {"name": key, "type": kind,
+                                      "value": value if key == focused else _typed(value, kind)}
+            if key == focused:
+                option["focused"] = True  # autocomplete: the partial text, always a string
+            data["options"].append(option)
+    return data
+
+
+def iter_components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Interactive components of a message or modal, flattened (rows, labels, containers)."""
+    found: list[dict[str, Any]] = []
+    stack = list(components or [])
+    while stack:
+        item = stack.pop(0)
+        if not isinstance(item, dict):
+            continue
+        if isinstance(item.get("components"), list):
+            stack[:0] = item["components"]
+        if isinstance(item.get("component"), dict):
+            stack.insert(0, item["component"])
+        if item.get("accessory"):
+            stack.insert(0, item["accessory"])
+        if item.get("custom_id"):
+            found.append(item)
+    return found
+
+
+def modal_submit_data(modal: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """A MODAL_SUBMIT's data: every input of the modal, with given values (else its prefilled one)."""
+    unknown = set(fields) - {c["custom_id"] for c in iter_components(modal.get("components"))}
+    if unknown:
+        names = ", ".join(c["custom_id"] for c in iter_components(modal.get("components")))
+        raise SimulateError(f"the modal has no field {', '.join(sorted(unknown))} (its fields: {names})")
+
+    def submitted(component: dict[str, Any]) -> dict[str, Any]:
+        cid = component["custom_id"]
+        if component.get("type") in SELECT_TYPES:
+            raw = fields.get(cid)
+            values = raw.split(",") if raw else [o["value"] for o in component.get("options", []) if o.get("default")]
+            return {"type": component["type"], "custom_id": cid, "values": values}
+        return {"type": TEXT_INPUT, "custom_id": cid, "value": fields.get(cid, component.get("value") or "")}
+
+    rows = []
+    for row in modal.get("components") or []:
+        if row.get("type") == LABEL and isinstance(row.get("component"), dict):
+            rows.append({"type": LABEL, "component": submitted(row["component"])})
+        elif row.get("type") == ACTION_ROW:
+            rows.append({"type": ACTION_ROW, "components": [submitted(c) for c in row.get("components", [])
+                                                            if c.get("custom_id")]})
+    return {"custom_id": modal["custom_id"], "components": rows}
+
+
+# --- the emulator's control API -----------------------------------------------------------------
+@dataclass
+class Outcome:
+    interaction: dict[str, Any]
+    status: int
+    response: Any
+    answer_ms: float
+    message: dict[str, Any] | None = None
+    final_ms: float | None = None
+    waited_out: bool = False
+    modal: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def callback_type(self) -> int | None:
+        return self.response.get("type") if isinstance(self.response, dict) else None
+
+
+class Simulator:
+    """Delivers interactions through the emulator and waits for their final message."""
+
+    def __init__(self, info: StackInfo, data_dir: Path, *, user_id: str = DEFAULT_USER,
+                 guild_id: str | None = DEFAULT_GUILD, last_file: str = LAST_FILE) -> None:
+        if not info.emulator_url:
+            raise SimulateError("the stack talks to the real Discord: simulate needs the local emulator "
+                                "(start `ladderctl dev` without DISCORD_PUBLIC_KEY/DISCORD_APPLICATION_ID)")
+        self.info = info
+        self.data_dir = Path(data_dir)
+        self.user_id = user_id
+        self.guild_id = guild_id
+        self.last_file = last_file
+
+    # -- HTTP
+    def _call(self, method: str, path: str, body: Any = None, timeout: float = 15) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.info.emulator_url}{path}", data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as answer:
+                status, raw = answer.status, answer.read()
+        except urllib.error.HTTPError as error:
+            status, raw = error.code, error.read()
+        except (urllib.error.URLError, OSError) as error:
+            raise SimulateError(f"the local stack is not reachable at {self.info.emulator_url} ({error}): "
+                                "is `ladderctl dev` running?") from None
+        return status, (json.loads(raw) if raw else None)
+
+    def reachable(self) -> bool:
+        try:
+            return self._call("GET", "/_emulator/info", timeout=2)[0] == 200
+        except SimulateError:
+            return False
+
+    # -- last.json
+    def load_last(self) -> dict[str, Any]:
+        try:
+            return json.loads((self.data_dir / self.last_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    def save_last(self, **changes: Any) -> None:
+        last = {**self.load_last(), **changes}
+        (self.data_dir / self.last_file).write_text(json.dumps(last, indent=1), encoding="utf-8")
+
+    # -- interactions
+    def send(self, kind: int, data: dict[str, Any] | None, *, message: dict[str, Any] | None = None,
+             wait: float = 15.0) -> Outcome:
+        interaction = make_interaction(kind, self.info.application_id, data, user_id=self.user_id,
+                                       guild_id=self.guild_id, message=message)
+        started = time.perf_counter()
+        status, answer = self._call("POST", "/_emulator/deliver", {"interaction": interaction})
+        if status != 200 or not isinstance(answer, dict):
+            raise SimulateError(f"the emulator could not deliver: {status} {answer}")
+        outcome = Outcome(interaction, int(answer["status"]), answer.get("response"),
+                          (time.perf_counter() - started) * 1000)
+        kind_back = outcome.callback_type
+        if outcome.status == 200 and kind_back == 4:
+            outcome.message = self._message(interaction["token"])
+            outcome.final_ms = outcome.answer_ms
+        elif outcome.status == 200 and kind_back in (5, 6, 7):
+            self._wait_for_edit(outcome, started, wait)
+        if outcome.status == 200 and kind_back == 9:
+            outcome.modal = {**(outcome.response.get("data") or {}), "message": message}
+            self.save_last(modal=outcome.modal)
+        if outcome.message is not None:
+            self.save_last(message=outcome.message, modal=None if kind_back != 9 else outcome.modal)
+        return outcome
+
+    def _message(self, token: str) -> dict[str, Any] | None:
+        status, message = self._call("GET", f"/_emulator/messages/{token}")
+        return message if status == 200 else None
+
+    def _wait_for_edit(self, outcome: Outcome, started: float, wait: float) -> None:
+        token = outcome.interaction["token"]
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            _, requests = self._call("GET", "/_emulator/requests")
+            edited = any(r["method"] in ("PATCH", "POST") and token in r["path"].split("/")
+                         and 200 <= int(r["status"]) < 300 for r in requests or [])
+            if edited:
+                outcome.final_ms = (time.perf_counter() - started) * 1000
+                outcome.message = self._message(token)
+                return
+            time.sleep(0.05)
+        outcome.waited_out = True
+        outcome.message = self._message(token)
+
+    def command(self, name: str, options: dict[str, str] | None = None, wait: float = 15.0) -> Outcome:
+        return self.send(2, command_data(name, options or {}), wait=wait)
+
+    def autocomplete(self, name: str, options: dict[str, str], focused: str | None = None) -> Outcome:
+        if not options:
+            raise SimulateError("autocomplete needs the option being typed, e.g. country=ger")
+        focused = focused or next(iter(options))
+        return self.send(4, command_data(name, options, focused=focused))
+
+    def last_message(self) -> dict[str, Any]:
+        message = self.load_last().get("message")
+        if not message:
+            raise SimulateError("no last message: send a command first")
+        return message
+
+    def find_component(self, wanted: str, message: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A component of the message by custom_id, then by label, then by custom_id prefix."""
+        message = message or self.last_message()
+        components = iter_components(message.get("components"))
+        for test in (lambda c: c["custom_id"] == wanted,
+                     lambda c: str(c.get("label", "")).lower() == wanted.lower(),
+                     lambda c: c["custom_id"].startswith(wanted)):
+            matches = [c for c in components if test(c)]
+            if len(matches) == 1:
+                return matches[0]
+            if len(matches) > 1:
+                raise SimulateError(f"{wanted!r} matches several components: "
+                                    + ", ".join(c["custom_id"] for c in matches))
+        have = ", ".join(f"{c.get('label') or ''}={c['custom_id']}" for c in components) or "none"
+        raise SimulateError(f"the last message has no component {wanted!r} (it has: {have})")
+
+    def click(self, wanted: str, wait: float = 15.0, message: dict[str, Any] | None = None) -> Outcome:
+        message = message or self.last_message()
+        button = self.find_component(wanted, message)
+        if button.get("disabled"):
+            raise SimulateError(f"the button {button['custom_id']} is disabled (Discord would not send the click)")
+        data = {"custom_id": button["custom_id"], "component_type": int(button.get("type", BUTTON))}
+        return self.send(3, data, message=message, wait=wait)
+
+    def select(self, wanted: str, values: list[str], wait: float = 15.0) -> Outcome:
+        message = self.last_message()
+        menu = self.find_component(wanted, message)
+        data = {"custom_id": menu["custom_id"], "component_type": int(menu.get("type", SELECT)), "values": values}
+        return self.send(3, data, message=message, wait=wait)
+
+    def submit_modal(self, fields: dict[str, str], custom_id: str | None = None, wait: float = 15.0) -> Outcome:
+        modal = self.load_last().get("modal")
+        if modal is None or (custom_id and modal.get("custom_id") != custom_id):
+            if custom_id is None:
+                raise SimulateError("no last modal: run the command or click the button that opens it, "
+                                    "or give the modal's custom_id and every --field")
+            modal = {"custom_id": custom_id, "components": [
+                {"type": ACTION_ROW, "components": [{"type": TEXT_INPUT, "custom_id": k}]} for k in fields]}
+        return self.send(5, modal_submit_data(modal, fields), message=modal.get("message"), wait=wait)
+
+    def ping(self) -> Outcome:
+        return self.send(1, None)
+
+
+# --- readable output -----------------------------------------------------------------------------
+def render_answer(outcome: Outcome) -> str:
+    if outcome.status != 200:
+        return f"answer: HTTP {outcome.status} {outcome.response}"
+    response = outcome.response if isinstance(outcome.response, dict) else {}
+    kind = response.get("type")
+    data = response.get("data") or {}
+    text = f"answer: {kind} {CALLBACK_NAMES.get(kind, '?')} in {outcome.answer_ms:.0f} ms"
+    if kind in (4, 5) and int(data.get("flags") or 0) & EPHEMERAL:
+        text += " (ephemeral)"
+    if kind == 8:
+        choices = data.get("choices") or []
+        lines = [f"  {c.get('name')}  ->  {c.get('value')}" for c in choices] or ["  (no choices)"]
+        return "\n".join([text + f": {len(choices)} choice{'' if len(choices) == 1 else 's'}", *lines])
+    if kind == 9:
+        return "\n".join([text, render_modal(data)])
+    if kind == 4:
+        return text
+    return text
+
+
+def render_modal(modal: dict[str, Any]) -> str:
+    lines = [f"  modal {modal.get('custom_id')}: {modal.get('title', '')}"]
+    for row in modal.get("components") or []:
+        label = row.get("label") if row.get("type") == LABEL else None
+        for c in iter_components([row]):
+            name = label or c.get("label") or ""
+            bits = [f"--field {c['custom_id']}=...", f"({name})" if name else ""]
+            if c.get("value"):
+                bits.append(f"prefilled {c['value']!r}")
+            if c.get("required", True) is False:
+                bits.append("optional")
+            if c.get("placeholder"):
+                bits.append(f"e.g. {c['placeholder']!r}")
+            lines.append("    " + " ".join(b for b in bits if b))
+    return "\n".join(lines)
+
+
+def render_message(message: dict[str, Any] | None, indent: str = "  ") -> str:
+    if not message:
+        return f"{indent}(no message)"
+    lines: list[str] = []
+    flags = int(message.get("flags") or 0)
+    if flags & LOADING:
+        lines.append("(still thinking...)")
+    lines += (message.get("content") or "").splitlines()
+    for embed in message.get("embeds") or []:
+        title = embed.get("title") or ""
+        lines.append(f"+-- {title}" if title else "+--")
+        if embed.get("author", {}).get("name"):
+            lines.append(f"| by {embed['author']['name']}")
+        description = (embed.get("description") or "").splitlines()
+        shown = description if len(description) <= MAX_DESCRIPTION_LINES else description[:MAX_DESCRIPTION_LINES]
+        lines += [f"| {line}" for line in shown]
+        if len(shown) < len(description):
+            lines.append(f"| ... ({len(description) - len(shown)} more lines)")
+        for f in embed.get("fields") or []:
+            value = str(f.get("value", "")).replace("\n", " / ")
+            lines.append(f"| {f.get('name')}: {value}")
+        if embed.get("footer", {}).get("text"):
+            lines.append(f"| ({embed['footer']['text']})")
+        lines.append("+--")
+    for row in message.get("components") or []:
+        parts = []
+        for c in iter_components([row]):
+            state = " (disabled)" if c.get("disabled") else ""
+            if c.get("type") == BUTTON:
+                parts.append(f"[{c.get('label') or c.get('emoji', {}).get('name', '')}] {c['custom_id']}{state}")
+            else:
+                options = ", ".join(o.get("value", "") for o in c.get("options") or [])
+                parts.append(f"<select {c['custom_id']}: {options}>{state}")
+        if parts:
+            lines.append("   ".join(parts))
+    return "\n".join(indent + line for line in lines) or f"{indent}(empty message)"
+
+
+def render_outcome(outcome: Outcome) -> str:
+    lines = [render_answer(outcome)]
+    if outcome.callback_type in (5, 6, 7):
+        ephemeral = " (ephemeral)" if outcome.message and int(outcome.message.get("flags") or 0) & EPHEMERAL else ""
+        if outcome.waited_out:
+            lines.append("final message: not edited yet (the job may be retrying; see the dev stack's output)")
+        else:
+            lines.append(f"final message{ephemeral} after {outcome.final_ms:.0f} ms:")
+        lines.append(render_message(outcome.message))
+    elif outcome.callback_type == 4:
+        lines.append(render_message(outcome.message))
+    return "\n".join(lines)
+
+
+# --- CLI -------------------------------------------------------------------------------------------
+def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SimulateError(f"{what} {item!r} must look like name=value")
+        key, value = item.split("=", 1)
+        result[key.strip()] = value
+    return result
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the dev stack's data folder")
+    parser.add_argument("--user", default=DEFAULT_USER, help=f"acting user id (default {DEFAULT_USER})")
+    parser.add_argument("--guild", default=DEFAULT_GUILD, help=f"guild id (default {DEFAULT_GUILD})")
+    parser.add_argument("--dm", action="store_true", help="send as a DM (no guild)")
+    parser.add_argument("--wait", type=float, default=15.0, help="seconds to wait for the final message")
+    parser.add_argument("--json", action="store_true", help="print the raw answer and message as JSON")
+    sub = parser.add_subparsers(dest="action", required=True)
+    command = sub.add_parser("command", help="a slash command")
+    command.add_argument("name")
+    command.add_argument("--opt", action="append", metavar="NAME=VALUE", help="an option (repeatable)")
+    click = sub.add_parser("click", help="click a button of the last message (custom_id or label)")
+    click.add_argument("custom_id")
+    select = sub.add_parser("select", help="choose values in a select menu of the last message")
+    select.add_argument("custom_id")
+    select.add_argument("values", nargs="+")
+    modal = sub.add_parser("modal", help="submit the last modal (or the one named)")
+    modal.add_argument("custom_id", nargs="?")
+    modal.add_argument("--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)")
+    autocomplete = sub.add_parser("autocomplete", help="ask a command's autocomplete for choices")
+    autocomplete.add_argument("name")
+    autocomplete.add_argument("options", nargs="+", metavar="NAME=VALUE", help="the first one is being typed")
+    autocomplete.add_argument("--focus", help="which option is being typed (default: the first)")
+    sub.add_parser("ping", help="the PING Discord sends to check the endpoint")
+
+
+def open_simulator(data_dir: Path, user_id: str = DEFAULT_USER, guild_id: str | None = DEFAULT_GUILD) -> Simulator:
+    info = read_stack(data_dir)
+    if info is None:
+        raise SimulateError(f"no running stack found ({Path(data_dir) / 'stack.json'}): start `ladderctl dev` first")
+    simulator = Simulator(info, data_dir, user_id=user_id, guild_id=guild_id)
+    if not simulator.reachable():
+        raise SimulateError(f"the stack in {data_dir} is not answering at {info.emulator_url}: "
+                            "start `ladderctl dev` first")
+    return simulator
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        sim = open_simulator(args.data_dir, args.user, None if args.dm else args.guild)
+        if args.action == "command":
+            outcome = sim.command(args.name.lstrip("/"), _pairs(args.opt, "--opt"), wait=args.wait)
+        elif args.action == "click":
+            outcome = sim.click(args.custom_id, wait=args.wait)
+        elif args.action == "select":
+            outcome = sim.select(args.custom_id, args.values, wait=args.wait)
+        elif args.action == "modal":
+            outcome = sim.submit_modal(_pairs(args.field, "--field"), args.custom_id, wait=args.wait)
+        elif args.action == "autocomplete":
+            outcome = sim.autocomplete(args.name.lstrip("/"), _pairs(args.options, "option"), args.focus)
+        else:
+            outcome = sim.ping()
+    except SimulateError as exc:
+        print(f"ladderctl simulate: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps({"status": outcome.status, "response": outcome.response, "message": outcome.message},
+                         indent=2, ensure_ascii=False))
+    else:
+        print(render_outcome(outcome))
+    return 0 if outcome.status == 200 and not outcome.waited_out else 1

@@ -1,0 +1,65 @@
+"""/activate code:<text>: activate a profile with a (single- or multi-use) activation code.
+
+Codes are stored only as sha256 hex of the normalised code. Operators create one with
+`hash_code` and an INSERT (see the comment at the top of infra/migrations/0002_setup_functions.sql):
+
+    python -c "from ladderline.ladder.commands.activate import hash_code; print(hash_code('my-code'))"
+    INSERT INTO activation_codes (code_hash, max_uses, expires_at) VALUES ('<hash>', 1, NULL);
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from ladderline.discord import responses
+from ladderline.discord.constants import InteractionType, OptionType
+from ladderline.ladder import guards
+from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.registry import Ack, Route
+
+MAX_CODE_LENGTH = 100
+
+
+def normalise_code(code: str) -> str:
+    return code.strip().upper()
+
+
+def hash_code(code: str) -> str:
+    """What activation_codes.code_hash holds for `code`: sha256 hex of the trimmed, upper-cased code."""
+    return hashlib.sha256(normalise_code(code).encode("utf-8")).hexdigest()
+
+
+MESSAGES: dict[str, str] = {
+    "activated": "✅ Your account is activated. Welcome to the ladder!",
+    "already_active": "Your account is already active; no code was used.",
+    "invalid_code": "That activation code isn't valid. Check it for typos and try again.",
+    "expired": "That activation code has expired. Ask a moderator for a new one.",
+    "used_up": "That activation code has already been used up. Ask a moderator for a new one.",
+    "already_used": (
+        "You have already used this activation code. Ask a moderator if your account needs a new one."
+    ),
+}
+
+
+def handle(ctx: JobContext) -> Reply:
+    code = ctx.job.options.get("code")
+    if not isinstance(code, str) or not normalise_code(code):
+        return Reply(responses.message(MESSAGES["invalid_code"]), outcome="invalid_code")
+    job = ctx.job
+    result = guards.call(ctx, "ladder_activate", int(job.user_id), hash_code(code), job.interaction_id)
+    if reply := guards.guard_reply(result):
+        return reply
+    status = result["status"]
+    return Reply(responses.message(MESSAGES[status]), outcome=status)
+
+
+CODE_OPTION: dict[str, Any] = {
+    "type": OptionType.STRING, "name": "code", "description": "Your activation code",
+    "required": True, "max_length": MAX_CODE_LENGTH,
+}
+
+ROUTES = (
+    Route(key="activate", kind=InteractionType.APPLICATION_COMMAND, ack=Ack.DEFERRED_MESSAGE, ephemeral=True,
+          handler=handle, description="Activate your ladder account with a code", options=(CODE_OPTION,)),
+)

@@ -1,0 +1,71 @@
+"""`make bench` (python -m tests.bench): performance figures; exits non-zero when a budget is missed.
+
+Part A (issue 3): every command's worker time against PostgreSQL behind a proxy adding 25 ms each
+way, next to the same with 0 ms (tests/bench/commands.py).
+Part B: the ingress's ack latency, warm p50/p99 and a cold start (tests/bench/ingress.py).
+
+Starts its own throwaway PostgreSQL (LocalPostgres + migrations) and moto server; cleans up.
+Options: --runs N (Part A runs per command), --requests N (Part B), --only a|b.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def part_a(runs: int) -> bool:
+    from ladderctl.migrate import apply_migrations
+    from ladderctl.postgres import LocalPostgres, connect
+
+    from tests.bench.commands import run_part_a
+
+    folder = Path(tempfile.mkdtemp(prefix="ladderline-bench-"))
+    server = LocalPostgres(folder / "data")
+    try:
+        server.start()
+        url = server.create_database("bench")
+        conn = connect(url)
+        try:
+            apply_migrations(conn)
+        finally:
+            conn.close()
+        return run_part_a(url, runs=runs)
+    finally:
+        server.stop()
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def part_b(requests: int) -> bool:
+    from tests.bench.ingress import run_part_b
+
+    return run_part_b(requests=requests)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=20, help="Part A: timed runs per command and delay")
+    parser.add_argument("--requests", type=int, default=500, help="Part B: warm requests per case")
+    parser.add_argument("--only", choices=("a", "b"), default=None)
+    args = parser.parse_args(argv)
+    # The handlers log at INFO; the figures are what this prints.
+    logging.disable(logging.WARNING)
+    started = time.perf_counter()
+    ok = True
+    if args.only in (None, "a"):
+        ok &= part_a(args.runs)
+        print()
+    if args.only in (None, "b"):
+        ok &= part_b(args.requests)
+        print()
+    print(f"bench {'PASSED' if ok else 'FAILED'} in {time.perf_counter() - started:.0f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,112 @@
+"""/profile end to end: signed interaction -> ingress -> SQS -> worker -> PostgreSQL -> the edit."""
+
+from __future__ import annotations
+
+import json
+
+from ladderline.discord.limits import validate_message
+
+from tests.support.interactions import USER_ID, make_interaction
+from tests.support.postgres import pg_connect
+
+OTHER_ID = "222222222222222222"
+
+
+def run_profile(pipeline, user: str | None = None) -> dict:
+    data = {"id": "2", "name": "profile", "type": 1}
+    if user is not None:
+        data["options"] = [{"name": "user", "type": 6, "value": user}]
+    interaction = make_interaction(2, data=data)
+    response = pipeline.send(interaction)
+    assert json.loads(response["body"]) == {"type": 5, "data": {"flags": 64}}  # ephemeral "thinking..."
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+    message = pipeline.discord.message(interaction["token"])
+    [patch] = [r for r in pipeline.discord.requests_for(interaction["token"]) if r.method == "PATCH"]
+    assert validate_message(patch.json) == []
+    return message
+
+
+def seed(url: str, sql: str) -> None:
+    conn = pg_connect(url)
+    try:
+        conn.run(sql)
+    finally:
+        conn.close()
+
+
+def test_without_a_profile_you_are_pointed_at_setup(pipeline):
+    message = run_profile(pipeline)
+
+    assert "/setup" in message["content"]
+    assert message["embeds"] == []
+    outcome = pg_connect(pipeline.database_url).run("SELECT command, outcome FROM command_calls")
+    assert outcome == [["profile", "no_profile"]]
+
+
+def test_another_user_without_a_profile_is_named_as_such(pipeline):
+    message = run_profile(pipeline, user=OTHER_ID)
+
+    assert message["content"] == f"That player (<@{OTHER_ID}>) has no ladder profile yet."
+    assert "/setup" not in message["content"]
+
+
+def seed_profile(url: str) -> None:
+    seed(url, f"""
+        INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
+                             terms_accepted_at, activated_at, created_at)
+        VALUES ({USER_ID}, 'Serral_fan', ARRAY['Alt*One', 'Two'], 'Serral#2114', 'FI', 'EU',
+                now(), now(), '2025-06-06T10:00:00Z');
+        -- Four rivals on sc2_terran: two above, one tied with a smaller user id (ranks ahead by
+        -- the tie-breaker), one tied with a larger id (behind), and one without games (unranked).
+        INSERT INTO players (discord_user_id, player_name) VALUES
+            (11, 'High'), (12, 'Higher'), (13, 'TiedAhead'), (999999999999999999, 'TiedBehind'), (14, 'NoGames');
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn) VALUES
+            ({USER_ID}, 'sc2_terran', 1650, 13, 10, 2, 1),
+            ({USER_ID}, 'bw_zerg', 1500, 0, 0, 0, 0),
+            (11, 'sc2_terran', 1700, 1, 1, 0, 0),
+            (12, 'sc2_terran', 1800, 1, 1, 0, 0),
+            (13, 'sc2_terran', 1650, 1, 1, 0, 0),
+            (999999999999999999, 'sc2_terran', 1650, 1, 0, 1, 0),
+            (14, 'sc2_terran', 2500, 0, 0, 0, 0);
+        INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) VALUES ({USER_ID}, ARRAY['sc2_terran']);
+    """)
+
+
+def test_a_profile_shows_identity_every_race_and_its_rank(pipeline):
+    seed_profile(pipeline.database_url)
+
+    message = run_profile(pipeline)
+
+    [embed] = message["embeds"]
+    assert embed["title"] == "Serral\\_fan"  # markdown in names is shown literally
+    assert "**BattleTag:** Serral#2114" in embed["description"]
+    assert "**Country:** 🇫🇮 Finland" in embed["description"]
+    assert "**Region:** Europe" in embed["description"]
+    assert "**Also known as:** Alt\\*One, Two" in embed["description"]
+    assert "Not activated" not in embed["description"]
+    fields = {f["name"]: f["value"] for f in embed["fields"]}
+    assert fields["StarCraft II Terran"] == "MMR **1650**\n10-2-1 (77% wins)\nRank **#4** of 5"
+    assert fields["Brood War Zerg"] == "MMR **1500**\nUnranked (no games yet)"
+    assert fields["Last queued as"] == "StarCraft II Terran"
+    assert embed["footer"]["text"] == "Player since 2025-06-06"
+    assert message["flags"] & 64  # ephemeral
+
+
+def test_another_players_profile_by_user_option(pipeline):
+    seed_profile(pipeline.database_url)
+
+    message = run_profile(pipeline, user="12")
+
+    [embed] = message["embeds"]
+    assert embed["title"] == "Higher"
+    assert "Not activated yet" in embed["description"]
+    assert {f["name"]: f["value"] for f in embed["fields"]} == {
+        "StarCraft II Terran": "MMR **1800**\n1-0-0 (100% wins)\nRank **#1** of 5"}
+
+
+def test_a_profile_without_games_says_so(pipeline):
+    seed(pipeline.database_url, f"INSERT INTO players (discord_user_id, player_name) VALUES ({USER_ID}, 'New')")
+
+    [embed] = run_profile(pipeline)["embeds"]
+
+    assert embed["fields"] == [{"name": "Ladder", "value": "No games played yet.", "inline": False}]

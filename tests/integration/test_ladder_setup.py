@@ -1,0 +1,380 @@
+"""/setup end to end: the in-line modal, the queued submit (draft + summary), Confirm / Restart /
+Cancel, double clicks, replays and stale drafts, asserted on the rows and the edited messages."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ladderline.discord.limits import validate_message
+
+from tests.support.interactions import USER_ID, make_interaction
+from tests.support.postgres import pg_connect
+
+FIELDS = {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
+
+
+# --- helpers --------------------------------------------------------------------------------------
+def slash(name: str, **options: Any) -> dict:
+    return make_interaction(2, data={"id": "1", "name": name, "type": 1, "options": [
+        {"name": key, "type": 3, "value": value} for key, value in options.items()]})
+
+
+def modal_submit(custom_id: str, fields: dict[str, str], message: dict | None = None) -> dict:
+    rows = [{"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
+            for key, value in fields.items()]
+    return make_interaction(5, data={"custom_id": custom_id, "components": rows}, message=message)
+
+
+def click(custom_id: str, message: dict) -> dict:
+    return make_interaction(3, data={"custom_id": custom_id, "component_type": 2}, message=message)
+
+
+def answer(pipeline, interaction: dict) -> dict:
+    response = pipeline.send(interaction)
+    assert response["statusCode"] == 200
+    return json.loads(response["body"])
+
+
+def run(pipeline) -> None:
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+
+
+def query(pipeline, sql: str) -> list[list[Any]]:
+    conn = pg_connect(pipeline.database_url)
+    try:
+        return conn.run(sql)
+    finally:
+        conn.close()
+
+
+def message_of(pipeline, interaction: dict) -> dict:
+    message = pipeline.discord.message(interaction["token"])
+    assert message is not None
+    for patch in (r for r in pipeline.discord.requests_for(interaction["token"]) if r.method == "PATCH"):
+        assert validate_message(patch.json) == []
+    return message
+
+
+def buttons(message: dict) -> dict[str, dict]:
+    return {c["custom_id"].split(":")[0]: c for row in message["components"] for c in row["components"]}
+
+
+def fields_of(message: dict) -> dict[str, str]:
+    return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
+
+
+def submit(pipeline, fields: dict[str, str] = FIELDS, custom_id: str = "setup_modal:FI:EU"
+           ) -> tuple[dict, dict]:
+    """A modal submit from /setup, processed; (the interaction, the summary message)."""
+    interaction = modal_submit(custom_id, fields)
+    assert answer(pipeline, interaction) == {"type": 5, "data": {"flags": 64}}
+    run(pipeline)
+    return interaction, message_of(pipeline, interaction)
+
+
+def clear_idempotency_records(pipeline) -> None:
+    """What a Lambda timeout after the commit leaves behind: the job runs again from the start."""
+    table = pipeline.aws.table_name
+    for item in pipeline.aws.dynamodb.scan(TableName=table)["Items"]:
+        pipeline.aws.dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+
+
+# --- /setup and its modal ---------------------------------------------------------------------
+def test_setup_answers_in_line_with_the_modal_carrying_country_and_region(pipeline):
+    body = answer(pipeline, slash("setup", country="DE", region="EU"))
+
+    assert body["type"] == 9
+    assert body["data"]["custom_id"] == "setup_modal:DE:EU"
+    inputs = [row["components"][0] for row in body["data"]["components"]]
+    assert [i["custom_id"] for i in inputs] == ["player_name", "alt_names", "battletag"]
+    assert [i["required"] for i in inputs] == [True, False, True]
+    assert all(i["type"] == 4 for i in inputs)
+    assert pipeline.aws.receive() == []  # nothing queued
+
+
+def test_setup_accepts_a_typed_country_name_and_refuses_an_unknown_one_in_line(pipeline):
+    typed = answer(pipeline, slash("setup", country="germany", region="EU"))
+    assert typed["data"]["custom_id"] == "setup_modal:DE:EU"
+
+    body = answer(pipeline, slash("setup", country="Germny", region="EU"))
+
+    assert body["type"] == 4 and body["data"]["flags"] == 64
+    assert "Germny" in body["data"]["content"] and "🇩🇪 Germany (`DE`)" in body["data"]["content"]
+    assert validate_message(body["data"]) == []
+    assert pipeline.aws.receive() == []
+
+
+def test_setup_country_autocomplete_is_answered_in_line(pipeline):
+    interaction = make_interaction(4, data={"id": "1", "name": "setup", "type": 1, "options": [
+        {"name": "country", "type": 3, "value": "fin", "focused": True}]})
+
+    body = answer(pipeline, interaction)
+
+    assert body["type"] == 8
+    assert {"name": "🇫🇮 Finland", "value": "FI"} in body["data"]["choices"]
+    assert all("fin" in c["name"].lower() for c in body["data"]["choices"])
+    assert pipeline.aws.receive() == []
+
+
+# --- the submit -------------------------------------------------------------------------------------
+def test_a_valid_submit_stores_a_draft_and_shows_a_summary_with_buttons(pipeline):
+    interaction, message = submit(pipeline)
+
+    nonce = interaction["id"]
+    assert message["flags"] & 64  # ephemeral
+    assert fields_of(message) == {
+        "Player name": "`Serral_fan`", "Alternative names": "`Smurfy`, `Alt_2`", "BattleTag": "`Serral#2114`",
+        "Country": "🇫🇮 Finland", "Region": "Europe (EU)"}
+    assert [c["custom_id"] for c in message["components"][0]["components"]] == [
+        f"setup_confirm:{nonce}", "setup_restart:FI:EU", f"setup_cancel:{nonce}"]
+    assert query(pipeline, "SELECT discord_user_id, draft_version, draft FROM setup_drafts") == [[
+        int(USER_ID), nonce, {"player_name": "Serral_fan", "alt_names": ["Smurfy", "Alt_2"],
+                              "battletag": "Serral#2114", "country": "FI", "region": "EU"}]]
+    assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
+
+
+def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
+    _, message = submit(pipeline, {"player_name": "ab", "alt_names": "Good_one, bad name!, c1, c2, c3",
+                                   "battletag": "Serral#12"}, custom_id="setup_modal:XX:EU")
+
+    content = message["content"]
+    assert content.startswith("Your profile was not saved")
+    assert "**Player name** `ab`" in content
+    assert "**Alternative names**: `bad name!`" in content
+    assert "**Alternative names**: at most 3" in content
+    assert "**BattleTag** `Serral#12`" in content
+    assert "**Country**" in content and "`XX`" in content
+    assert "Region" not in content
+    assert [c["custom_id"] for c in message["components"][0]["components"]] == ["setup_restart:XX:EU"]
+    assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
+
+
+# --- Confirm ----------------------------------------------------------------------------------------
+def test_confirm_disables_the_buttons_at_once_then_creates_the_profile(pipeline):
+    _, summary = submit(pipeline)
+    confirm = click(buttons(summary)["setup_confirm"]["custom_id"], summary)
+
+    body = answer(pipeline, confirm)
+
+    assert body["type"] == 7
+    assert all(c["disabled"] for row in body["data"]["components"] for c in row["components"])
+    run(pipeline)
+    message = message_of(pipeline, confirm)
+    assert message["embeds"][0]["title"] == "✅ Profile created"
+    assert "/termsofservice" in message["embeds"][0]["description"]
+    assert fields_of(message)["Player name"] == "`Serral_fan`"
+    assert message["components"] == []
+    assert query(pipeline, "SELECT discord_user_id, player_name, alt_names, battletag, country, region, "
+                           "terms_accepted_at, activated_at FROM players") == [
+        [int(USER_ID), "Serral_fan", ["Smurfy", "Alt_2"], "Serral#2114", "FI", "EU", None, None]]
+    assert query(pipeline, "SELECT discord_user_id FROM preferences_1v1") == [[int(USER_ID)]]
+    assert query(pipeline, "SELECT idempotency_key, action, old_value FROM player_action_logs") == [
+        [confirm["id"], "setup_confirmed", None]]
+    assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
+
+
+def test_a_second_confirm_click_writes_nothing_and_says_already_confirmed(pipeline):
+    _, summary = submit(pipeline)
+    custom_id = buttons(summary)["setup_confirm"]["custom_id"]
+    first, second = click(custom_id, summary), click(custom_id, summary)  # both from the same message
+
+    answer(pipeline, first)
+    run(pipeline)
+    answer(pipeline, second)
+    run(pipeline)
+
+    assert message_of(pipeline, first)["embeds"][0]["title"] == "✅ Profile created"
+    again = message_of(pipeline, second)
+    assert again["embeds"][0]["title"] == "✅ Profile saved"
+    assert "already confirmed" in again["embeds"][0]["description"]
+    assert query(pipeline, "SELECT count(*) FROM players") == [[1]]
+    assert query(pipeline, "SELECT idempotency_key FROM player_action_logs") == [[first["id"]]]
+
+
+def test_two_confirm_clicks_in_one_batch_write_once(pipeline):
+    _, summary = submit(pipeline)
+    custom_id = buttons(summary)["setup_confirm"]["custom_id"]
+    clicks = [click(custom_id, summary), click(custom_id, summary)]
+    for interaction in clicks:
+        answer(pipeline, interaction)
+
+    run(pipeline)
+
+    titles = sorted(message_of(pipeline, i)["embeds"][0]["title"] for i in clicks)
+    assert titles == ["✅ Profile created", "✅ Profile saved"]
+    assert query(pipeline, "SELECT count(*) FROM players") == [[1]]
+    assert query(pipeline, "SELECT count(*) FROM player_action_logs") == [[1]]
+
+
+def test_a_replayed_confirm_job_writes_once_and_answers_the_same(pipeline):
+    _, summary = submit(pipeline)
+    confirm = click(buttons(summary)["setup_confirm"]["custom_id"], summary)
+    answer(pipeline, confirm)
+    [job] = pipeline.aws.receive()
+
+    pipeline.run_worker([job], delete=False)
+    first = message_of(pipeline, confirm)
+    pipeline.run_worker([job], delete=False)  # redelivery: the idempotency record answers
+    clear_idempotency_records(pipeline)
+    assert pipeline.run_worker([job]) == {"batchItemFailures": []}  # the handler runs again: SQL dedupes
+
+    assert message_of(pipeline, confirm)["embeds"] == first["embeds"]
+    assert first["embeds"][0]["title"] == "✅ Profile created"
+    assert query(pipeline, "SELECT count(*) FROM players") == [[1]]
+    assert query(pipeline, "SELECT idempotency_key FROM player_action_logs") == [[confirm["id"]]]
+
+
+def test_confirm_on_a_replaced_or_cancelled_draft_is_out_of_date(pipeline):
+    _, old_summary = submit(pipeline)
+    _, new_summary = submit(pipeline, {**FIELDS, "player_name": "Newer"})
+
+    stale = click(buttons(old_summary)["setup_confirm"]["custom_id"], old_summary)
+    answer(pipeline, stale)
+    run(pipeline)
+
+    assert "out of date" in message_of(pipeline, stale)["content"]
+    assert message_of(pipeline, stale)["components"] == []
+    assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
+    assert query(pipeline, "SELECT draft->>'player_name' FROM setup_drafts") == [["Newer"]]
+
+    answer(pipeline, click(buttons(new_summary)["setup_cancel"]["custom_id"], new_summary))
+    run(pipeline)
+    after_cancel = click(buttons(new_summary)["setup_confirm"]["custom_id"], new_summary)
+    answer(pipeline, after_cancel)
+    run(pipeline)
+    assert "out of date" in message_of(pipeline, after_cancel)["content"]
+    assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
+    assert query(pipeline, "SELECT count(*) FROM player_action_logs") == [[0]]
+
+
+def test_rerunning_setup_updates_the_profile_and_keeps_the_rest(pipeline):
+    query(pipeline, f"""
+        INSERT INTO players (discord_user_id, player_name, battletag, country, region, terms_accepted_at,
+                             created_at)
+        VALUES ({USER_ID}, 'OldName', 'Old#1111', 'DE', 'NA', '2025-01-02T00:00:00Z', '2025-01-01T00:00:00Z');
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won)
+        VALUES ({USER_ID}, 'sc2_zerg', 1720, 3, 3)
+    """)
+    _, summary = submit(pipeline)
+    confirm = click(buttons(summary)["setup_confirm"]["custom_id"], summary)
+
+    answer(pipeline, confirm)
+    run(pipeline)
+
+    message = message_of(pipeline, confirm)
+    assert message["embeds"][0]["title"] == "✅ Profile updated"
+    assert "/activate" in message["embeds"][0]["description"]
+    assert "/termsofservice" not in message["embeds"][0]["description"]
+    [[name, country, created, terms]] = query(
+        pipeline, "SELECT player_name, country, created_at::text, terms_accepted_at IS NOT NULL FROM players")
+    assert (name, country, created, terms) == ("Serral_fan", "FI", "2025-01-01 00:00:00+00", True)
+    assert query(pipeline, "SELECT race, mmr FROM mmrs_1v1") == [["sc2_zerg", 1720]]
+    [[old]] = query(pipeline, "SELECT old_value FROM player_action_logs")
+    assert old["player_name"] == "OldName" and old["country"] == "DE"
+
+
+# --- Restart and Cancel --------------------------------------------------------------------------
+def test_restart_reopens_the_modal_prefilled_and_its_submit_replaces_the_summary(pipeline):
+    first, summary = submit(pipeline)
+
+    body = answer(pipeline, click("setup_restart:FI:EU", summary))
+
+    assert body["type"] == 9 and body["data"]["custom_id"] == "setup_modal:FI:EU"
+    values = {row["components"][0]["custom_id"]: row["components"][0].get("value")
+              for row in body["data"]["components"]}
+    assert values == {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
+    assert pipeline.aws.receive() == []
+
+    resubmit = modal_submit("setup_modal:FI:EU", {**FIELDS, "player_name": "Better"}, message=summary)
+    assert answer(pipeline, resubmit) == {"type": 6}  # from a component: edit that message
+    run(pipeline)
+
+    edited = message_of(pipeline, resubmit)
+    assert edited["id"] == summary["id"]
+    assert fields_of(edited)["Player name"] == "`Better`"
+    assert buttons(edited)["setup_confirm"]["custom_id"] == f"setup_confirm:{resubmit['id']}"
+    assert query(pipeline, "SELECT draft_version FROM setup_drafts") == [[resubmit["id"]]]
+    assert first["id"] != resubmit["id"]
+
+
+def test_cancel_discards_the_draft(pipeline):
+    _, summary = submit(pipeline)
+    cancel = click(buttons(summary)["setup_cancel"]["custom_id"], summary)
+
+    body = answer(pipeline, cancel)
+
+    assert body["type"] == 7
+    assert all(c["disabled"] for row in body["data"]["components"] for c in row["components"])
+    run(pipeline)
+    message = message_of(pipeline, cancel)
+    assert message["content"] == "Setup cancelled. Nothing was saved."
+    assert message["embeds"] == [] and message["components"] == []
+    assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
+    assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
+
+
+# --- one round trip per queued step ---------------------------------------------------------------
+def test_each_setup_step_costs_one_database_round_trip(pipeline_via_proxy):
+    pipeline, proxy = pipeline_via_proxy, pipeline_via_proxy.proxy
+    answer(pipeline, slash("ping"))
+    run(pipeline)  # opens the worker's connection (start-up and authentication are several turns)
+
+    def turns(interaction: dict) -> int:
+        answer(pipeline, interaction)
+        proxy.reset()
+        run(pipeline)
+        return proxy.round_trips - 1  # the batch's analytics insert is the other turn
+
+    submit_ = modal_submit("setup_modal:FI:EU", FIELDS)
+    assert turns(submit_) == 1
+    summary = message_of(pipeline, submit_)
+    assert turns(click(buttons(summary)["setup_confirm"]["custom_id"], summary)) == 1
+    _, summary = submit(pipeline)
+    assert turns(click(buttons(summary)["setup_cancel"]["custom_id"], summary)) == 1
+
+
+def test_two_overlapping_confirm_transactions_write_once(database_url):
+    """Two Confirm clicks whose transactions really overlap: the second waits on the draft's row lock,
+    then finds the first one's action-log row and answers already_confirmed."""
+    import threading
+
+    seed = pg_connect(database_url)
+    seed.run(f"""SELECT ladder_setup_draft({USER_ID}, '{{"player_name": "Serral_fan", "alt_names": [],
+                 "battletag": "Serral#2114", "country": "FI", "region": "EU"}}'::jsonb, '100')""")
+    seed.close()
+    first, second = pg_connect(database_url), pg_connect(database_url)
+    second.run("SET application_name = 'confirm_two'")
+    results: list[Any] = []
+    try:
+        first.run("BEGIN")
+        [[won]] = first.run(f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-1')")
+        racer = threading.Thread(target=lambda: results.append(
+            second.run(f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-2')")[0][0]))
+        racer.start()
+        watcher = pg_connect(database_url)
+        try:
+            for _ in range(500):
+                rows = watcher.run("SELECT wait_event_type FROM pg_stat_activity "
+                                   "WHERE application_name = 'confirm_two'")
+                if rows and rows[0][0] == "Lock":
+                    break
+                watcher.run("SELECT pg_sleep(0.01)")
+            else:
+                raise AssertionError("the second Confirm never waited for the first")
+        finally:
+            watcher.close()
+        first.run("COMMIT")
+        racer.join(timeout=10)
+    finally:
+        first.close()
+        second.close()
+
+    assert won["status"] == "confirmed" and won["created"] is True
+    assert [r["status"] for r in results] == ["already_confirmed"]
+    check = pg_connect(database_url)
+    try:
+        assert check.run("SELECT count(*) FROM players") == [[1]]
+        assert check.run("SELECT idempotency_key FROM player_action_logs") == [["click-1"]]
+    finally:
+        check.close()

@@ -1,0 +1,134 @@
+"""Pure parts of the player-setup commands: field validation, country resolution, rendering limits."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from ladderline.discord.limits import validate_message
+from ladderline.ladder import guards
+from ladderline.ladder.commands import activate, setcountry, setup, terms
+from ladderline.ladder.registry import registry
+
+GOOD = {"player_name": "Serral_fan", "alt_names": "", "battletag": "Serral#2114"}
+
+
+def problems(**changes: str) -> list[str]:
+    fields = {**GOOD, **{k: v for k, v in changes.items() if k in GOOD}}
+    return setup.validate(fields, changes.get("country", "FI"), changes.get("region", "EU"))[1]
+
+
+@pytest.mark.parametrize("name", ["abc", "Serral_fan12", "김정훈abc", "a_1"])
+def test_player_names_of_3_to_12_letters_digits_or_underscores_pass(name: str) -> None:
+    assert problems(player_name=name) == []
+
+
+@pytest.mark.parametrize("name", ["ab", "abcdefghijklm", "with space", "dash-ed", "", "emoji🙂x"])
+def test_other_player_names_are_refused_naming_the_field(name: str) -> None:
+    [problem] = problems(player_name=name)
+    assert problem.startswith("**Player name**")
+
+
+@pytest.mark.parametrize("tag", ["Serral#123", "Serral#12345", "abc#9999", "김정훈#1234"])
+def test_battletags_pass(tag: str) -> None:
+    assert problems(battletag=tag) == []
+
+
+@pytest.mark.parametrize("tag", ["Serral", "Serral#12", "Serral#123456", "Ser_ral#1234", "ab#1234",
+                                 "abcdefghijklm#1234", "Serral#12a4"])
+def test_bad_battletags_are_refused_naming_the_field(tag: str) -> None:
+    [problem] = problems(battletag=tag)
+    assert problem.startswith("**BattleTag**")
+
+
+def test_alt_names_are_split_trimmed_and_deduplicated() -> None:
+    draft, found = setup.validate({**GOOD, "alt_names": " One , two,, ONE , Serral_fan"}, "fi", "eu")
+    assert found == []
+    assert draft == {"player_name": "Serral_fan", "alt_names": ["One", "two"], "battletag": "Serral#2114",
+                     "country": "FI", "region": "EU"}
+
+
+def test_more_than_three_alt_names_or_a_bad_one_are_refused() -> None:
+    too_many = problems(alt_names="aaa, bbb, ccc, ddd")
+    assert too_many == ["**Alternative names**: at most 3, separated by commas (got 4)."]
+    [bad] = problems(alt_names="aaa, b`b")
+    assert bad == "**Alternative names**: `b'b` must be 3–12 letters, digits or underscores."
+
+
+def test_unknown_country_and_region_are_refused() -> None:
+    found = problems(country="Frnace", region="MARS")
+    assert found[0].startswith("**Country**: I don't know the country `Frnace`. Did you mean 🇫🇷 France")
+    assert found[1].startswith("**Region** `MARS`")
+
+
+def test_resolve_country_takes_codes_and_exact_names_only() -> None:
+    assert setcountry.resolve_country("de").code == "DE"
+    assert setcountry.resolve_country("  Côte d'Ivoire ").code == "CI"
+    assert setcountry.resolve_country("cote d'ivoire").code == "CI"
+    assert setcountry.resolve_country("Germ") is None
+    assert setcountry.resolve_country("") is None
+    assert setcountry.resolve_country(None) is None
+
+
+def test_country_choices_fit_discord_limits() -> None:
+    for text in ("", "a", "united", "x" * 300):
+        choices = setcountry.country_choices(text)
+        assert len(choices) <= 25
+        assert all(0 < len(c["name"]) <= 100 and len(c["value"]) == 2 for c in choices)
+
+
+def test_summary_and_modals_are_valid_discord_bodies() -> None:
+    draft, _ = setup.validate({**GOOD, "alt_names": "abcdefghijkl,bcdefghijklm"[:25]}, "FI", "EU")
+    assert draft is not None
+    body = setup.summary(draft, "1" * 20)
+    assert validate_message(body) == []
+    assert all(len(c["custom_id"]) <= 100 for row in body["components"] for c in row["components"])
+    modal = setup.modal_for("FI", "EU", {"player_name": "x" * 13, "battletag": "Serral#2114"})
+    inputs = {row["components"][0]["custom_id"]: row["components"][0] for row in modal["data"]["components"]}
+    assert "value" not in inputs["player_name"]  # too long for the input: not prefilled
+    assert inputs["battletag"]["value"] == "Serral#2114"
+    assert len(modal["data"]["title"]) <= 45
+
+
+def test_restart_prefill_reads_the_summary_fields() -> None:
+    draft, _ = setup.validate({**GOOD, "alt_names": "One,Two"}, "FI", "EU")
+    message = setup.summary(draft, "123")
+    assert setup._prefill_from(message) == {"player_name": "Serral_fan", "alt_names": "One, Two",
+                                            "battletag": "Serral#2114"}
+    assert setup._prefill_from({"embeds": []}) == {}
+    assert setup._prefill_from(None) == {}
+
+
+def test_hash_code_is_sha256_of_the_trimmed_upper_cased_code() -> None:
+    assert activate.hash_code("  abc-123\n") == hashlib.sha256(b"ABC-123").hexdigest()
+    assert activate.hash_code("ABC-123") == activate.hash_code("abc-123")
+
+
+def test_terms_fit_one_embed_and_long_terms_are_shortened_at_a_line() -> None:
+    assert 0 < len(terms.terms_text()) <= terms.MAX_DESCRIPTION
+    assert validate_message(terms.terms_message({"profile": True, "accepted_at": None})) == []
+    long = "\n".join(f"line {i} " + "x" * 90 for i in range(100))
+    short = terms.description(long)
+    assert len(short) <= terms.MAX_DESCRIPTION and short.endswith(terms.TRUNCATED)
+    assert short[: -len(terms.TRUNCATED)].rstrip().split("\n")[-1].endswith("x" * 90)
+
+
+def test_guards_render_a_pointer_to_the_missing_step() -> None:
+    assert guards.guard_reply({"status": "ok"}) is None
+    steps = ((guards.Guard.NO_PROFILE, "/setup"), (guards.Guard.TERMS_NOT_ACCEPTED, "/termsofservice"),
+             (guards.Guard.NOT_ACTIVATED, "/activate"))
+    for guard, step in steps:
+        reply = guards.guard_reply({"guard": guard.value})
+        assert step in reply.body["content"] and reply.outcome == f"guard_{guard.value}"
+        assert validate_message(reply.body) == []
+
+
+def test_setup_routes_are_registered_with_discord_shaped_options() -> None:
+    routes = {route.key: route for route in registry().routes()}
+    for key in ("setup", "setup_modal", "setup_confirm", "setup_restart", "setup_cancel", "setcountry",
+                "termsofservice", "terms_accept", "terms_decline", "activate"):
+        assert key in routes
+    setup_options = {o["name"]: o for o in routes["setup"].options}
+    assert setup_options["country"]["autocomplete"] is True
+    assert 0 < len(setup_options["region"]["choices"]) <= 25
+    assert routes["setup"].autocomplete is not None and routes["setcountry"].autocomplete is not None
