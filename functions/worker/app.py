@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-
 from ladderline.adapters.database import PgDatabase
 from ladderline.discord.rest import DiscordRest
 from ladderline.ladder.registry import registry

@@ -7,8 +7,8 @@ import contextlib
 
 import botocore.client
 import pytest
-
 from ladderline import settings
+
 from tests.support.aws import load_handler
 from tests.support.interactions import make_interaction
 

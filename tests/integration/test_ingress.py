@@ -10,8 +10,8 @@ from pathlib import Path
 
 import nacl.signing
 import pytest
-
 from ladderline import settings as names
+
 from tests.support.aws import LambdaContext, load_handler
 from tests.support.interactions import APPLICATION_ID, dumps, make_interaction, signed_event
 

@@ -145,7 +145,7 @@ def test_a_country_typed_by_name_is_understood_and_an_unknown_one_is_named(pipel
 
     unknown = command(pipeline, country="Atlantis")
     body = patch_body(pipeline, unknown)
-    assert body["content"].startswith("Country: I don't know a country called “Atlantis”")
+    assert body["content"].startswith("Country: I don't know the country `Atlantis`.")
     assert body["embeds"] == []
 
 
@@ -187,5 +187,5 @@ def test_country_autocomplete_answers_in_line(pipeline):
     answer = json.loads(pipeline.send(interaction)["body"])
 
     assert answer["type"] == 8
-    assert {"name": "Germany (DE)", "value": "DE"} in answer["data"]["choices"]
+    assert {"name": "🇩🇪 Germany", "value": "DE"} in answer["data"]["choices"]
     assert pipeline.aws.receive() == []  # nothing queued

@@ -49,7 +49,7 @@ def test_a_job_writes_one_analytics_row_and_edits_the_original_message(pipeline)
 
     assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
     [sent] = patches(pipeline, interaction)
-    assert set(sent.json) == {"content", "embeds", "components"}  # a message body, not a response
+    assert set(sent.json) == {"content", "embeds", "components", "allowed_mentions"}  # a message body, not a response
     assert analytics(pipeline) == [[int(interaction["id"]), int(interaction["member"]["user"]["id"]),
                                     int(interaction["guild_id"]), "ping", "ok", True]]
 

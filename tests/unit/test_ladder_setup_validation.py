@@ -6,8 +6,8 @@ import hashlib
 
 import pytest
 from ladderline.discord.limits import validate_message
-from ladderline.ladder import guards
-from ladderline.ladder.commands import activate, setcountry, setup, terms
+from ladderline.ladder import countries, guards
+from ladderline.ladder.commands import activate, setup, terms
 from ladderline.ladder.registry import registry
 
 GOOD = {"player_name": "Serral_fan", "alt_names": "", "battletag": "Serral#2114"}
@@ -62,17 +62,17 @@ def test_unknown_country_and_region_are_refused() -> None:
 
 
 def test_resolve_country_takes_codes_and_exact_names_only() -> None:
-    assert setcountry.resolve_country("de").code == "DE"
-    assert setcountry.resolve_country("  Côte d'Ivoire ").code == "CI"
-    assert setcountry.resolve_country("cote d'ivoire").code == "CI"
-    assert setcountry.resolve_country("Germ") is None
-    assert setcountry.resolve_country("") is None
-    assert setcountry.resolve_country(None) is None
+    assert countries.resolve_country("de").code == "DE"
+    assert countries.resolve_country("  Côte d'Ivoire ").code == "CI"
+    assert countries.resolve_country("cote d'ivoire").code == "CI"
+    assert countries.resolve_country("Germ") is None
+    assert countries.resolve_country("") is None
+    assert countries.resolve_country(None) is None
 
 
 def test_country_choices_fit_discord_limits() -> None:
     for text in ("", "a", "united", "x" * 300):
-        choices = setcountry.country_choices(text)
+        choices = countries.country_choices(text)
         assert len(choices) <= 25
         assert all(0 < len(c["name"]) <= 100 and len(c["value"]) == 2 for c in choices)
 

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from ladderline.discord.verify import SignatureError, SignatureVerifier, ed25519_verify
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -10,8 +10,8 @@ operator CLI (ladderctl register), never by a Lambda.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 # --- names -------------------------------------------------------------------------------
 DISCORD_PUBLIC_KEY = "DISCORD_PUBLIC_KEY"

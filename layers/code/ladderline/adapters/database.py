@@ -14,13 +14,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
 import pg8000.native
@@ -143,10 +145,8 @@ class PgDatabase:
 
     def _discard(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(*_CONNECTION_ERRORS, InterfaceError):  # already broken
                 self._conn.close()
-            except Exception:  # already broken; nothing to clean up
-                pass
             self._conn = None
 
     def transaction(self, statement: str) -> list[list[Any]]:

@@ -109,16 +109,16 @@ class Interaction:
         data = payload.get("data")
         if not isinstance(data, dict):
             raise MalformedInteraction("data is missing")
-        common = dict(
-            id=_snowflake(payload.get("id"), "id"),
-            application_id=_snowflake(payload.get("application_id"), "application_id"),
-            type=kind,
-            token=_text(payload.get("token"), "token"),
-            user_id=_snowflake(user.get("id"), "user.id"),
-            guild_id=_snowflake(payload["guild_id"], "guild_id") if payload.get("guild_id") else None,
-            channel_id=_snowflake(payload["channel_id"], "channel_id") if payload.get("channel_id") else None,
-            locale=payload.get("locale") if isinstance(payload.get("locale"), str) else None,
-        )
+        common = {
+            "id": _snowflake(payload.get("id"), "id"),
+            "application_id": _snowflake(payload.get("application_id"), "application_id"),
+            "type": kind,
+            "token": _text(payload.get("token"), "token"),
+            "user_id": _snowflake(user.get("id"), "user.id"),
+            "guild_id": _snowflake(payload["guild_id"], "guild_id") if payload.get("guild_id") else None,
+            "channel_id": _snowflake(payload["channel_id"], "channel_id") if payload.get("channel_id") else None,
+            "locale": payload.get("locale") if isinstance(payload.get("locale"), str) else None,
+        }
         if kind in (InteractionType.APPLICATION_COMMAND, InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE):
             options, focused, path = _flatten_options(data.get("options", []))
             return cls(**common, name=_text(data.get("name"), "data.name"), options=options,

@@ -4,7 +4,8 @@ worker PATCHes). The two are different shapes: an edit takes a message body, nev
 from __future__ import annotations
 
 import copy
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from ladderline.discord.constants import (
     ButtonStyle,
@@ -57,8 +58,11 @@ def modal(custom_id: str, title: str, inputs: Iterable[dict[str, Any]]) -> dict[
 
 def message(content: str | None = None, *, embeds: list[dict[str, Any]] | None = None,
             components: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A message body for an edit. Fields left out are kept by Discord, so send all three."""
-    return {"content": content or "", "embeds": embeds or [], "components": components or []}
+    """A message body for an edit. Fields left out are kept by Discord, so send all three.
+
+    Mentions never ping: replies echo user-chosen text (names, typed values)."""
+    return {"content": content or "", "embeds": embeds or [], "components": components or [],
+            "allowed_mentions": {"parse": []}}
 
 
 def button(label: str, custom_id: str, *, style: ButtonStyle = ButtonStyle.SECONDARY,

@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -114,9 +115,7 @@ class DiscordRest:
                     header = response.headers.get("Retry-After")
                     wait = retry_after if retry_after is not None else float(header or 1)
                     outcome_if_exhausted = EditOutcome.RATE_LIMITED
-                elif status >= 500:
-                    wait, outcome_if_exhausted = self._backoff(attempt), EditOutcome.UNAVAILABLE
-                elif status == 404 and code == ErrorCode.UNKNOWN_WEBHOOK and \
+                elif status >= 500 or status == 404 and code == ErrorCode.UNKNOWN_WEBHOOK and \
                         age_seconds(interaction_id, self._clock()) < RACE_WINDOW_SECONDS:
                     wait, outcome_if_exhausted = self._backoff(attempt), EditOutcome.UNAVAILABLE
                 elif (status == 401 and code == ErrorCode.INVALID_WEBHOOK_TOKEN) or \

@@ -10,10 +10,11 @@ ingress does) pulls in no database or AWS code.
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from ladderline.discord.constants import CallbackType, InteractionType
 

@@ -12,8 +12,9 @@ import binascii
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from ladderline.discord import responses
 from ladderline.discord.constants import CallbackType, InteractionType

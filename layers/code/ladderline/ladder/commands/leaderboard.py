@@ -16,17 +16,21 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
-from ladderline.discord.interaction import Interaction
 from ladderline.ladder import sql, static_data
 from ladderline.ladder.commands.profile import (
     EMBED_COLOR,
-    country_label,
     player_label,
     race_name,
     race_short,
     region_label,
 )
 from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.countries import (
+    autocomplete_country,
+    country_label,
+    resolve_country,
+    unknown_country_text,
+)
 from ladderline.ladder.registry import Ack, Route
 
 PAGE_SIZE = 10
@@ -57,17 +61,10 @@ class FilterError(ValueError):
     """A filter the user typed that matches nothing (the message names the field)."""
 
 
-def resolve_country(text: str) -> str:
-    """A country code from what the user chose (the autocomplete's code) or typed (a name)."""
-    found = static_data.country(text) if len(text.strip()) == 2 else None
+def _country_code(text: Any) -> str:
+    found = resolve_country(text)
     if found is None:
-        matches = static_data.search_countries(text, limit=2)
-        exact = [c for c in matches if c.name.casefold() == text.strip().casefold()]
-        found = exact[0] if exact else (matches[0] if len(matches) == 1 else None)
-    if found is None:
-        hints = static_data.closest_countries(text)
-        hint = f" Did you mean {', '.join(c.name for c in hints)}?" if hints else ""
-        raise FilterError(f"Country: I don't know a country called “{text.strip()[:50]}”.{hint}")
+        raise FilterError(f"Country: {unknown_country_text(text)}")
     return found.code
 
 
@@ -81,7 +78,7 @@ def filters_from_options(options: dict[str, Any]) -> Filters:
     country = options.get("country") or None
     return Filters(
         race=static_data.race(str(race)).code if race else None,
-        country=resolve_country(str(country)) if country else None,
+        country=_country_code(country) if country else None,
         region=static_data.region(str(region)).code if region else None,
     )
 
@@ -134,7 +131,7 @@ def render(board: dict[str, Any], filters: Filters) -> dict[str, Any]:
         responses.button("Next", filters.custom_id(page + 1), style=ButtonStyle.PRIMARY, emoji="▶️",
                          disabled=page >= pages),
     )
-    return {**responses.message(embeds=[embed], components=[buttons]), "allowed_mentions": {"parse": []}}
+    return responses.message(embeds=[embed], components=[buttons])
 
 
 def _count_text(total: int, *, race_filtered: bool) -> str:
@@ -152,14 +149,6 @@ def _row(row: dict[str, Any], *, show_race: bool) -> str:
             f"**{row['mmr']}** · {row['won']}-{row['lost']}-{row['drawn']}")
 
 
-def autocomplete(interaction: Interaction) -> list[dict[str, Any]]:
-    if interaction.focused != "country":
-        return []
-    typed = str(interaction.options.get("country") or "")
-    return [{"name": f"{c.name} ({c.code})"[:100], "value": c.code}
-            for c in static_data.search_countries(typed)]
-
-
 ROUTES = (
     Route(
         key="leaderboard",
@@ -167,7 +156,7 @@ ROUTES = (
         ack=Ack.DEFERRED_MESSAGE,
         ephemeral=True,
         handler=handle_command,
-        autocomplete=autocomplete,
+        autocomplete=autocomplete_country,
         description="Show the ladder's top players, 10 per page",
         options=(
             {"type": int(OptionType.STRING), "name": "race", "description": "Only this race", "required": False,

@@ -13,11 +13,10 @@ from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
 from ladderline.ladder import sql, static_data
 from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.countries import country_label
 from ladderline.ladder.registry import Ack, Route
 
 EMBED_COLOR = 0x5865F2
-# Mentions in an edited reply never ping anyone; say so explicitly all the same.
-NO_PINGS = {"parse": []}
 _MARKDOWN = re.compile(r"([\\*_`~|>\[\]()])")
 
 
@@ -28,11 +27,6 @@ def display_text(text: str) -> str:
 
 def player_label(name: str | None, user_id: str) -> str:
     return display_text(name) if name else f"<@{user_id}>"
-
-
-def country_label(code: str | None) -> str | None:
-    found = static_data.country(code) if code else None
-    return f"{found.flag} {found.name}" if found else None
 
 
 def region_label(code: str | None) -> str | None:
@@ -72,8 +66,8 @@ def handle(ctx: JobContext) -> Reply:
             text = "You don't have a ladder profile yet. Use `/setup` to create one."
         else:
             text = f"That player (<@{user_id}>) has no ladder profile yet."
-        return Reply({**responses.message(text), "allowed_mentions": NO_PINGS}, outcome="no_profile")
-    return Reply({**responses.message(embeds=[profile_embed(profile)]), "allowed_mentions": NO_PINGS})
+        return Reply(responses.message(text), outcome="no_profile")
+    return Reply(responses.message(embeds=[profile_embed(profile)]))
 
 
 def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:

@@ -16,15 +16,9 @@ from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
 from ladderline.discord.interaction import Interaction
 from ladderline.ladder import guards, static_data
-from ladderline.ladder.commands.setcountry import (
-    COUNTRY_OPTION,
-    autocomplete_country,
-    quiet_message,
-    resolve_country,
-    safe_echo,
-    unknown_country_text,
-)
+from ladderline.ladder.commands.setcountry import COUNTRY_OPTION
 from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.countries import autocomplete_country, resolve_country, safe_echo, unknown_country_text
 from ladderline.ladder.registry import Ack, Route
 
 NAME_FIELD, ALT_FIELD, TAG_FIELD = "player_name", "alt_names", "battletag"
@@ -187,7 +181,7 @@ def handle_submit(ctx: JobContext) -> Reply:
         retry_id = f"setup_restart:{args[0][:8]}:{args[1][:8]}"
         retry = responses.action_row(responses.button("Try again", retry_id))
         text = "Your profile was not saved. Please fix:\n" + "\n".join(f"• {p}" for p in problems)
-        return Reply(quiet_message(text[:2000], components=[retry]), outcome="invalid")
+        return Reply(responses.message(text[:2000], components=[retry]), outcome="invalid")
     nonce = ctx.job.interaction_id
     guards.call(ctx, "ladder_setup_draft", int(ctx.job.user_id), draft, nonce)
     return Reply(summary(draft, nonce), outcome="draft")
