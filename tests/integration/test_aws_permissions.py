@@ -9,7 +9,7 @@ import botocore.client
 import pytest
 from ladderline import settings
 
-from tests.support.aws import load_handler
+from tests.support.aws import LambdaContext, load_handler
 from tests.support.interactions import make_interaction
 
 PING = {"id": "1", "name": "ping", "type": 1}
@@ -42,8 +42,8 @@ def test_each_handler_calls_only_what_its_role_grants(pipeline, calls):
         pipeline.send(interaction)
     [message] = pipeline.aws.receive()
     with collected(calls) as worker_calls:
-        pipeline.worker.lambda_handler(pipeline.sqs_event([message]), _context())
-        pipeline.worker.lambda_handler(pipeline.sqs_event([message]), _context())  # a replay reads too
+        pipeline.worker.lambda_handler(pipeline.sqs_event([message]), LambdaContext())
+        pipeline.worker.lambda_handler(pipeline.sqs_event([message]), LambdaContext())  # a replay reads too
 
     # A failed attempt releases its claim (DeleteItem); a new container's replay reads DynamoDB.
     failing = make_interaction(2, data=PING)
@@ -51,15 +51,12 @@ def test_each_handler_calls_only_what_its_role_grants(pipeline, calls):
     pipeline.discord.script("PATCH", "/webhooks/*/messages/@original", 429, {"retry_after": 60.0}, times=1)
     [retried] = pipeline.aws.receive()
     with collected(calls) as more_worker_calls:
-        assert pipeline.worker.lambda_handler(pipeline.sqs_event([retried]), _context())["batchItemFailures"]
+        assert pipeline.worker.lambda_handler(pipeline.sqs_event([retried]), LambdaContext())["batchItemFailures"]
         fresh_container = load_handler("worker")
-        fresh_container.lambda_handler(pipeline.sqs_event([message]), _context())
+        fresh_container.lambda_handler(pipeline.sqs_event([message]), LambdaContext())
 
     assert ingress_calls == set(settings.INGRESS_AWS_ACTIONS)
     assert worker_calls | more_worker_calls <= set(settings.WORKER_AWS_ACTIONS)
     assert {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"} <= worker_calls | more_worker_calls
 
 
-def _context():
-    from tests.support.aws import LambdaContext
-    return LambdaContext()

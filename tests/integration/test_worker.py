@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from tests.support.aws import load_handler
+from tests.support.aws import LambdaContext, load_handler
 from tests.support.interactions import make_interaction, snowflake
 from tests.support.postgres import pg_connect
 
@@ -99,7 +99,7 @@ def test_concurrent_deliveries_of_one_job_write_once_and_leave_one_final_message
     results = [None, None]
 
     def run(index):
-        results[index] = containers[index].lambda_handler(pipeline.sqs_event([message]), _context())
+        results[index] = containers[index].lambda_handler(pipeline.sqs_event([message]), LambdaContext())
 
     threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -119,9 +119,6 @@ def test_concurrent_deliveries_of_one_job_write_once_and_leave_one_final_message
     assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
 
 
-def _context():
-    from tests.support.aws import LambdaContext
-    return LambdaContext()
 
 
 def test_discord_429_is_waited_out_and_retried(pipeline):

@@ -7,31 +7,26 @@ init exactly as they do in Lambda.
 
 from __future__ import annotations
 
-import importlib.util
-import itertools
 import socket
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import boto3
 import pytest
 import requests
+from ladderctl import lambdas
+from ladderctl.lambdas import load_handler
 from ladderline import settings as names
 from moto.server import ThreadedMotoServer
 
-ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 QUEUE_NAME = "ladderline-jobs"
 DLQ_NAME = "ladderline-jobs-dlq"
 TABLE_NAME = "ladderline-idempotency"
 MAX_RECEIVE_COUNT = 4
 VISIBILITY_TIMEOUT = 90
-_module_counter = itertools.count()
 
 
 def _free_port() -> int:
@@ -94,32 +89,11 @@ def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> AwsResources:
     return AwsResources(moto_endpoint, queue_url, dlq_url, TABLE_NAME, sqs, dynamodb)
 
 
-def load_handler(function: str) -> ModuleType:
-    """Import functions/<function>/app.py as a fresh module (both files are named app.py)."""
-    path = ROOT / "functions" / function / "app.py"
-    name = f"{function}_app_{next(_module_counter)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-class LambdaContext:
-    """What the handlers read from the Lambda context object."""
+class LambdaContext(lambdas.LambdaContext):
+    """A Lambda context for a handler call (the worker's 15 s timeout by default, as in template.yaml)."""
 
     def __init__(self, function_name: str = "worker", timeout_seconds: float = 15.0) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.invoked_function_arn = f"arn:aws:lambda:{REGION}:123456789012:function:{function_name}"
-        self.memory_limit_in_mb = 512
-        self.aws_request_id = f"req-{next(_module_counter)}"
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "test"
-        self._deadline = time.time() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.time()) * 1000))
+        super().__init__(function_name, timeout_seconds, region=REGION)
 
 
 @dataclass
@@ -147,13 +121,7 @@ class Pipeline:
         return response
 
     def sqs_event(self, messages: list[dict]) -> dict:
-        return {"Records": [{
-            "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-            "attributes": {**m.get("Attributes", {}),
-                           "ApproximateReceiveCount": m.get("Attributes", {}).get("ApproximateReceiveCount", "1")},
-            "messageAttributes": {}, "md5OfBody": m.get("MD5OfBody", ""), "eventSource": "aws:sqs",
-            "eventSourceARN": f"arn:aws:sqs:{REGION}:123456789012:{QUEUE_NAME}", "awsRegion": REGION,
-        } for m in messages]}
+        return lambdas.sqs_event(messages, lambdas.queue_arn(self.aws.queue_url, REGION), REGION)
 
     def run_worker(self, messages: list[dict] | None = None, *, delete: bool = True) -> dict:
         """Receive (or take) messages, invoke the worker like the event source, delete the successes."""
