@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from ladderctl.cfn_yaml import load_template
 from ladderctl.lambdas import ROOT
 
 REGION = "us-east-1"
@@ -34,26 +35,6 @@ class StackConfigError(RuntimeError):
 
 
 # --- template.yaml ---------------------------------------------------------------------------
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short-form tags (!Ref, !GetAtt, !Sub, !If...) as {"Ref": ...} dicts."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt" and isinstance(value, str):
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
 @dataclass(frozen=True)
 class StackSettings:
     """What the local stack takes from template.yaml (defaults = the template as first written)."""
@@ -107,7 +88,7 @@ def read_template(path: Path | None = None) -> StackSettings:
     if not path.is_file():
         return StackSettings()
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_CfnLoader) or {}
+        doc = load_template(path)
     except yaml.YAMLError as exc:
         raise StackConfigError(f"{path.name} is not valid YAML: {str(exc).splitlines()[0]}") from None
     parameters: dict[str, Any] = doc.get("Parameters") or {}

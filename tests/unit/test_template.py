@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from ladderctl.cfn_yaml import load_template
 from ladderline import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,38 +43,9 @@ SETTINGS_ENV_NAMES = {
 
 
 # --- loading -------------------------------------------------------------------------------
-class _CfnLoader(yaml.SafeLoader):
-    """Reads CloudFormation short tags (!Ref, !GetAtt, ...) as their long JSON forms."""
-
-
-def _short_tag(name: str):
-    key = name if name in ("Ref", "Condition") else f"Fn::{name}"
-
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if name == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {key: value}
-
-    return construct
-
-
-_SHORT_TAGS = (
-    "Ref Condition GetAtt Sub If Equals Not And Or Join Select Split FindInMap Base64 Cidr GetAZs "
-    "ImportValue Transform Length ToJsonString"
-)
-for _tag in _SHORT_TAGS.split():
-    _CfnLoader.add_constructor(f"!{_tag}", _short_tag(_tag))
-
-
 @cache
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
+    return load_template(ROOT / "template.yaml")
 
 
 @cache
