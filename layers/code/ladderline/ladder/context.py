@@ -11,6 +11,10 @@ from ladderline.pipeline.job import Job
 
 
 class Database(Protocol):
+    # Statements sent and time spent so far (the worker reports them per command).
+    round_trips: int
+    time_ms: float
+
     def transaction(self, statement: str) -> list[list[Any]]:
         """Run one SQL statement inside BEGIN/COMMIT in a single network round trip; return its rows."""
 

@@ -149,13 +149,12 @@ class Worker:
         else:
             ctx = JobContext(job=parsed, db=self._db, started_at_ms=self._now_ms(), clock=self._clock)
             self._observer.job_started(parsed, queue_delay_ms=ctx.started_at_ms - parsed.received_at_ms)
-            db_before = (getattr(self._db, "round_trips", 0), getattr(self._db, "time_ms", 0.0))
+            round_trips_before, db_ms_before = self._db.round_trips, self._db.time_ms
             started = time.perf_counter()
             reply = route.handler(ctx)
             self._observer.command_done(
                 parsed, (time.perf_counter() - started) * 1000,
-                round_trips=getattr(self._db, "round_trips", 0) - db_before[0],
-                db_ms=getattr(self._db, "time_ms", 0.0) - db_before[1])
+                round_trips=self._db.round_trips - round_trips_before, db_ms=self._db.time_ms - db_ms_before)
         edit = self._edit(parsed, reply.body) if reply.body is not None else None
         if edit is not None and edit.retriable:
             # Raising deletes the in-progress idempotency record, so the redelivery runs again;
