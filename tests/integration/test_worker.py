@@ -226,7 +226,7 @@ def test_a_message_that_is_not_a_job_fails_without_touching_the_others(pipeline)
 
     result = pipeline.run_worker(messages)
 
-    bad = [m["MessageId"] for m in messages if "99" in m["Body"]]
+    bad = [m["MessageId"] for m in messages if json.loads(m["Body"]) == {"schema_version": 99}]
     assert [f["itemIdentifier"] for f in result["batchItemFailures"]] == bad
     assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
 
