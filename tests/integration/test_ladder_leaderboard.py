@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import re
 
-from ladderline.discord.limits import validate_message
-
 from tests.support.interactions import make_interaction
-from tests.support.postgres import pg_connect
+from tests.support.ladder import (
+    DEFERRED_EPHEMERAL,
+    answer,
+    autocomplete,
+    click,
+    patches,
+    run_command,
+    run_sql,
+)
 
 RACE = "sc2_terran"
 PLAYERS = 27  # three pages: 10 + 10 + 7
@@ -24,18 +29,14 @@ def seed_board(url: str) -> list[tuple[int, int]]:
     values = ", ".join(f"({u}, 'P{u}', '{'DE' if u % 2 else 'FR'}', '{'EU' if u % 3 else 'NA'}')"
                        for u, _ in players)
     mmrs = ", ".join(f"({u}, '{RACE}', {m}, 3, 2, 1, 0)" for u, m in players)
-    conn = pg_connect(url)
-    try:
-        conn.run(f"""
-            INSERT INTO players (discord_user_id, player_name, country, region) VALUES {values};
-            INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
-            VALUES {mmrs};
-            -- Another race (shown on the all-races board only) and a row without games (never shown).
-            INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) VALUES
-                (1005, 'bw_zerg', 2100, 1, 1), (1006, 'bw_zerg', 2500, 0, 0);
-        """)
-    finally:
-        conn.close()
+    run_sql(url, f"""
+        INSERT INTO players (discord_user_id, player_name, country, region) VALUES {values};
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
+        VALUES {mmrs};
+        -- Another race (shown on the all-races board only) and a row without games (never shown).
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) VALUES
+            (1005, 'bw_zerg', 2100, 1, 1), (1006, 'bw_zerg', 2500, 0, 0);
+    """)
     return sorted(players, key=lambda p: (-p[1], p[0]))
 
 
@@ -43,23 +44,19 @@ def command(pipeline, **options) -> dict:
     data = {"id": "3", "name": "leaderboard", "type": 1,
             "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()]}
     interaction = make_interaction(2, data=data)
-    assert json.loads(pipeline.send(interaction)["body"]) == {"type": 5, "data": {"flags": 64}}
-    assert pipeline.run_worker() == {"batchItemFailures": []}
+    run_command(pipeline, interaction, expect=DEFERRED_EPHEMERAL)
     return interaction
 
 
-def click(pipeline, message: dict, custom_id: str) -> dict:
-    interaction = make_interaction(3, data={"custom_id": custom_id, "component_type": 2}, message=message)
-    response = pipeline.send(interaction)
-    assert json.loads(response["body"]) == {"type": 6}  # deferred update: the same message is edited
-    assert pipeline.run_worker() == {"batchItemFailures": []}
+def page_click(pipeline, message: dict, custom_id: str) -> dict:
+    interaction = click(custom_id, message)
+    run_command(pipeline, interaction, expect={"type": 6})  # deferred update: the same message is edited
     return interaction
 
 
 def patch_body(pipeline, interaction) -> dict:
-    [patch] = [r for r in pipeline.discord.requests_for(interaction["token"]) if r.method == "PATCH"]
+    [patch] = patches(pipeline, interaction)
     assert patch.path.endswith("/messages/@original")
-    assert validate_message(patch.json) == []
     return patch.json
 
 
@@ -94,7 +91,7 @@ def test_pages_walk_forward_and_back_with_correct_ranks(pipeline):
     message = pipeline.discord.message(first["token"])
 
     for page in (2, 3):
-        clicked = click(pipeline, message, f"lb:{page}:{RACE}::")
+        clicked = page_click(pipeline, message, f"lb:{page}:{RACE}::")
         body = patch_body(pipeline, clicked)
         assert rows(body) == expected_page(order, page)
         assert body["embeds"][0]["footer"]["text"] == f"Page {page}/3 · 27 players"
@@ -105,7 +102,7 @@ def test_pages_walk_forward_and_back_with_correct_ranks(pipeline):
     assert following["disabled"] is True and "disabled" not in previous
     assert previous["custom_id"] == f"lb:2:{RACE}::"
 
-    back = click(pipeline, message, previous["custom_id"])
+    back = page_click(pipeline, message, previous["custom_id"])
     assert rows(patch_body(pipeline, back)) == expected_page(order, 2)
     assert pipeline.discord.message(back["token"])["id"] == message["id"]
     # Ties: equal MMRs get consecutive positions, ordered by user id.
@@ -117,7 +114,7 @@ def test_an_out_of_range_page_shows_the_last_page(pipeline):
     first = command(pipeline, race=RACE)
     message = pipeline.discord.message(first["token"])
 
-    clicked = click(pipeline, message, f"lb:99:{RACE}::")
+    clicked = page_click(pipeline, message, f"lb:99:{RACE}::")
 
     body = patch_body(pipeline, clicked)
     assert rows(body) == expected_page(order, 3)
@@ -172,8 +169,7 @@ def test_profile_rank_is_the_position_on_the_race_board(pipeline):
     user_id, _ = order[13]  # rank 14, inside a tied triple
     interaction = make_interaction(2, data={"id": "2", "name": "profile", "type": 1,
                                             "options": [{"name": "user", "type": 6, "value": str(user_id)}]})
-    pipeline.send(interaction)
-    pipeline.run_worker()
+    run_command(pipeline, interaction, expect=DEFERRED_EPHEMERAL)
 
     [embed] = pipeline.discord.message(interaction["token"])["embeds"]
 
@@ -181,11 +177,8 @@ def test_profile_rank_is_the_position_on_the_race_board(pipeline):
 
 
 def test_country_autocomplete_answers_in_line(pipeline):
-    interaction = make_interaction(4, data={"id": "3", "name": "leaderboard", "type": 1, "options": [
-        {"name": "country", "type": 3, "value": "germ", "focused": True}]})
+    body = answer(pipeline, autocomplete("leaderboard", "germ"))
 
-    answer = json.loads(pipeline.send(interaction)["body"])
-
-    assert answer["type"] == 8
-    assert {"name": "🇩🇪 Germany", "value": "DE"} in answer["data"]["choices"]
+    assert body["type"] == 8
+    assert {"name": "🇩🇪 Germany", "value": "DE"} in body["data"]["choices"]
     assert pipeline.aws.receive() == []  # nothing queued

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
-from ladderline.discord.limits import validate_message
-
 from tests.support.interactions import USER_ID, make_interaction
-from tests.support.postgres import pg_connect
+from tests.support.ladder import DEFERRED_EPHEMERAL, patches, query, run_command, run_sql, seed_player
 
 OTHER_ID = "222222222222222222"
 
@@ -17,21 +13,9 @@ def run_profile(pipeline, user: str | None = None) -> dict:
     if user is not None:
         data["options"] = [{"name": "user", "type": 6, "value": user}]
     interaction = make_interaction(2, data=data)
-    response = pipeline.send(interaction)
-    assert json.loads(response["body"]) == {"type": 5, "data": {"flags": 64}}  # ephemeral "thinking..."
-    assert pipeline.run_worker() == {"batchItemFailures": []}
-    message = pipeline.discord.message(interaction["token"])
-    [patch] = [r for r in pipeline.discord.requests_for(interaction["token"]) if r.method == "PATCH"]
-    assert validate_message(patch.json) == []
+    message = run_command(pipeline, interaction, expect=DEFERRED_EPHEMERAL)  # ephemeral "thinking..."
+    assert len(patches(pipeline, interaction)) == 1  # one edit of the original response
     return message
-
-
-def seed(url: str, sql: str) -> None:
-    conn = pg_connect(url)
-    try:
-        conn.run(sql)
-    finally:
-        conn.close()
 
 
 def test_without_a_profile_you_are_pointed_at_setup(pipeline):
@@ -39,7 +23,7 @@ def test_without_a_profile_you_are_pointed_at_setup(pipeline):
 
     assert "/setup" in message["content"]
     assert message["embeds"] == []
-    outcome = pg_connect(pipeline.database_url).run("SELECT command, outcome FROM command_calls")
+    outcome = query(pipeline, "SELECT command, outcome FROM command_calls")
     assert outcome == [["profile", "no_profile"]]
 
 
@@ -51,7 +35,7 @@ def test_another_user_without_a_profile_is_named_as_such(pipeline):
 
 
 def seed_profile(url: str) -> None:
-    seed(url, f"""
+    run_sql(url, f"""
         INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
                              terms_accepted_at, activated_at, created_at)
         VALUES ({USER_ID}, 'Serral_fan', ARRAY['Alt*One', 'Two'], 'Serral#2114', 'FI', 'EU',
@@ -105,7 +89,7 @@ def test_another_players_profile_by_user_option(pipeline):
 
 
 def test_a_profile_without_games_says_so(pipeline):
-    seed(pipeline.database_url, f"INSERT INTO players (discord_user_id, player_name) VALUES ({USER_ID}, 'New')")
+    seed_player(pipeline, player_name="New")
 
     [embed] = run_profile(pipeline)["embeds"]
 

@@ -3,57 +3,34 @@ Cancel, double clicks, replays and stale drafts, asserted on the rows and the ed
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from ladderline.discord.limits import validate_message
 
 from tests.support.interactions import USER_ID, make_interaction
-from tests.support.postgres import pg_connect
+from tests.support.ladder import (
+    DEFERRED_EPHEMERAL,
+    answer,
+    autocomplete,
+    clear_idempotency_records,
+    click,
+    message_of,
+    press,
+    query,
+    race,
+    run_command,
+    run_sql,
+    run_worker,
+    slash,
+    wire_turns,
+)
 
 FIELDS = {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
 
 
 # --- helpers --------------------------------------------------------------------------------------
-def slash(name: str, **options: Any) -> dict:
-    return make_interaction(2, data={"id": "1", "name": name, "type": 1, "options": [
-        {"name": key, "type": 3, "value": value} for key, value in options.items()]})
-
-
 def modal_submit(custom_id: str, fields: dict[str, str], message: dict | None = None) -> dict:
     rows = [{"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
             for key, value in fields.items()]
     return make_interaction(5, data={"custom_id": custom_id, "components": rows}, message=message)
-
-
-def click(custom_id: str, message: dict) -> dict:
-    return make_interaction(3, data={"custom_id": custom_id, "component_type": 2}, message=message)
-
-
-def answer(pipeline, interaction: dict) -> dict:
-    response = pipeline.send(interaction)
-    assert response["statusCode"] == 200
-    return json.loads(response["body"])
-
-
-def run(pipeline) -> None:
-    assert pipeline.run_worker() == {"batchItemFailures": []}
-
-
-def query(pipeline, sql: str) -> list[list[Any]]:
-    conn = pg_connect(pipeline.database_url)
-    try:
-        return conn.run(sql)
-    finally:
-        conn.close()
-
-
-def message_of(pipeline, interaction: dict) -> dict:
-    message = pipeline.discord.message(interaction["token"])
-    assert message is not None
-    for patch in (r for r in pipeline.discord.requests_for(interaction["token"]) if r.method == "PATCH"):
-        assert validate_message(patch.json) == []
-    return message
 
 
 def buttons(message: dict) -> dict[str, dict]:
@@ -68,16 +45,7 @@ def submit(pipeline, fields: dict[str, str] = FIELDS, custom_id: str = "setup_mo
            ) -> tuple[dict, dict]:
     """A modal submit from /setup, processed; (the interaction, the summary message)."""
     interaction = modal_submit(custom_id, fields)
-    assert answer(pipeline, interaction) == {"type": 5, "data": {"flags": 64}}
-    run(pipeline)
-    return interaction, message_of(pipeline, interaction)
-
-
-def clear_idempotency_records(pipeline) -> None:
-    """What a Lambda timeout after the commit leaves behind: the job runs again from the start."""
-    table = pipeline.aws.table_name
-    for item in pipeline.aws.dynamodb.scan(TableName=table)["Items"]:
-        pipeline.aws.dynamodb.delete_item(TableName=table, Key={"id": item["id"]})
+    return interaction, run_command(pipeline, interaction, expect=DEFERRED_EPHEMERAL)
 
 
 # --- /setup and its modal ---------------------------------------------------------------------
@@ -106,10 +74,7 @@ def test_setup_accepts_a_typed_country_name_and_refuses_an_unknown_one_in_line(p
 
 
 def test_setup_country_autocomplete_is_answered_in_line(pipeline):
-    interaction = make_interaction(4, data={"id": "1", "name": "setup", "type": 1, "options": [
-        {"name": "country", "type": 3, "value": "fin", "focused": True}]})
-
-    body = answer(pipeline, interaction)
+    body = answer(pipeline, autocomplete("setup", "fin"))
 
     assert body["type"] == 8
     assert {"name": "🇫🇮 Finland", "value": "FI"} in body["data"]["choices"]
@@ -155,12 +120,8 @@ def test_confirm_disables_the_buttons_at_once_then_creates_the_profile(pipeline)
     _, summary = submit(pipeline)
     confirm = click(buttons(summary)["setup_confirm"]["custom_id"], summary)
 
-    body = answer(pipeline, confirm)
+    message = press(pipeline, confirm)  # the buttons are disabled in the immediate answer
 
-    assert body["type"] == 7
-    assert all(c["disabled"] for row in body["data"]["components"] for c in row["components"])
-    run(pipeline)
-    message = message_of(pipeline, confirm)
     assert message["embeds"][0]["title"] == "✅ Profile created"
     assert "/termsofservice" in message["embeds"][0]["description"]
     assert fields_of(message)["Player name"] == "`Serral_fan`"
@@ -180,9 +141,9 @@ def test_a_second_confirm_click_writes_nothing_and_says_already_confirmed(pipeli
     first, second = click(custom_id, summary), click(custom_id, summary)  # both from the same message
 
     answer(pipeline, first)
-    run(pipeline)
+    run_worker(pipeline)
     answer(pipeline, second)
-    run(pipeline)
+    run_worker(pipeline)
 
     assert message_of(pipeline, first)["embeds"][0]["title"] == "✅ Profile created"
     again = message_of(pipeline, second)
@@ -199,7 +160,7 @@ def test_two_confirm_clicks_in_one_batch_write_once(pipeline):
     for interaction in clicks:
         answer(pipeline, interaction)
 
-    run(pipeline)
+    run_worker(pipeline)
 
     titles = sorted(message_of(pipeline, i)["embeds"][0]["title"] for i in clicks)
     assert titles == ["✅ Profile created", "✅ Profile saved"]
@@ -231,7 +192,7 @@ def test_confirm_on_a_replaced_or_cancelled_draft_is_out_of_date(pipeline):
 
     stale = click(buttons(old_summary)["setup_confirm"]["custom_id"], old_summary)
     answer(pipeline, stale)
-    run(pipeline)
+    run_worker(pipeline)
 
     assert "out of date" in message_of(pipeline, stale)["content"]
     assert message_of(pipeline, stale)["components"] == []
@@ -239,10 +200,10 @@ def test_confirm_on_a_replaced_or_cancelled_draft_is_out_of_date(pipeline):
     assert query(pipeline, "SELECT draft->>'player_name' FROM setup_drafts") == [["Newer"]]
 
     answer(pipeline, click(buttons(new_summary)["setup_cancel"]["custom_id"], new_summary))
-    run(pipeline)
+    run_worker(pipeline)
     after_cancel = click(buttons(new_summary)["setup_confirm"]["custom_id"], new_summary)
     answer(pipeline, after_cancel)
-    run(pipeline)
+    run_worker(pipeline)
     assert "out of date" in message_of(pipeline, after_cancel)["content"]
     assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
     assert query(pipeline, "SELECT count(*) FROM player_action_logs") == [[0]]
@@ -260,7 +221,7 @@ def test_rerunning_setup_updates_the_profile_and_keeps_the_rest(pipeline):
     confirm = click(buttons(summary)["setup_confirm"]["custom_id"], summary)
 
     answer(pipeline, confirm)
-    run(pipeline)
+    run_worker(pipeline)
 
     message = message_of(pipeline, confirm)
     assert message["embeds"][0]["title"] == "✅ Profile updated"
@@ -288,7 +249,7 @@ def test_restart_reopens_the_modal_prefilled_and_its_submit_replaces_the_summary
 
     resubmit = modal_submit("setup_modal:FI:EU", {**FIELDS, "player_name": "Better"}, message=summary)
     assert answer(pipeline, resubmit) == {"type": 6}  # from a component: edit that message
-    run(pipeline)
+    run_worker(pipeline)
 
     edited = message_of(pipeline, resubmit)
     assert edited["id"] == summary["id"]
@@ -302,12 +263,8 @@ def test_cancel_discards_the_draft(pipeline):
     _, summary = submit(pipeline)
     cancel = click(buttons(summary)["setup_cancel"]["custom_id"], summary)
 
-    body = answer(pipeline, cancel)
+    message = press(pipeline, cancel)  # the buttons are disabled in the immediate answer
 
-    assert body["type"] == 7
-    assert all(c["disabled"] for row in body["data"]["components"] for c in row["components"])
-    run(pipeline)
-    message = message_of(pipeline, cancel)
     assert message["content"] == "Setup cancelled. Nothing was saved."
     assert message["embeds"] == [] and message["components"] == []
     assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
@@ -316,15 +273,12 @@ def test_cancel_discards_the_draft(pipeline):
 
 # --- one round trip per queued step ---------------------------------------------------------------
 def test_each_setup_step_costs_one_database_round_trip(pipeline_via_proxy):
-    pipeline, proxy = pipeline_via_proxy, pipeline_via_proxy.proxy
+    pipeline = pipeline_via_proxy
     answer(pipeline, slash("ping"))
-    run(pipeline)  # opens the worker's connection (start-up and authentication are several turns)
+    run_worker(pipeline)  # opens the worker's connection (start-up and authentication are several turns)
 
     def turns(interaction: dict) -> int:
-        answer(pipeline, interaction)
-        proxy.reset()
-        run(pipeline)
-        return proxy.round_trips - 1  # the batch's analytics insert is the other turn
+        return wire_turns(pipeline, interaction) - 1  # the batch's analytics insert is the other turn
 
     submit_ = modal_submit("setup_modal:FI:EU", FIELDS)
     assert turns(submit_) == 1
@@ -337,44 +291,14 @@ def test_each_setup_step_costs_one_database_round_trip(pipeline_via_proxy):
 def test_two_overlapping_confirm_transactions_write_once(database_url):
     """Two Confirm clicks whose transactions really overlap: the second waits on the draft's row lock,
     then finds the first one's action-log row and answers already_confirmed."""
-    import threading
+    run_sql(database_url, f"""SELECT ladder_setup_draft({USER_ID}, '{{"player_name": "Serral_fan",
+            "alt_names": [], "battletag": "Serral#2114", "country": "FI", "region": "EU"}}'::jsonb, '100')""")
 
-    seed = pg_connect(database_url)
-    seed.run(f"""SELECT ladder_setup_draft({USER_ID}, '{{"player_name": "Serral_fan", "alt_names": [],
-                 "battletag": "Serral#2114", "country": "FI", "region": "EU"}}'::jsonb, '100')""")
-    seed.close()
-    first, second = pg_connect(database_url), pg_connect(database_url)
-    second.run("SET application_name = 'confirm_two'")
-    results: list[Any] = []
-    try:
-        first.run("BEGIN")
-        [[won]] = first.run(f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-1')")
-        racer = threading.Thread(target=lambda: results.append(
-            second.run(f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-2')")[0][0]))
-        racer.start()
-        watcher = pg_connect(database_url)
-        try:
-            for _ in range(500):
-                rows = watcher.run("SELECT wait_event_type FROM pg_stat_activity "
-                                   "WHERE application_name = 'confirm_two'")
-                if rows and rows[0][0] == "Lock":
-                    break
-                watcher.run("SELECT pg_sleep(0.01)")
-            else:
-                raise AssertionError("the second Confirm never waited for the first")
-        finally:
-            watcher.close()
-        first.run("COMMIT")
-        racer.join(timeout=10)
-    finally:
-        first.close()
-        second.close()
+    won, results = race(database_url, f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-1')",
+                        f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-2')",
+                        failure="the second Confirm never waited for the first")
 
     assert won["status"] == "confirmed" and won["created"] is True
     assert [r["status"] for r in results] == ["already_confirmed"]
-    check = pg_connect(database_url)
-    try:
-        assert check.run("SELECT count(*) FROM players") == [[1]]
-        assert check.run("SELECT idempotency_key FROM player_action_logs") == [["click-1"]]
-    finally:
-        check.close()
+    assert run_sql(database_url, "SELECT count(*) FROM players") == [[1]]
+    assert run_sql(database_url, "SELECT idempotency_key FROM player_action_logs") == [["click-1"]]

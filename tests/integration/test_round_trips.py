@@ -14,13 +14,11 @@ analytics insert alone.
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from ladderline.ladder.commands.activate import hash_code
 
 from tests.support.interactions import USER_ID, make_interaction
-from tests.support.postgres import pg_connect
+from tests.support.ladder import answer, click, message_of, query
 
 ANALYTICS_INSERT = 1
 
@@ -36,8 +34,7 @@ def wired(pipeline_via_proxy):
 
 def run(pipeline, interaction: dict) -> tuple[int, dict | None]:
     """Send one interaction, run the worker on its job alone; (round trips on the wire, the message)."""
-    response = pipeline.send(interaction)
-    assert response["statusCode"] == 200 and json.loads(response["body"])["type"] in (5, 6, 7)
+    assert answer(pipeline, interaction)["type"] in (5, 6, 7)
     pipeline.proxy.reset()
     before = pipeline.worker.worker._db.round_trips
     assert pipeline.run_worker() == {"batchItemFailures": []}
@@ -45,7 +42,7 @@ def run(pipeline, interaction: dict) -> tuple[int, dict | None]:
     # The adapter's own count (messages sent) agrees with what crossed the network.
     assert pipeline.worker.worker._db.round_trips - before == turns
     assert pipeline.proxy.connections_opened == 1  # no reconnects: the warm connection was reused
-    return turns, pipeline.discord.message(interaction["token"])
+    return turns, message_of(pipeline, interaction)
 
 
 def command(name: str, **options) -> dict:
@@ -53,10 +50,6 @@ def command(name: str, **options) -> dict:
     if options:
         data["options"] = [{"name": k, "type": 6 if k == "user" else 3, "value": v} for k, v in options.items()]
     return make_interaction(2, data=data)
-
-
-def click(custom_id: str, message: dict) -> dict:
-    return make_interaction(3, data={"custom_id": custom_id, "component_type": 2}, message=message)
 
 
 def test_ping(wired):
@@ -71,22 +64,18 @@ def test_profile_without_and_with_data(wired):
     assert "/setup" in message["content"]
     assert turns == 1 + ANALYTICS_INSERT
 
-    conn = pg_connect(wired.database_url)
-    conn.run(f"INSERT INTO players (discord_user_id, player_name) VALUES ({USER_ID}, 'Someone');"
-             f"INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) "
-             f"VALUES ({USER_ID}, 'sc2_zerg', 1600, 2, 2)")
-    conn.close()
+    query(wired, f"INSERT INTO players (discord_user_id, player_name) VALUES ({USER_ID}, 'Someone');"
+                 f"INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) "
+                 f"VALUES ({USER_ID}, 'sc2_zerg', 1600, 2, 2)")
     turns, message = run(wired, command("profile", user=USER_ID))
     assert message["embeds"][0]["title"] == "Someone"
     assert turns == 1 + ANALYTICS_INSERT
 
 
 def test_leaderboard_and_a_page_click(wired):
-    conn = pg_connect(wired.database_url)
-    conn.run("INSERT INTO players (discord_user_id, player_name) SELECT g, 'P' || g FROM generate_series(1, 25) g;"
-             "INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) "
-             "SELECT g, 'sc2_zerg', 1500 + g, 1, 1 FROM generate_series(1, 25) g")
-    conn.close()
+    query(wired, "INSERT INTO players (discord_user_id, player_name) SELECT g, 'P' || g FROM generate_series(1, 25) g;"
+                 "INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) "
+                 "SELECT g, 'sc2_zerg', 1500 + g, 1, 1 FROM generate_series(1, 25) g")
 
     turns, message = run(wired, command("leaderboard", race="sc2_zerg"))
     assert message["embeds"][0]["footer"]["text"] == "Page 1/3 · 25 players"
@@ -98,9 +87,7 @@ def test_leaderboard_and_a_page_click(wired):
 
 
 def test_a_new_player_walks_through_setup_terms_activate_and_setcountry(wired):
-    conn = pg_connect(wired.database_url)
-    conn.run(f"INSERT INTO activation_codes (code_hash) VALUES ('{hash_code('WELCOME-1')}')")
-    conn.close()
+    query(wired, f"INSERT INTO activation_codes (code_hash) VALUES ('{hash_code('WELCOME-1')}')")
 
     submit = make_interaction(5, data={"custom_id": "setup_modal:DE:EU", "components": [
         {"type": 1, "components": [{"type": 4, "custom_id": "player_name", "value": "Serral"}]},
@@ -129,7 +116,7 @@ def test_a_new_player_walks_through_setup_terms_activate_and_setcountry(wired):
 
     turns, message = run(wired, command("setcountry", country="FI"))
     assert turns == 1 + ANALYTICS_INSERT, "setcountry"
-    country = pg_connect(wired.database_url).run(f"SELECT country FROM players WHERE discord_user_id = {USER_ID}")
+    country = query(wired, f"SELECT country FROM players WHERE discord_user_id = {USER_ID}")
     assert country == [["FI"]]
 
 
