@@ -28,18 +28,12 @@ JOIN players p ON p.discord_user_id = m.discord_user_id
 WHERE m.games_played > 0;
 
 
--- The whole profile of one user, or NULL when there is no players row.
+-- The whole profile of one user, or NULL when there is no players row: the public fields
+-- (ladder_profile_json, migration 0002) plus what only /profile shows.
 CREATE FUNCTION ladder_profile(p_user_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-SELECT jsonb_build_object(
+SELECT ladder_profile_json(p) || jsonb_build_object(
     'user_id', p.discord_user_id::text,
-    'player_name', p.player_name,
-    'alt_names', to_jsonb(p.alt_names),
-    'battletag', p.battletag,
-    'country', p.country,
-    'region', p.region,
-    'terms_accepted', p.terms_accepted_at IS NOT NULL,
-    'activated', p.activated_at IS NOT NULL,
     'created_at', to_char(p.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD'),
     'races', coalesce((
         SELECT jsonb_agg(jsonb_build_object(
