@@ -10,6 +10,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from ladderline.discord.constants import InteractionType
 from ladderline.discord.interaction import Interaction
 
 SCHEMA_VERSION = 1
@@ -42,7 +43,7 @@ class Job:
     @classmethod
     def from_interaction(cls, interaction: Interaction, *, route: str, ack_type: int, ephemeral: bool,
                          received_at_ms: int) -> Job:
-        is_custom = interaction.type in (3, 5)
+        is_custom = interaction.type in (InteractionType.MESSAGE_COMPONENT, InteractionType.MODAL_SUBMIT)
         return cls(
             interaction_id=interaction.id,
             application_id=interaction.application_id,
