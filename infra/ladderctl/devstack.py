@@ -33,6 +33,7 @@ from types import ModuleType
 from typing import Any, Self, TextIO
 
 from ladderline import settings as names
+from ladderline.discord.snowflake import make_snowflake
 
 from ladderctl.lambdas import ROOT, HandlerLoadError, load_handler
 from ladderctl.local_aws import (
@@ -53,7 +54,6 @@ DEFAULT_DISCORD_PORT = 3001
 DATABASE_NAME = "ladderline"
 STACK_FILE = "stack.json"
 KEY_FILE = "discord-key.json"
-DISCORD_EPOCH_MS = 1420070400000
 
 
 class DevStackError(RuntimeError):
@@ -94,7 +94,7 @@ def read_stack(data_dir: Path) -> StackInfo | None:
 
 
 def _snowflake() -> str:
-    return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | secrets.randbelow(1 << 22))
+    return str(make_snowflake(int(time.time() * 1000), secrets.randbelow(1 << 12)))
 
 
 def local_signing_key(data_dir: Path) -> tuple[Any, str]:

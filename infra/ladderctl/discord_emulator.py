@@ -29,12 +29,11 @@ from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import nacl.signing
+from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS
 from ladderline.discord.limits import find_problems, format_path
+from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
-__all__ = ["DISCORD_EPOCH_MS", "TOKEN_LIFETIME_S", "DiscordEmulator", "RecordedRequest", "snowflake_time_ms"]
-
-DISCORD_EPOCH_MS = 1420070400000
-TOKEN_LIFETIME_S = 15 * 60  # interaction webhook tokens die 15 minutes after the interaction
+__all__ = ["DiscordEmulator", "RecordedRequest"]
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7  # Discord's "<bot> is thinking..." placeholder flag on a deferred response
 RATE_LIMIT = 5  # per-route bucket size Discord typically reports for webhook routes
@@ -52,10 +51,6 @@ UNAUTHORIZED = {"message": "401: Unauthorized", "code": 0}
 ALREADY_ACKED = {"message": "Interaction has already been acknowledged.", "code": 40060}
 NOT_FOUND = {"message": "404: Not Found", "code": 0}
 RATE_LIMITED = {"message": "You are being rate limited.", "retry_after": 0.3, "global": False}
-
-
-def snowflake_time_ms(snowflake: str | int) -> int:
-    return (int(snowflake) >> 22) + DISCORD_EPOCH_MS
 
 
 @dataclass(frozen=True)
@@ -243,7 +238,7 @@ class DiscordEmulator:
                     application_id=str(interaction.get("application_id", "")),
                     token=token,
                     type=int(interaction.get("type", 0)),
-                    created_ms=snowflake_time_ms(interaction["id"]),
+                    created_ms=created_at_ms(interaction["id"]),
                     raw=copy.deepcopy(interaction),
                     followups={},
                 )
@@ -301,8 +296,7 @@ class DiscordEmulator:
 
     # --- message objects --------------------------------------------------------------------
     def _snowflake(self) -> str:
-        ms = int(self.clock() * 1000) - DISCORD_EPOCH_MS
-        return str((ms << 22) | (next(self._seq) & 0xFFF))
+        return str(make_snowflake(int(self.clock() * 1000), next(self._seq)))
 
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self.clock(), UTC).isoformat(timespec="microseconds")
@@ -385,7 +379,7 @@ class DiscordEmulator:
         # Before the initial callback Discord does not know the webhook yet: the "404 right after defer" race.
         if inter is None or inter.application_id != app or inter.response is None:
             return None, (404, UNKNOWN_WEBHOOK, {})
-        if self.clock() * 1000 - inter.created_ms > TOKEN_LIFETIME_S * 1000:
+        if self.clock() * 1000 - inter.created_ms > TOKEN_LIFETIME_SECONDS * 1000:
             return None, (401, INVALID_TOKEN, {})
         return inter, None
 

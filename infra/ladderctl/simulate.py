@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ladderline.discord.snowflake import make_snowflake
+
 from ladderctl.devstack import DEFAULT_DATA_DIR, StackInfo, read_stack
 from ladderctl.local_log import CALLBACK_NAMES
 
-DISCORD_EPOCH_MS = 1420070400000
 DEFAULT_USER = "410212090289192960"
 DEFAULT_GUILD = "1380488052169769110"
 DEFAULT_CHANNEL = "1380488052169769113"
@@ -48,7 +49,7 @@ class SimulateError(RuntimeError):
 
 # --- payloads --------------------------------------------------------------------------------------
 def snowflake() -> str:
-    return str(((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22) | secrets.randbelow(1 << 22))
+    return str(make_snowflake(int(time.time() * 1000), secrets.randbelow(1 << 12)))
 
 
 def _user(user_id: str) -> dict[str, Any]:

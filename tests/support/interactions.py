@@ -16,8 +16,8 @@ import uuid
 from typing import Any
 
 import nacl.signing
+from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
-DISCORD_EPOCH_MS = 1420070400000
 APPLICATION_ID = "1380486651436073092"
 USER_ID = "410212090289192960"
 GUILD_ID = "1380488052169769110"
@@ -28,12 +28,11 @@ _increment = itertools.count()
 
 def snowflake(at: float | None = None) -> str:
     """A fresh snowflake for `at` (epoch seconds, default now): creation time lives in the top bits."""
-    ms = int((time.time() if at is None else at) * 1000) - DISCORD_EPOCH_MS
-    return str((ms << 22) | (next(_increment) & 0xFFF))
+    return str(make_snowflake(int((time.time() if at is None else at) * 1000), next(_increment)))
 
 
 def snowflake_time(value: str | int) -> float:
-    return ((int(value) >> 22) + DISCORD_EPOCH_MS) / 1000
+    return created_at_ms(value) / 1000
 
 
 def interaction_token(interaction_id: str) -> str:

@@ -1,10 +1,8 @@
 """/activate code:<text>: activate a profile with a (single- or multi-use) activation code.
 
-Codes are stored only as sha256 hex of the normalised code. Operators create one with
-`hash_code` and an INSERT (see the comment at the top of infra/migrations/0002_setup_functions.sql):
-
-    python -c "from ladderline.ladder.commands.activate import hash_code; print(hash_code('my-code'))"
-    INSERT INTO activation_codes (code_hash, max_uses, expires_at) VALUES ('<hash>', 1, NULL);
+Codes are stored only as sha256 hex of the normalised code (`hash_code`). Operators create one
+with the INSERT at the top of infra/migrations/0002_setup_functions.sql, which hashes the same way
+in SQL (a test checks the two agree).
 """
 
 from __future__ import annotations
