@@ -31,7 +31,7 @@ lint: install
 # sam validate --lint and sam build, offline (no Docker, no matching local Python needed).
 # SAM lives in its own venv: its pins must not move the test dependencies.
 sam-check:
-	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli cfn-lint)
+	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0)
 	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint
 	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam build
 
