@@ -251,7 +251,7 @@ class DevStack:
             self._poller = None
         if self.worker_module is not None:
             with contextlib.suppress(Exception):
-                self.worker_module.worker._db.close()
+                self.worker_module.worker.close()
             self.worker_module = None
         self.ingress_module = None
         if self.emulator is not None:

@@ -100,7 +100,7 @@ def run(pipeline_env, aws, discord, discord_key, database_url, monkeypatch, capf
     monkeypatch.setenv(names.SERVICE_NAME, service_name("WorkerFunction"))
     worker = load_handler("worker")
     yield Run(Pipeline(ingress, worker, aws, discord, discord_key, database_url))
-    worker.worker._db.close()
+    worker.worker.close()
 
 
 def exercise(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:

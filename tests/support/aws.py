@@ -166,4 +166,4 @@ def pipeline(pipeline_env: dict[str, str], aws: AwsResources, discord: Any, disc
     ingress = load_handler("ingress")
     worker = load_handler("worker")
     yield Pipeline(ingress, worker, aws, discord, discord_key, database_url)
-    worker.worker._db.close()
+    worker.worker.close()

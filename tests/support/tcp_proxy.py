@@ -277,4 +277,4 @@ def pipeline_via_proxy(pipeline_env: dict[str, str], aws: Any, discord: Any, dis
     try:
         yield ProxiedPipeline(pipeline, counted_database.proxy)
     finally:
-        worker.worker._db.close()
+        worker.worker.close()

@@ -18,6 +18,9 @@ class Database(Protocol):
     def transaction(self, statement: str) -> list[list[Any]]:
         """Run one SQL statement inside BEGIN/COMMIT in a single network round trip; return its rows."""
 
+    def close(self) -> None:
+        """Close the connection (a new one opens on the next transaction)."""
+
 
 @dataclass(frozen=True)
 class Reply:

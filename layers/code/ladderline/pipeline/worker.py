@@ -109,6 +109,10 @@ class Worker:
             self._observer.analytics_failed(len(self._completed))
         self._completed = []
 
+    def close(self) -> None:
+        """Close the database connection (the local stack and the tests, when they are done)."""
+        self._db.close()
+
     # --- one record --------------------------------------------------------------------------
 
     def handle_record(self, body: str, receive_count: int) -> dict[str, Any]:
