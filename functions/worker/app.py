@@ -12,6 +12,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from ladderline.adapters.database import PgDatabase
+from ladderline.adapters.queue import SqsRetryScheduler, sqs_client
 from ladderline.discord.rest import DiscordRest
 from ladderline.ladder.registry import registry
 from ladderline.observability.worker import LOG_HANDLER, WorkerObserver, route_package_logs
@@ -35,11 +36,13 @@ worker = Worker(
     config=idempotency_config(),
     max_receive_count=settings.max_receive_count,
     observer=WorkerObserver(logger, metrics, settings.metrics_namespace, settings.service_name),
+    retries=SqsRetryScheduler(sqs_client(), settings.queue_url),
 )
 
 
 def record_handler(record: SQSRecord) -> dict:
-    return worker.handle_record(record.body, int(record.attributes.approximate_receive_count))
+    return worker.handle_record(record.body, int(record.attributes.approximate_receive_count),
+                                record.receipt_handle)
 
 
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -34,6 +34,7 @@ from typing import Any, Self, TextIO
 
 from ladderline import settings as names
 from ladderline.discord.snowflake import make_snowflake
+from ladderline.pipeline.worker import RETRY_DELAYS_SECONDS
 
 from ladderctl.lambdas import ROOT, HandlerLoadError, load_handler
 from ladderctl.local_aws import (
@@ -395,8 +396,9 @@ class DevStack:
             if count >= limit:
                 self.console.step(interaction_id, f"received {count} of {limit} times: moves to the DLQ")
             else:
-                self.console.step(interaction_id, f"left on the queue: retried after the visibility timeout "
-                                                  f"({self.settings.visibility_timeout} s), attempt {count} of {limit}")
+                delay = RETRY_DELAYS_SECONDS[count - 1] if count <= len(RETRY_DELAYS_SECONDS) else None
+                when = f"in {delay} s" if delay else f"after the visibility timeout ({self.settings.visibility_timeout} s)"
+                self.console.step(interaction_id, f"left on the queue: retried {when}, attempt {count} of {limit}")
 
     def banner(self) -> str:
         info = self.info

@@ -4,7 +4,7 @@ What Lambda's poller does for a function with ReportBatchItemFailures: long-poll
 (all attributes, so ApproximateReceiveCount reaches the worker), gather up to BatchSize messages
 within MaximumBatchingWindowInSeconds, invoke, then delete every message not named in
 batchItemFailures. Failed messages are left alone: they reappear after the visibility timeout
-and SQS (moto too) moves them to the DLQ once received maxReceiveCount times. An invocation that
+(which the worker itself shortens for a failed job) and SQS (moto too) moves them to the DLQ once received maxReceiveCount times. An invocation that
 raises fails the whole batch (nothing deleted), as in Lambda. One poller = one concurrent
 invocation: the handler module holds per-invocation state, as a Lambda container does.
 """

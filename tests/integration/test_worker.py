@@ -255,3 +255,20 @@ def test_a_404_outside_the_race_window_means_the_token_is_unusable(pipeline):
     assert pipeline.run_worker() == {"batchItemFailures": []}
 
     assert [r.status for r in patches(pipeline, interaction)] == [404]
+
+
+def test_a_failed_job_comes_back_after_seconds_not_the_visibility_timeout(pipeline, monkeypatch):
+    from ladderline import settings as names
+    from ladderline.pipeline.worker import RETRY_DELAYS_SECONDS
+
+    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
+    pipeline.worker = load_handler("worker")
+    interaction = send_ping(pipeline)
+
+    assert pipeline.run_worker()["batchItemFailures"]
+    assert pipeline.aws.receive() == []  # not visible right away...
+    time.sleep(RETRY_DELAYS_SECONDS[0] + 0.5)  # ...but long before the queue's 90 s
+
+    [again] = pipeline.aws.receive()
+    assert json.loads(again["Body"])["interaction_id"] == interaction["id"]
+    assert again["Attributes"]["ApproximateReceiveCount"] == "2"

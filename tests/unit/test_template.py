@@ -254,6 +254,7 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
     granted = {a: g for a, g in grants(role_of("WorkerFunction")).items() if not a.startswith("logs:")}
     expected = (
         set(settings.WORKER_AWS_ACTIONS)
+        | set(settings.WORKER_QUEUE_ACTIONS)
         | SQS_POLLER_ACTIONS
         | ENI_ACTIONS
         | set(settings.WORKER_DB_IAM_ACTIONS)
@@ -262,7 +263,7 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
     assert set(granted) == expected, f"extra: {set(granted) - expected}, missing: {expected - set(granted)}"
     for action in settings.WORKER_AWS_ACTIONS:
         assert granted[action] == [(None, arn_of("IdempotencyTable"))]
-    for action in SQS_POLLER_ACTIONS:
+    for action in SQS_POLLER_ACTIONS | set(settings.WORKER_QUEUE_ACTIONS):
         assert granted[action] == [(None, arn_of("JobsQueue"))]
     for action in ENI_ACTIONS:
         assert granted[action] == [(None, "*")]

@@ -47,6 +47,7 @@ INGRESS_ENV = (
 )
 WORKER_ENV = (
     DISCORD_APPLICATION_ID,
+    QUEUE_URL,
     DISCORD_API_BASE,
     IDEMPOTENCY_TABLE,
     MAX_RECEIVE_COUNT,
@@ -72,6 +73,8 @@ WORKER_AWS_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
+# On the jobs queue: a failed job is made visible again sooner than the queue's visibility timeout.
+WORKER_QUEUE_ACTIONS = ("sqs:ChangeMessageVisibility",)
 # Only with DB_AUTH=iam / DB_AUTH=secret respectively.
 WORKER_DB_IAM_ACTIONS = ("rds-db:connect",)
 WORKER_DB_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
@@ -186,6 +189,7 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class WorkerSettings:
     application_id: str
+    queue_url: str
     discord_api_base: str
     idempotency_table: str
     max_receive_count: int
@@ -198,6 +202,7 @@ class WorkerSettings:
         env = os.environ if env is None else env
         return cls(
             application_id=_required(env, DISCORD_APPLICATION_ID),
+            queue_url=_required(env, QUEUE_URL),
             discord_api_base=(env.get(DISCORD_API_BASE, "") or DEFAULT_DISCORD_API_BASE).rstrip("/"),
             idempotency_table=_required(env, IDEMPOTENCY_TABLE),
             max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),

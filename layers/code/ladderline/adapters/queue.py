@@ -30,3 +30,20 @@ class SqsPublisher:
             # Lets operators filter the DLQ by command without decoding bodies (no token here).
             MessageAttributes={"route": {"DataType": "String", "StringValue": job.route}},
         )
+
+
+class SqsRetryScheduler:
+    """Brings a failed job back sooner than the queue's visibility timeout.
+
+    The timeout must stay at 6x the worker's (for the event source's own retries), which would
+    leave a user looking at "thinking..." for 90 s per failed attempt; a shorter visibility for
+    just that message retries it in seconds.
+    """
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def retry_in(self, receipt_handle: str, seconds: int) -> None:
+        self._client.change_message_visibility(QueueUrl=self._queue_url, ReceiptHandle=receipt_handle,
+                                               VisibilityTimeout=seconds)

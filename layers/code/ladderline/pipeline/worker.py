@@ -4,7 +4,8 @@
   messageId: a second publish of the same interaction gets a new messageId. The SQL itself is
   idempotent too (unique keys), because after a Lambda timeout the same job runs again by design.
 - A job that fails retriably raises, so Powertools reports it in batchItemFailures and SQS
-  redelivers it after the visibility timeout. On its last receive the user's message is first
+  redelivers it: after RETRY_DELAYS_SECONDS (the message's visibility is shortened), or after the
+  queue's visibility timeout if that fails. On its last receive the user's message is first
   edited to a friendly error; then the raise sends it to the DLQ. Nothing is dropped silently.
 - Analytics (`command_calls`) is one multi-row, idempotent insert per batch, off the user's path.
 """
@@ -15,7 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
@@ -38,6 +39,13 @@ FINAL_ERROR_TEXT = (
 )
 # Time kept in reserve at the end of an invocation for the idempotency record and the batch insert.
 DEADLINE_MARGIN_SECONDS = 2.0
+# When the next attempt of a failed job starts, by the attempt that failed (1st, 2nd, 3rd...):
+# soon enough that the user is not left waiting, spaced enough for a restart or a rate limit to pass.
+RETRY_DELAYS_SECONDS = (3, 15, 45)
+
+
+class RetryScheduler(Protocol):
+    def retry_in(self, receipt_handle: str, seconds: int) -> None: ...
 
 
 class RetryLater(Exception):
@@ -64,11 +72,13 @@ class _Completed:
 class Worker:
     def __init__(self, *, registry: Registry, database: Database, discord: DiscordRest,
                  persistence: BasePersistenceLayer, config: IdempotencyConfig, max_receive_count: int,
-                 observer: WorkerObserver, clock: Callable[[], float] = time.time) -> None:
+                 observer: WorkerObserver, retries: RetryScheduler | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
         self._registry = registry
         self._db = database
         self._discord = discord
         self._max_receive_count = max_receive_count
+        self._retries = retries
         self._observer = observer
         self._clock = clock
         self._config = config
@@ -115,7 +125,7 @@ class Worker:
 
     # --- one record --------------------------------------------------------------------------
 
-    def handle_record(self, body: str, receive_count: int) -> dict[str, Any]:
+    def handle_record(self, body: str, receive_count: int, receipt_handle: str | None = None) -> dict[str, Any]:
         last_attempt = receive_count >= self._max_receive_count
         try:
             job = Job.from_json(body)
@@ -131,17 +141,29 @@ class Worker:
                 if last_attempt:
                     # Another delivery of this interaction holds it; it will finish or retry itself.
                     return {"outcome": "in_progress_elsewhere"}
+                self._retry_soon(receipt_handle, receive_count)
                 raise
             except Exception as exc:
                 self._observer.job_failed(job, exc, final=last_attempt)
                 if last_attempt:
                     self._tell_user_it_failed(job)
                     self._completed.append(_Completed(job, "dead_lettered", self._now_ms()))
+                else:
+                    self._retry_soon(receipt_handle, receive_count)
                 raise
             if not self._ran_fresh:
                 self._observer.replayed(job)
             self._completed.append(_Completed(job, result["outcome"], self._now_ms()))
             return result
+
+    def _retry_soon(self, receipt_handle: str | None, receive_count: int) -> None:
+        if self._retries is None or receipt_handle is None or receive_count > len(RETRY_DELAYS_SECONDS):
+            return
+        try:
+            self._retries.retry_in(receipt_handle, RETRY_DELAYS_SECONDS[receive_count - 1])
+        except Exception:  # best effort: the queue's visibility timeout brings it back anyway
+            logger.warning("could not shorten the retry delay; the job returns after the visibility timeout",
+                           exc_info=True)
 
     def _process_job(self, job: dict[str, Any]) -> dict[str, Any]:
         """Runs once per interaction id (Powertools stores the returned dict as the result)."""
