@@ -11,6 +11,7 @@ import threading
 import time
 
 import pytest
+from ladderline import settings as names
 
 from tests.support.aws import LambdaContext, load_handler
 from tests.support.interactions import make_interaction, snowflake
@@ -18,6 +19,13 @@ from tests.support.postgres import pg_connect
 
 PING = {"id": "1", "name": "ping", "type": 1}
 ORIGINAL = "/webhooks/*/messages/@original"
+
+
+@pytest.fixture
+def database_down(pipeline, monkeypatch):
+    """The worker's database is down for good: nothing listens on the discard port."""
+    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
+    pipeline.worker = load_handler("worker")
 
 
 def send_ping(pipeline, **kwargs):
@@ -192,12 +200,7 @@ def test_another_4xx_is_recorded_with_discords_code_and_not_retried(pipeline, ca
     assert [r.status for r in patches(pipeline, interaction)] == [403]
 
 
-def test_a_job_that_keeps_failing_ends_in_the_dlq_and_the_user_is_told(pipeline, monkeypatch):
-    from ladderline import settings as names
-
-    # The database is down for good: nothing listens on the discard port.
-    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
-    pipeline.worker = load_handler("worker")
+def test_a_job_that_keeps_failing_ends_in_the_dlq_and_the_user_is_told(pipeline, database_down):
     interaction = send_ping(pipeline)
 
     receive_counts = []
@@ -232,11 +235,7 @@ def test_a_message_that_is_not_a_job_fails_without_touching_the_others(pipeline)
 
 
 @pytest.mark.parametrize("receive_count", [1, 4])
-def test_the_friendly_error_is_only_sent_on_the_last_attempt(pipeline, monkeypatch, receive_count):
-    from ladderline import settings as names
-
-    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
-    pipeline.worker = load_handler("worker")
+def test_the_friendly_error_is_only_sent_on_the_last_attempt(pipeline, database_down, receive_count):
     interaction = send_ping(pipeline)
     [message] = pipeline.aws.receive()
     message["Attributes"]["ApproximateReceiveCount"] = str(receive_count)
@@ -257,12 +256,9 @@ def test_a_404_outside_the_race_window_means_the_token_is_unusable(pipeline):
     assert [r.status for r in patches(pipeline, interaction)] == [404]
 
 
-def test_a_failed_job_comes_back_after_seconds_not_the_visibility_timeout(pipeline, monkeypatch):
-    from ladderline import settings as names
+def test_a_failed_job_comes_back_after_seconds_not_the_visibility_timeout(pipeline, database_down):
     from ladderline.pipeline.worker import RETRY_DELAYS_SECONDS
 
-    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
-    pipeline.worker = load_handler("worker")
     interaction = send_ping(pipeline)
 
     assert pipeline.run_worker()["batchItemFailures"]
