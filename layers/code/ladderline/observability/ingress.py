@@ -9,7 +9,6 @@ Metrics (namespace from POWERTOOLS_METRICS_NAMESPACE, `service` dimension in eve
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -51,14 +50,8 @@ class IngressObserver:
             "interaction_type": result.interaction_type,
             "outcome": result.outcome,
             "status": result.response["statusCode"],
-            "callback_type": _callback_type(result),
+            "callback_type": result.callback_type,
             "ack_ms": round(elapsed_ms, 3),
             "function_request_id": getattr(context, "aws_request_id", None),
         })
 
-
-def _callback_type(result: IngressResult) -> int | None:
-    try:
-        return json.loads(result.response["body"]).get("type")
-    except (ValueError, AttributeError, TypeError):
-        return None

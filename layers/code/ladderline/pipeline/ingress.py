@@ -43,6 +43,7 @@ class IngressResult:
     route: str | None = None
     guild_id: str | None = None
     interaction_type: int | None = None
+    callback_type: int | None = None  # what Discord was answered with (200 answers only)
 
     @property
     def rejected(self) -> bool:
@@ -84,7 +85,8 @@ class Ingress:
         if not isinstance(payload, dict):
             return IngressResult(http_json(400, {"error": "body is not a JSON object"}), "malformed")
         if payload.get("type") == InteractionType.PING:
-            return IngressResult(http_json(200, responses.pong()), "pong", interaction_type=1)
+            return IngressResult(http_json(200, responses.pong()), "pong", interaction_type=1,
+                                 callback_type=CallbackType.PONG)
         try:
             interaction = Interaction.parse(payload)
         except MalformedInteraction as exc:
@@ -113,7 +115,8 @@ class Ingress:
 
         def result(response: dict[str, Any], outcome: str) -> IngressResult:
             return IngressResult(http_json(200, response), outcome, interaction.id,
-                                 route.key if route else None, interaction.guild_id, int(interaction.type))
+                                 route.key if route else None, interaction.guild_id, int(interaction.type),
+                                 int(response["type"]))
 
         if route is None:
             if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
