@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ladderline.ladder.deliveries import Delivery, Timer
 from ladderline.pipeline.job import Job
 
 
@@ -24,13 +25,18 @@ class Database(Protocol):
 
 @dataclass(frozen=True)
 class Reply:
-    """The message body to PATCH onto the original response, and an outcome label for analytics.
+    """What a handler hands back: the original response's new body, more deliveries, timers.
 
-    body None means "leave the message as it is" (nothing to edit).
+    body is the common case: the message body to PATCH onto the original response (None means
+    "leave the message as it is"). `deliveries` go out after it, in order, each exactly once
+    (ladderline.ladder.deliveries); `timers` are scheduled after the database work committed.
+    outcome is a label for analytics.
     """
 
     body: dict[str, Any] | None
     outcome: str = "ok"
+    deliveries: tuple[Delivery, ...] = ()
+    timers: tuple[Timer, ...] = ()
 
 
 @dataclass

@@ -1,0 +1,94 @@
+"""What a job sends to Discord and schedules: the domain's side of the worker's outbox.
+
+A handler returns a Reply whose `deliveries` are sent in order after its database work commits,
+each exactly once: creations (follow-ups, DMs, channel messages) are recorded with the message id
+Discord returned, under their `key`, and carry a nonce derived from that key with
+`enforce_nonce`, so a crash between sending and recording still leaves one message. Edits are
+idempotent by nature (the same PATCH twice gives the same message).
+
+Keys are global and stable across re-runs of the same job: build them from ids the database made
+or the job carries (a match id, an interaction id, a timer key), never from the clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# SQS DelaySeconds is at most 15 minutes; a timer cannot be scheduled further ahead in one hop.
+MAX_TIMER_DELAY_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class EditOriginal:
+    """Edit the job's own interaction response (interaction token; 15 minutes)."""
+
+    body: dict[str, Any]
+    # Which command this answers, for the DM sent instead once the interaction token has expired.
+    key: str = "original"
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """A new message after the original response (interaction token)."""
+
+    key: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class DirectMessage:
+    """A message in the bot's DM channel with a user (bot token: open the DM, then create)."""
+
+    key: str
+    user_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ChannelMessage:
+    """A message in a channel (bot token), e.g. the staff channel."""
+
+    key: str
+    channel_id: str
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EditMessage:
+    """Edit a message the bot sent before (bot token).
+
+    Either name it by channel and message id, or by the key of the delivery that created it
+    (`target_key`); the worker looks that key's recorded message up. A target that was never
+    sent is skipped (there is nothing to edit), not retried forever.
+    """
+
+    key: str
+    body: dict[str, Any]
+    channel_id: str | None = None
+    message_id: str | None = None
+    target_key: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.target_key is None and (self.channel_id is None or self.message_id is None):
+            raise ValueError("EditMessage needs target_key, or channel_id and message_id")
+
+
+Delivery = EditOriginal | FollowUp | DirectMessage | ChannelMessage | EditMessage
+
+
+@dataclass(frozen=True)
+class Timer:
+    """A job to run later: the timer route `route` gets `payload` after `delay_seconds`.
+
+    `key` is the timer's idempotency key (unique, stable across re-runs of the scheduling job).
+    """
+
+    route: str
+    key: str
+    delay_seconds: int
+    payload: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.delay_seconds <= MAX_TIMER_DELAY_SECONDS:
+            raise ValueError(f"timer {self.key}: delay must be 0..{MAX_TIMER_DELAY_SECONDS} s")
