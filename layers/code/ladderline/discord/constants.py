@@ -26,19 +26,45 @@ class CallbackType(IntEnum):
 
 
 class MessageFlag(IntEnum):
+    SUPPRESS_EMBEDS = 1 << 2
     EPHEMERAL = 1 << 6
+    LOADING = 1 << 7  # set by Discord on a deferred response ("<bot> is thinking..."); never sent by us
+    SUPPRESS_NOTIFICATIONS = 1 << 12
+    # Components V2: the message is laid out by its components only (no content, embeds, poll or stickers);
+    # it can be set on a create or an edit but never removed (docs: resources/message, "Edit Message").
+    IS_COMPONENTS_V2 = 1 << 15
 
 
 class ComponentType(IntEnum):
+    """MessageComponentTypes of Discord's OpenAPI spec (docs: components/reference, "Component Types")."""
+
     ACTION_ROW = 1
     BUTTON = 2
     STRING_SELECT = 3
-    TEXT_INPUT = 4
+    TEXT_INPUT = 4  # modals only
     USER_SELECT = 5
     ROLE_SELECT = 6
     MENTIONABLE_SELECT = 7
     CHANNEL_SELECT = 8
+    # 9-17: messages with IS_COMPONENTS_V2 only (10 also in modals)
+    SECTION = 9
+    TEXT_DISPLAY = 10
+    THUMBNAIL = 11
+    MEDIA_GALLERY = 12
+    FILE = 13
+    SEPARATOR = 14
+    CONTAINER = 17
+    # 18-23: modals only
     LABEL = 18
+    FILE_UPLOAD = 19
+    RADIO_GROUP = 21
+    CHECKBOX_GROUP = 22
+    CHECKBOX = 23
+
+
+class SeparatorSpacing(IntEnum):
+    SMALL = 1
+    LARGE = 2
 
 
 class ButtonStyle(IntEnum):
@@ -47,6 +73,7 @@ class ButtonStyle(IntEnum):
     SUCCESS = 3
     DANGER = 4
     LINK = 5
+    PREMIUM = 6
 
 
 class TextInputStyle(IntEnum):
