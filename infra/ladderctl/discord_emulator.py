@@ -30,12 +30,14 @@ from urllib.parse import parse_qs, urlsplit
 
 import nacl.signing
 from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS
-from ladderline.discord.limits import find_problems, format_path
+from ladderline.discord.limits import Problem, find_modal_problems, find_problems, format_path
 from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
 __all__ = ["DiscordEmulator", "RecordedRequest"]
+SUPPRESS_EMBEDS = 1 << 2
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7  # Discord's "<bot> is thinking..." placeholder flag on a deferred response
+IS_COMPONENTS_V2 = 1 << 15
 RATE_LIMIT = 5  # per-route bucket size Discord typically reports for webhook routes
 
 _API = re.compile(r"^/api/v\d+(/.*)$")
@@ -110,6 +112,7 @@ class DiscordEmulator:
         self._history: list[dict] = []
         self._scripts: list[_Script] = []
         self._commands: dict[tuple[str, str | None], list[dict]] = {}
+        self._refused: dict[str, list[str]] = {}
         self._seq = itertools.count()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -183,6 +186,12 @@ class DiscordEmulator:
         with self._lock:
             return copy.deepcopy(self._history)
 
+    def refused(self, token: str) -> list[str]:
+        """Why Discord would have refused the interaction's in-line answer (the user sees "This interaction
+        failed" and the token never becomes a webhook); empty when it was accepted or never answered."""
+        with self._lock:
+            return list(self._refused.get(token, []))
+
     def commands(self, application_id: str, guild_id: str | None = None) -> list[dict]:
         with self._lock:
             return copy.deepcopy(self._commands.get((str(application_id), guild_id), []))
@@ -244,6 +253,10 @@ class DiscordEmulator:
                 )
                 self._interactions[token] = inter
             if response is not None:
+                problems = _response_problems(response, inter.raw.get("message"))
+                if problems:
+                    self._refused[token] = [f"{format_path(('data', *p.path))}: {p.message}" for p in problems]
+                    return
                 self._apply_callback(inter, response)
 
     def _apply_callback(self, inter: _Interaction, response: dict) -> None:
@@ -339,11 +352,14 @@ class DiscordEmulator:
         for key in ("content", "embeds", "components", "attachments"):
             if key in data:
                 message[key] = data[key] if data[key] is not None else ("" if key == "content" else [])
-        # An edit ends "thinking..."; ephemerality is fixed at creation, only SUPPRESS_EMBEDS may change.
+        # An edit ends "thinking..."; ephemerality is fixed at creation, SUPPRESS_EMBEDS may change, and
+        # IS_COMPONENTS_V2 may be set but never removed (docs: resources/message "Edit Message").
         flags = int(message.get("flags") or 0) & ~LOADING
         if data.get("flags") is not None:
-            flags = (flags & ~4) | (int(data["flags"]) & 4)
+            flags = (flags & ~SUPPRESS_EMBEDS) | (int(data["flags"]) & (SUPPRESS_EMBEDS | IS_COMPONENTS_V2))
         message["flags"] = flags
+        if flags & IS_COMPONENTS_V2:  # a V2 message has no content or embeds, only components
+            message["content"], message["embeds"] = "", []
         message["edited_timestamp"] = self._now_iso()
         return message
 
@@ -397,7 +413,10 @@ class DiscordEmulator:
                     data = json.loads(body or b"")
                 except ValueError:
                     return 400, INVALID_JSON, {}
-                problems = find_problems(data)
+                target = None
+                if msg is not None and method == "PATCH":
+                    target = inter.original if msg == "@original" else inter.followups.get(msg, inter.original)
+                problems = find_problems(data, components_v2=_is_v2(target))
                 if problems:
                     return 400, _form_error(problems), {}
             headers = _rate_headers(f"{method} /webhooks/{app}/{token}")
@@ -444,10 +463,9 @@ class DiscordEmulator:
                 response = json.loads(body or b"")
             except ValueError:
                 return 400, INVALID_JSON, {}
-            if response.get("type") in (4, 7):
-                problems = find_problems(response.get("data") or {})
-                if problems:
-                    return 400, _form_error(problems, prefix=("data",)), {}
+            problems = _response_problems(response, inter.raw.get("message"))
+            if problems:
+                return 400, _form_error(problems, prefix=("data",)), {}
             self._apply_callback(inter, response)
             return 204, None, {}
 
@@ -504,7 +522,11 @@ class DiscordEmulator:
                 return 502, {"message": f"delivery failed: {error}"}, {}
             if isinstance(response, bytes):
                 response = response.decode("utf-8", "replace")
-            return 200, {"status": status, "response": response}, {}
+            answer = {"status": status, "response": response}
+            refused = self.refused(str(interaction.get("token", "")))
+            if refused:
+                answer["refused"] = refused
+            return 200, answer, {}
         if method == "POST" and path == "/_emulator/script":
             try:
                 spec = json.loads(body)
@@ -613,6 +635,27 @@ def _rate_headers(route: str) -> dict[str, str]:
         "X-RateLimit-Reset": f"{time.time() + 1:.3f}",
         "X-RateLimit-Bucket": _bucket(route),
     }
+
+
+def _is_v2(message: dict | None) -> bool:
+    return bool(message) and bool(int(message.get("flags") or 0) & IS_COMPONENTS_V2)
+
+
+def _response_problems(response: Any, clicked: dict | None) -> list[Problem]:
+    """What Discord refuses in an interaction response, with paths under `data` (limits.py's rules)."""
+    if not isinstance(response, dict):
+        return [Problem((), "an interaction response must be a JSON object")]
+    kind, data = response.get("type"), response.get("data")
+    if kind in (4, 7):
+        # UPDATE_MESSAGE edits the clicked message: a V2 one stays V2 whatever the update's flags say.
+        return find_problems(data or {}, components_v2=kind == 7 and _is_v2(clicked))
+    if kind == 9:
+        return find_modal_problems(data)
+    if kind == 5 and int((data or {}).get("flags") or 0) & ~EPHEMERAL:
+        # "the only valid message flag you may use is EPHEMERAL" on a deferred channel message; a V2 answer
+        # is made by editing the original response instead (docs: interactions/receiving-and-responding).
+        return [Problem(("flags",), "a deferred channel message (type 5) takes only the EPHEMERAL flag")]
+    return []
 
 
 def _form_error(problems: list, prefix: tuple = ()) -> dict:

@@ -3,7 +3,7 @@ Cancel, double clicks, replays and stale drafts, asserted on the rows and the ed
 
 from __future__ import annotations
 
-from ladderline.discord.limits import validate_message
+from ladderline.discord.limits import validate_message, validate_modal
 
 from tests.support.interactions import USER_ID, make_interaction
 from tests.support.ladder import (
@@ -28,9 +28,11 @@ FIELDS = {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag"
 
 # --- helpers --------------------------------------------------------------------------------------
 def modal_submit(custom_id: str, fields: dict[str, str], message: dict | None = None) -> dict:
-    rows = [{"type": 1, "components": [{"type": 4, "custom_id": key, "value": value}]}
-            for key, value in fields.items()]
-    return make_interaction(5, data={"custom_id": custom_id, "components": rows}, message=message)
+    """A submit of the /setup modal as Discord sends it: each input inside its Label (type 18)."""
+    labels = [{"type": 18, "id": 2 * i + 1, "component": {"type": 4, "id": 2 * i + 2, "custom_id": key,
+                                                           "value": value}}
+              for i, (key, value) in enumerate(fields.items())]
+    return make_interaction(5, data={"custom_id": custom_id, "components": labels}, message=message)
 
 
 def buttons(message: dict) -> dict[str, dict]:
@@ -54,10 +56,12 @@ def test_setup_answers_in_line_with_the_modal_carrying_country_and_region(pipeli
 
     assert body["type"] == 9
     assert body["data"]["custom_id"] == "setup_modal:DE:EU"
-    inputs = [row["components"][0] for row in body["data"]["components"]]
+    assert [c["type"] for c in body["data"]["components"]] == [18, 18, 18]  # Label components
+    inputs = [label["component"] for label in body["data"]["components"]]
     assert [i["custom_id"] for i in inputs] == ["player_name", "alt_names", "battletag"]
     assert [i["required"] for i in inputs] == [True, False, True]
     assert all(i["type"] == 4 for i in inputs)
+    assert validate_modal(body["data"]) == []
     assert pipeline.aws.receive() == []  # nothing queued
 
 
@@ -242,8 +246,8 @@ def test_restart_reopens_the_modal_prefilled_and_its_submit_replaces_the_summary
     body = answer(pipeline, click("setup_restart:FI:EU", summary))
 
     assert body["type"] == 9 and body["data"]["custom_id"] == "setup_modal:FI:EU"
-    values = {row["components"][0]["custom_id"]: row["components"][0].get("value")
-              for row in body["data"]["components"]}
+    values = {label["component"]["custom_id"]: label["component"].get("value")
+              for label in body["data"]["components"]}
     assert values == {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
     assert pipeline.aws.receive() == []
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from ladderline.discord.limits import validate_message
+from ladderline.discord.limits import validate_message, validate_modal
 from ladderline.ladder import countries, guards
 from ladderline.ladder.commands import activate, setup, terms
 from ladderline.ladder.registry import registry
+
+from tests.support.discord_spec import schema_errors
 
 GOOD = {"player_name": "Serral_fan", "alt_names": "", "battletag": "Serral#2114"}
 
@@ -84,10 +86,16 @@ def test_summary_and_modals_are_valid_discord_bodies() -> None:
     assert validate_message(body) == []
     assert all(len(c["custom_id"]) <= 100 for row in body["components"] for c in row["components"])
     modal = setup.modal_for("FI", "EU", {"player_name": "x" * 13, "battletag": "Serral#2114"})
-    inputs = {row["components"][0]["custom_id"]: row["components"][0] for row in modal["data"]["components"]}
+    # Inputs sit in Label components (type 18): the label names the field, the input has no label itself.
+    assert [c["type"] for c in modal["data"]["components"]] == [18, 18, 18]
+    labels = {c["component"]["custom_id"]: c for c in modal["data"]["components"]}
+    inputs = {key: label["component"] for key, label in labels.items()}
+    assert [label["label"] for label in labels.values()] == ["Player name", "Alternative names", "BattleTag"]
+    assert all("label" not in i and i["type"] == 4 for i in inputs.values())
     assert "value" not in inputs["player_name"]  # too long for the input: not prefilled
     assert inputs["battletag"]["value"] == "Serral#2114"
-    assert len(modal["data"]["title"]) <= 45
+    assert validate_modal(modal["data"]) == []
+    assert schema_errors("ModalInteractionCallbackRequestData", modal["data"]) == []
 
 
 def test_restart_prefill_reads_the_summary_fields() -> None:

@@ -127,14 +127,18 @@ def modal_for(country: str, region: str, prefill: dict[str, str] | None = None) 
         # Discord refuses a modal whose prefilled value is longer than the input allows.
         return text if text and len(text) <= INPUT_MAX[field] else None
 
+    # Each input sits in a Label (the form Discord documents; action rows in modals are deprecated): the
+    # label names the field as the summary and the error messages do, the description carries its rule.
     return responses.modal(f"setup_modal:{country}:{region}", "Set up your ladder profile", [
-        responses.text_input(NAME_FIELD, LABELS[NAME_FIELD], min_length=3, max_length=INPUT_MAX[NAME_FIELD],
-                             placeholder="Your main in-game name", value=value(NAME_FIELD)),
-        responses.text_input(ALT_FIELD, "Alternative names (comma-separated, max 3)", required=False,
-                             max_length=INPUT_MAX[ALT_FIELD], placeholder="Smurf1, Smurf2",
-                             value=value(ALT_FIELD)),
-        responses.text_input(TAG_FIELD, LABELS[TAG_FIELD], min_length=5, max_length=INPUT_MAX[TAG_FIELD],
-                             placeholder="Name#1234", value=value(TAG_FIELD)),
+        responses.label(LABELS[NAME_FIELD], responses.text_input(
+            NAME_FIELD, min_length=3, max_length=INPUT_MAX[NAME_FIELD], placeholder="Your main in-game name",
+            value=value(NAME_FIELD)), description=NAME_RULE.capitalize()),
+        responses.label(LABELS[ALT_FIELD], responses.text_input(
+            ALT_FIELD, required=False, max_length=INPUT_MAX[ALT_FIELD], placeholder="Smurf1, Smurf2",
+            value=value(ALT_FIELD)), description=f"Optional: up to {MAX_ALT_NAMES}, separated by commas"),
+        responses.label(LABELS[TAG_FIELD], responses.text_input(
+            TAG_FIELD, min_length=5, max_length=INPUT_MAX[TAG_FIELD], placeholder="Name#1234",
+            value=value(TAG_FIELD)), description="Like Name#1234"),
     ])
 
 
