@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import json
 import secrets
 import sys
@@ -40,7 +41,9 @@ LAST_FILE = "last.json"
 # Long embed descriptions (the terms) are cut in the console; --json shows everything.
 MAX_DESCRIPTION_LINES = 12
 BUTTON, SELECT, TEXT_INPUT, ACTION_ROW, LABEL = 2, 3, 4, 1, 18
+SECTION, TEXT_DISPLAY, THUMBNAIL, MEDIA_GALLERY, FILE, SEPARATOR, CONTAINER = 9, 10, 11, 12, 13, 14, 17
 SELECT_TYPES = (3, 5, 6, 7, 8)
+IS_COMPONENTS_V2 = 1 << 15
 
 
 class SimulateError(RuntimeError):
@@ -160,14 +163,30 @@ def modal_submit_data(modal: dict[str, Any], fields: dict[str, str]) -> dict[str
             return {"type": component["type"], "custom_id": cid, "values": values}
         return {"type": TEXT_INPUT, "custom_id": cid, "value": fields.get(cid, component.get("value") or "")}
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for row in modal.get("components") or []:
         if row.get("type") == LABEL and isinstance(row.get("component"), dict):
             rows.append({"type": LABEL, "component": submitted(row["component"])})
         elif row.get("type") == ACTION_ROW:
             rows.append({"type": ACTION_ROW, "components": [submitted(c) for c in row.get("components", [])
                                                             if c.get("custom_id")]})
+        elif row.get("type") == TEXT_DISPLAY:
+            rows.append({"type": TEXT_DISPLAY})  # Discord echoes a modal's text displays (type and id only)
+    # Discord numbers every component it sends back (`id`, sequential when the modal left it out).
+    ids = itertools.count(1)
+    for component in _walk_all(rows):
+        component.setdefault("id", next(ids))
     return {"custom_id": modal["custom_id"], "components": rows}
+
+
+def _walk_all(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for component in components:
+        out.append(component)
+        out += _walk_all(component.get("components") or [])
+        if isinstance(component.get("component"), dict):
+            out += _walk_all([component["component"]])
+    return out
 
 
 # --- the emulator's control API -----------------------------------------------------------------
@@ -245,6 +264,8 @@ class Simulator:
             raise SimulateError(f"the emulator could not deliver: {status} {answer}")
         outcome = Outcome(interaction, int(answer["status"]), answer.get("response"),
                           (time.perf_counter() - started) * 1000)
+        if answer.get("refused"):
+            outcome.extra["refused"] = list(answer["refused"])
         kind_back = outcome.callback_type
         if outcome.status == 200 and kind_back == 4:
             outcome.message = self._message(interaction["token"])
@@ -344,6 +365,10 @@ def render_answer(outcome: Outcome) -> str:
     kind = response.get("type")
     data = response.get("data") or {}
     text = f"answer: {kind} {CALLBACK_NAMES.get(kind, '?')} in {outcome.answer_ms:.0f} ms"
+    if outcome.extra.get("refused"):
+        # The emulator checked the answer with Discord's rules: a real user would see "This interaction failed".
+        return "\n".join([text + ", which Discord would REFUSE (the user sees \"This interaction failed\"):",
+                          *(f"  {problem}" for problem in outcome.extra["refused"])])
     if kind in (4, 5) and int(data.get("flags") or 0) & EPHEMERAL:
         text += " (ephemeral)"
     if kind == 8:
@@ -360,10 +385,18 @@ def render_answer(outcome: Outcome) -> str:
 def render_modal(modal: dict[str, Any]) -> str:
     lines = [f"  modal {modal.get('custom_id')}: {modal.get('title', '')}"]
     for row in modal.get("components") or []:
+        if row.get("type") == TEXT_DISPLAY:
+            lines += [f"    {line}" for line in str(row.get("content") or "").splitlines()]
+            continue
         label = row.get("label") if row.get("type") == LABEL else None
         for c in iter_components([row]):
             name = label or c.get("label") or ""
             bits = [f"--field {c['custom_id']}=...", f"({name})" if name else ""]
+            if row.get("type") == LABEL and row.get("description"):
+                bits.append(f"[{row['description']}]")
+            if c.get("type") in SELECT_TYPES:
+                bits.append("one of " + ", ".join(o.get("value", "") for o in c.get("options") or [])
+                            if c.get("options") else "select")
             if c.get("value"):
                 bits.append(f"prefilled {c['value']!r}")
             if c.get("required", True) is False:
@@ -374,6 +407,57 @@ def render_modal(modal: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _render_interactive(components: list[dict[str, Any]]) -> str:
+    """One line for an action row's buttons and selects (or a section's button)."""
+    parts = []
+    for c in iter_components(components):
+        state = " (disabled)" if c.get("disabled") else ""
+        if c.get("type") == BUTTON:
+            parts.append(f"[{c.get('label') or c.get('emoji', {}).get('name', '')}] {c['custom_id']}{state}")
+        else:
+            options = ", ".join(o.get("value", "") for o in c.get("options") or [])
+            parts.append(f"<select {c['custom_id']}: {options}>{state}")
+    return "   ".join(parts)
+
+
+def render_v2(components: list[dict[str, Any]] | None) -> list[str]:
+    """Lines for a Components V2 layout: text displays as text, a container boxed like an embed (with its
+    accent colour), a section's accessory after its text, separators as rules, media by URL."""
+    lines: list[str] = []
+    for c in components or []:
+        if not isinstance(c, dict):
+            continue
+        kind = c.get("type")
+        if kind == TEXT_DISPLAY:
+            lines += str(c.get("content") or "").splitlines() or [""]
+        elif kind == CONTAINER:
+            color = c.get("accent_color")
+            head = "+--" + (f" #{int(color):06X}" if isinstance(color, int) else "")
+            lines += [head + (" (spoiler)" if c.get("spoiler") else "")]
+            lines += [f"| {line}" if line else "|" for line in render_v2(c.get("components"))]
+            lines.append("+--")
+        elif kind == SECTION:
+            lines += render_v2(c.get("components"))
+            accessory = c.get("accessory") or {}
+            if accessory.get("type") == THUMBNAIL:
+                lines.append(f"  (thumbnail {(accessory.get('media') or {}).get('url', '')})")
+            elif accessory.get("custom_id") or accessory.get("url"):
+                text = _render_interactive([accessory]) or f"[{accessory.get('label', '')}] {accessory.get('url')}"
+                lines.append(f"  -> {text}")
+        elif kind == SEPARATOR:
+            lines.append("-" * 24 if c.get("divider", True) else "")
+        elif kind == MEDIA_GALLERY:
+            urls = [(item.get("media") or {}).get("url", "") for item in c.get("items") or []]
+            lines.append(f"(gallery: {', '.join(urls)})")
+        elif kind == FILE:
+            lines.append(f"(file {(c.get('file') or {}).get('url', '')})")
+        elif kind == ACTION_ROW:
+            row = _render_interactive([c])
+            if row:
+                lines.append(row)
+    return lines
+
+
 def render_message(message: dict[str, Any] | None, indent: str = "  ") -> str:
     if not message:
         return f"{indent}(no message)"
@@ -381,6 +465,9 @@ def render_message(message: dict[str, Any] | None, indent: str = "  ") -> str:
     flags = int(message.get("flags") or 0)
     if flags & LOADING:
         lines.append("(still thinking...)")
+    if flags & IS_COMPONENTS_V2:
+        lines += render_v2(message.get("components"))
+        return "\n".join(indent + line for line in lines) or f"{indent}(empty message)"
     lines += (message.get("content") or "").splitlines()
     for embed in message.get("embeds") or []:
         title = embed.get("title") or ""
@@ -399,16 +486,9 @@ def render_message(message: dict[str, Any] | None, indent: str = "  ") -> str:
             lines.append(f"| ({embed['footer']['text']})")
         lines.append("+--")
     for row in message.get("components") or []:
-        parts = []
-        for c in iter_components([row]):
-            state = " (disabled)" if c.get("disabled") else ""
-            if c.get("type") == BUTTON:
-                parts.append(f"[{c.get('label') or c.get('emoji', {}).get('name', '')}] {c['custom_id']}{state}")
-            else:
-                options = ", ".join(o.get("value", "") for o in c.get("options") or [])
-                parts.append(f"<select {c['custom_id']}: {options}>{state}")
+        parts = _render_interactive([row])
         if parts:
-            lines.append("   ".join(parts))
+            lines.append(parts)
     return "\n".join(indent + line for line in lines) or f"{indent}(empty message)"
 
 
