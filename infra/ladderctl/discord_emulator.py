@@ -638,7 +638,7 @@ def _rate_headers(route: str) -> dict[str, str]:
 
 
 def _is_v2(message: dict | None) -> bool:
-    return bool(message) and bool(int(message.get("flags") or 0) & IS_COMPONENTS_V2)
+    return message is not None and bool(int(message.get("flags") or 0) & IS_COMPONENTS_V2)
 
 
 def _response_problems(response: Any, clicked: dict | None) -> list[Problem]:

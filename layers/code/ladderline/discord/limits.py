@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from ladderline.discord.constants import ButtonStyle, ComponentType, MessageFlag, TextInputStyle
 
@@ -276,7 +276,7 @@ def _list(obj: dict, key: str, path: Path, max_items: int, min_items: int = 0) -
     return value, []
 
 
-def _is_int(value: Any) -> bool:
+def _is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
