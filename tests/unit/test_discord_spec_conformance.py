@@ -7,7 +7,7 @@ import pytest
 from ladderline.discord import limits
 from ladderline.discord.constants import ComponentType, SeparatorSpacing, TextInputStyle
 
-from tests.support.discord_spec import component_type, ref_names, schemas
+from tests.support.discord_spec import component_type, ref_names, schema_errors, schemas
 
 
 def one_of_consts(name: str) -> dict[str, int]:
@@ -91,3 +91,59 @@ def test_string_lengths_match_the_spec(kind: str, schema: str) -> None:
             # Non-empty: minLength 1, or a URI (an empty string is none).
             prop = properties[key]
             assert prop.get("minLength") == 1 or prop.get("format") == "uri", (schema, key)
+
+
+def _v2(*components: dict) -> dict:
+    return {"flags": 1 << 15, "components": list(components)}
+
+
+def _text(n: int = 1) -> dict:
+    return {"type": 10, "content": "x" * n}
+
+
+def _modal(*components: dict) -> dict:
+    return {"custom_id": "m", "title": "T", "components": list(components)}
+
+
+def _label(**extra: object) -> dict:
+    return {"type": 18, "label": "L", "component": {"type": 4, "custom_id": "a", "style": 1}, **extra}
+
+
+MESSAGE_BREAKS = {
+    "text display over 4000": _v2(_text(4001)),
+    "empty text display": _v2(_text(0)),
+    "four texts in a section": _v2({"type": 9, "components": [_text()] * 4,
+                                    "accessory": {"type": 11, "media": {"url": "https://e.org/a.png"}}}),
+    "section without accessory": _v2({"type": 9, "components": [_text()]}),
+    "eleven gallery items": _v2({"type": 12, "items": [{"media": {"url": "https://e.org/a.png"}}] * 11}),
+    "separator spacing 3": _v2({"type": 14, "spacing": 3}),
+    "accent over 0xFFFFFF": _v2({"type": 17, "components": [_text()], "accent_color": 0x1000000}),
+    "empty container": _v2({"type": 17, "components": []}),
+    "container in a container": _v2({"type": 17, "components": [{"type": 17, "components": [_text()]}]}),
+    "label in a message": _v2(_label()),
+    "41 top-level components": _v2(*[_text()] * 41),
+}
+MODAL_BREAKS = {
+    "label over 45": _modal(_label(label="l" * 46)),
+    "description over 100": _modal(_label(description="d" * 101)),
+    "label without component": _modal({"type": 18, "label": "L"}),
+    "container in a modal": _modal({"type": 17, "components": [_text()]}),
+    "placeholder over 100": _modal(_label(component={"type": 4, "custom_id": "a", "style": 1,
+                                                     "placeholder": "p" * 101})),
+    "title over 45": {**_modal(_label()), "title": "t" * 46},
+    "no components": _modal(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MESSAGE_BREAKS))
+def test_what_the_spec_refuses_in_a_message_the_validator_refuses(case: str) -> None:
+    body = MESSAGE_BREAKS[case]
+    assert schema_errors("IncomingWebhookUpdateRequestPartial", body) != []
+    assert limits.validate_message(body) != []
+
+
+@pytest.mark.parametrize("case", sorted(MODAL_BREAKS))
+def test_what_the_spec_refuses_in_a_modal_the_validator_refuses(case: str) -> None:
+    data = MODAL_BREAKS[case]
+    assert schema_errors("ModalInteractionCallbackRequestData", data) != []
+    assert limits.validate_modal(data) != []
