@@ -8,13 +8,13 @@ from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType
 from ladderline.discord.snowflake import created_at_ms
 from ladderline.ladder.context import JobContext, Reply
-from ladderline.ladder.registry import Ack, Route
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 
 def handle(ctx: JobContext) -> Reply:
     job = ctx.job
     before = time.perf_counter()
-    ctx.db.transaction("SELECT 1")
+    ctx.db.call("ladder_ping")
     db_ms = (time.perf_counter() - before) * 1000
     created = created_at_ms(job.interaction_id)
     lines = [
@@ -29,7 +29,7 @@ def handle(ctx: JobContext) -> Reply:
 ROUTES = (
     Route(
         key="ping",
-        kind=InteractionType.APPLICATION_COMMAND,
+        kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM,
         ack=Ack.DEFERRED_MESSAGE,
         ephemeral=True,
         handler=handle,
