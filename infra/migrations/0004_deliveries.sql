@@ -28,3 +28,22 @@ CREATE FUNCTION ladder_ping() RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object('now', extract(epoch FROM clock_timestamp()))
 $$;
+
+-- The housekeeping tick: records older than the retention go, a bounded batch per tick, so one
+-- tick never holds a long lock (the next tick continues).
+CREATE INDEX deliveries_recorded_at_idx ON deliveries (recorded_at);
+
+CREATE FUNCTION ladder_prune_deliveries(p_older_than_days integer) RETURNS jsonb
+LANGUAGE sql AS $$
+    WITH gone AS (
+        DELETE FROM deliveries
+        WHERE delivery_key IN (
+            SELECT delivery_key FROM deliveries
+            WHERE recorded_at < now() - make_interval(days => p_older_than_days)
+            ORDER BY recorded_at
+            LIMIT 1000
+        )
+        RETURNING 1
+    )
+    SELECT jsonb_build_object('deleted', count(*)) FROM gone
+$$;

@@ -15,13 +15,24 @@ from types import ModuleType
 from typing import Any
 
 from ladderline.discord.constants import InteractionType
-from ladderline.ladder.commands import activate, leaderboard, ping, profile, setcountry, setup, terms
+from ladderline.ladder.commands import (
+    activate,
+    housekeeping,
+    leaderboard,
+    ping,
+    profile,
+    setcountry,
+    setup,
+    terms,
+)
 from ladderline.ladder.routes import Ack, Handler, Route
 
 __all__ = ["COMMAND_MODULES", "Ack", "Registry", "Route", "registry"]
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
-COMMAND_MODULES: tuple[ModuleType, ...] = (ping, setup, setcountry, terms, activate, profile, leaderboard)
+COMMAND_MODULES: tuple[ModuleType, ...] = (
+    ping, setup, setcountry, terms, activate, profile, leaderboard, housekeeping,
+)
 
 
 class Registry:
@@ -62,6 +73,10 @@ class Registry:
 
     def ticks(self) -> dict[str, Handler]:
         return dict(self._ticks)
+
+    def job_names(self) -> set[str]:
+        """Every name a job's `route` (the metrics' `command` dimension) can have."""
+        return {r.key for r in self._routes.values()} | set(self._timers) | set(self._ticks)
 
     def routes(self) -> list[Route]:
         return list(self._routes.values())
