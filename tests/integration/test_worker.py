@@ -180,6 +180,9 @@ def test_an_expired_token_is_never_called_and_the_job_is_not_retried(pipeline):
 
     assert patches(pipeline, interaction) == []
     assert [row[4] for row in analytics(pipeline)] == ["ok"]
+    # The answer went out as a DM instead, saying what it answers.
+    [dm] = pipeline.discord.dms(interaction["member"]["user"]["id"])
+    assert dm["content"].startswith("This answers your `/ping`") and "Pong!" in dm["content"]
 
 
 def test_401_invalid_webhook_token_is_recorded_and_not_retried(pipeline):
