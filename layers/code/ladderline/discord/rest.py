@@ -77,7 +77,7 @@ class RestResult:
     error_code: int | None = None
     error_message: str | None = None
     latency_ms: float = 0.0
-    data: Any = None  # the parsed JSON answer of a successful call
+    data: Any = None  # the parsed JSON answer (Discord's error body for FAILED)
 
     @property
     def retriable(self) -> bool:
@@ -272,7 +272,8 @@ class DiscordRest:
                                          (status == 404 and code == ErrorCode.UNKNOWN_WEBHOOK)):
                     return self._result(Outcome.TOKEN_EXPIRED, attempt, started, status, code, message)
                 else:
-                    return self._result(Outcome.FAILED, attempt, started, status, code, message)
+                    return self._result(Outcome.FAILED, attempt, started, status, code, message,
+                                        data=self._json(response))
             if attempt >= self._max_attempts or self._clock() + retry_in >= deadline:
                 return self._result(if_exhausted, attempt, started, status, code, message)
             self._sleep(retry_in)
