@@ -27,6 +27,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check functions layers/code infra tests
+	$(BIN)/mypy layers/code/ladderline
 
 # sam validate --lint and sam build, offline (no Docker, no matching local Python needed).
 # SAM lives in its own venv: its pins must not move the test dependencies.

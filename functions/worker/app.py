@@ -1,7 +1,8 @@
-"""Worker Lambda (SQS event source, ReportBatchItemFailures): run each job once, edit the reply.
+"""Worker Lambda (SQS event source, ReportBatchItemFailures): run each job once, send its deliveries.
 
 Wiring only: settings, the database (connected lazily, reused across invocations), the Discord
-client (keep-alive session), the idempotency store, and Powertools' partial batch processing.
+client (keep-alive session, bot token from its secret, the shared invalid-request counter), the
+idempotency store, the deliveries record, timers, analytics, and Powertools' partial batch processing.
 """
 
 from __future__ import annotations
@@ -11,8 +12,13 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from ladderline.adapters import bot_token
+from ladderline.adapters.analytics import PgCommandCalls
 from ladderline.adapters.database import PgDatabase
+from ladderline.adapters.deliveries import PgDeliveryStore
+from ladderline.adapters.invalid_requests import DynamoDbInvalidRequestCounter
 from ladderline.adapters.queue import SqsRetryScheduler, sqs_client
+from ladderline.adapters.timers import SqsTimerScheduler
 from ladderline.discord.rest import DiscordRest
 from ladderline.ladder.registry import registry
 from ladderline.observability.worker import LOG_HANDLER, WorkerObserver, route_package_logs
@@ -28,15 +34,28 @@ metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service
 # A batch whose records all failed still answers with batchItemFailures (instead of raising), so
 # every failure takes the same, per-record path back to the queue and, in the end, the DLQ.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+observer = WorkerObserver(logger, metrics, settings.metrics_namespace, settings.service_name)
+database = PgDatabase.from_settings(DatabaseSettings.from_env())
+sqs = sqs_client()
+persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
+# The secret is read on first use and cached per container; locally DISCORD_BOT_TOKEN stands in.
+token = (bot_token.from_secret(settings.bot_token_secret_arn) if settings.bot_token_secret_arn
+         else bot_token.fixed(settings.bot_token))
 worker = Worker(
     registry=registry(),
-    database=PgDatabase.from_settings(DatabaseSettings.from_env()),
-    discord=DiscordRest(settings.discord_api_base),
-    persistence=DynamoDBPersistenceLayer(table_name=settings.idempotency_table),
+    database=database,
+    discord=DiscordRest(
+        settings.discord_api_base, bot_token=token, listener=observer,
+        invalid_requests=DynamoDbInvalidRequestCounter(persistence.client, settings.idempotency_table,
+                                                       limit=settings.invalid_request_limit)),
+    persistence=persistence,
     config=idempotency_config(),
     max_receive_count=settings.max_receive_count,
-    observer=WorkerObserver(logger, metrics, settings.metrics_namespace, settings.service_name),
-    retries=SqsRetryScheduler(sqs_client(), settings.queue_url),
+    observer=observer,
+    deliveries=PgDeliveryStore(database),
+    timers=SqsTimerScheduler(sqs, settings.queue_url),
+    analytics=PgCommandCalls(database),
+    retries=SqsRetryScheduler(sqs, settings.queue_url),
 )
 
 

@@ -44,7 +44,8 @@ class DemoFailure(AssertionError):
 
 def seed_sample_players(database_url: str) -> int:
     """Sample ranked players (idempotent: ON CONFLICT DO NOTHING); returns how many were added."""
-    from ladderline.ladder import sql, static_data
+    from ladderline.adapters import sql
+    from ladderline.ladder import static_data
 
     from ladderctl.postgres import connect
 

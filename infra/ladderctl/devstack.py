@@ -6,10 +6,14 @@
   (in memory: the queue starts empty on every run); or real AWS with LADDER_USE_REAL_AWS=1 plus
   QUEUE_URL and IDEMPOTENCY_TABLE (and your usual AWS credentials).
 - The ingress handler behind http://127.0.0.1:<port>/interactions (API Gateway HTTP API events).
-- The worker handler fed by an SQS poller that behaves like the Lambda event source.
+- The worker handler fed by an SQS poller that behaves like the Lambda event source; timers come
+  back after their DelaySeconds (moto honours it), and a ticker puts a tick job on the queue every
+  --tick-seconds (5 by default: the deployed schedule's minute, shortened so sweeps show at once).
 - Discord: the real one when DISCORD_PUBLIC_KEY and DISCORD_APPLICATION_ID are set (expose the
   port through a tunnel and save <tunnel>/interactions as the Interactions Endpoint URL);
-  otherwise a local emulator that signs with a key pair kept in <data-dir>/discord-key.json.
+  otherwise a local emulator that signs with a key pair kept in <data-dir>/discord-key.json and
+  accepts a bot token made for this run (the worker gets it as DISCORD_BOT_TOKEN). With real
+  Discord, the bot token comes from DISCORD_BOT_TOKEN in your environment.
 
 Each interaction prints one line per step; the handlers' own output goes to <data-dir>/dev.log.
 <data-dir>/stack.json tells `ladderctl simulate` and `ladderctl demo` where everything is.
@@ -55,6 +59,7 @@ DEFAULT_DISCORD_PORT = 3001
 DATABASE_NAME = "ladderline"
 STACK_FILE = "stack.json"
 KEY_FILE = "discord-key.json"
+DEFAULT_TICK_SECONDS = 5.0
 
 
 class DevStackError(RuntimeError):
@@ -80,6 +85,13 @@ class StackInfo:
     table_name: str
     log_file: str
     started_at: float
+
+
+def job_kind(message: dict[str, Any]) -> str:
+    try:
+        return str(json.loads(message["Body"]).get("kind", "interaction"))
+    except (ValueError, AttributeError, KeyError):
+        return "unknown"
 
 
 def stack_file(data_dir: Path) -> Path:
@@ -129,6 +141,47 @@ class DevOptions:
     pg_port: int = 0
     template: Path | None = None
     capture_output: bool = True  # handlers' stdout to <data-dir>/dev.log (off only for debugging)
+    tick_seconds: float = DEFAULT_TICK_SECONDS  # 0: no ticks
+
+
+class Ticker:
+    """The local stand-in for the EventBridge Scheduler schedule: a tick job every `interval` s,
+    its id the scheduled time (as the schedule's <aws.scheduler.scheduled-time>)."""
+
+    def __init__(self, sqs: Any, queue_url: str, interval: float) -> None:
+        self._sqs, self._queue_url, self._interval = sqs, queue_url, interval
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.sent = 0
+
+    def start(self) -> Ticker:
+        self._thread = threading.Thread(target=self._run, name="ticker", daemon=True)
+        self._thread.start()
+        return self
+
+    def tick(self, at: float) -> None:
+        from datetime import UTC, datetime
+
+        from ladderline.job import Job
+
+        tick_id = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=Job.tick(tick_id).to_json())
+        self.sent += 1
+
+    def _run(self) -> None:
+        next_at = time.time()
+        while not self._stop.wait(max(0.0, next_at - time.time())):
+            try:
+                self.tick(next_at)
+            except Exception:  # a failed tick is skipped; the next one comes anyway
+                logging.getLogger("ladderctl.ticker").warning("could not queue a tick", exc_info=True)
+            next_at += self._interval
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
 
 class DevStack:
@@ -146,6 +199,7 @@ class DevStack:
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
         self._poller: SqsPoller | None = None
+        self._ticker: Ticker | None = None
         self._saved_stdout: TextIO | None = None
         self._log_file: TextIO | None = None
         self._log_handler: logging.Handler | None = None
@@ -179,14 +233,17 @@ class DevStack:
             self._server = IngressServer(self._invoke_ingress, opts.host, opts.port)
         except PortInUse as exc:
             raise DevStackError(f"{exc} (another `ladderctl dev`? choose one with --port)") from None
+        bot_token = os.environ.get(names.DISCORD_BOT_TOKEN, "").strip()
         if real_discord:
             api_base = (os.environ.get(names.DISCORD_API_BASE, "") or names.DEFAULT_DISCORD_API_BASE).rstrip("/")
         else:
+            # The emulator's own bot token, new each run (only this process and the worker know it).
+            bot_token = secrets.token_urlsafe(32)
             from ladderctl.discord_emulator import DiscordEmulator
 
             key, application_id = local_signing_key(self.data_dir)
             self.emulator = DiscordEmulator(opts.host, opts.discord_port, signing_key=key,
-                                            endpoint_url=self._server.url)
+                                            endpoint_url=self._server.url, bot_token=bot_token)
             try:
                 self.emulator.start()
             except OSError as exc:
@@ -213,6 +270,7 @@ class DevStack:
             names.DATABASE_URL: database_url,
             names.DB_AUTH: "url",
             names.METRICS_NAMESPACE: "Ladderline",
+            names.DISCORD_BOT_TOKEN: bot_token,
             **self.aws.env(),
         })
         assert self.worker_module is not None
@@ -222,6 +280,8 @@ class DevStack:
             batching_window_seconds=self.settings.batching_window_seconds,
             timeout_seconds=self.settings.worker_timeout, on_batch=self._batch_done,
         ).start()
+        if opts.tick_seconds > 0:
+            self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds).start()
         self._server.start()
         self.info = StackInfo(
             pid=os.getpid(), endpoint_url=self._server.url, port=self._server.port,
@@ -247,6 +307,9 @@ class DevStack:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
@@ -391,6 +454,9 @@ class DevStack:
                 interaction_id = None
             count = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1"))
             limit = self.settings.max_receive_count
+            if job_kind(message) == "tick":
+                self.console.step(None, f"tick {interaction_id} failed (the next tick runs anyway)")
+                continue
             if batch.error is not None:
                 self.console.step(interaction_id, f"worker invocation failed: {type(batch.error).__name__}")
             if count >= limit:
@@ -436,6 +502,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--aws-port", type=int, default=0, help="moto server port (default: any free port)")
     parser.add_argument("--pg-port", type=int, default=0, help="PostgreSQL port (default: any free port)")
     parser.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
+    parser.add_argument("--tick-seconds", type=float, default=DEFAULT_TICK_SECONDS,
+                        help=f"queue a tick job this often (default {DEFAULT_TICK_SECONDS:g}; 0: never)")
     parser.add_argument("--no-capture", action="store_true",
                         help="let the handlers' JSON output through to this terminal")
 
@@ -443,7 +511,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> DevOptions:
     return DevOptions(data_dir=args.data_dir, host=args.host, port=args.port, discord_port=args.discord_port,
                       aws_port=args.aws_port, pg_port=args.pg_port, template=args.template,
-                      capture_output=not args.no_capture)
+                      capture_output=not args.no_capture, tick_seconds=args.tick_seconds)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,8 +3,13 @@
 It signs and delivers interactions to our endpoint like Discord does, and serves the webhook and
 application-command routes with Discord's rules and error bodies: unknown token 404/10015, token older
 than 15 minutes 401/50027, invalid body 400/50035 (checked with ladderline.discord.limits), bad JSON
-400/50109. `script()` queues canned responses (429, 500, 404...) to inject failures. The control API
-under /_emulator/ lets `ladderctl simulate` drive it over HTTP; control calls are not recorded.
+400/50109. The bot-token routes (open a DM, create/edit/get channel messages) check the bot token
+(401), honour `nonce` + `enforce_nonce` (a repeated nonce in a channel returns the first message),
+answer with per-route rate-limit headers and enforce them (429, scope "user"), and keep every
+user's DMs and every channel's messages. Invalid requests (401, 403, 429 other than "shared") are
+counted as Discord counts them. `script()` queues canned responses (429 with any scope, 500,
+404...) to inject failures. The control API under /_emulator/ lets `ladderctl simulate` drive it
+over HTTP; control calls are not recorded.
 
 Stdlib + PyNaCl only, so it runs anywhere the dev venv does.
 """
@@ -44,6 +49,11 @@ _API = re.compile(r"^/api/v\d+(/.*)$")
 _WEBHOOK = re.compile(r"^/webhooks/(?P<app>[^/]+)/(?P<token>[^/]+)(?:/messages/(?P<msg>[^/]+))?/?$")
 _CALLBACK = re.compile(r"^/interactions/(?P<id>[^/]+)/(?P<token>[^/]+)/callback/?$")
 _COMMANDS = re.compile(r"^/applications/(?P<app>[^/]+)(?:/guilds/(?P<guild>[^/]+))?/commands/?$")
+_DM_OPEN = re.compile(r"^/users/@me/channels/?$")
+_CHANNEL_MESSAGES = re.compile(r"^/channels/(?P<channel>[0-9]+)/messages(?:/(?P<msg>[0-9]+))?/?$")
+# Discord recognises a repeated nonce for a few minutes.
+NONCE_WINDOW_SECONDS = 300
+CANNOT_DM = {"message": "Cannot send messages to this user", "code": 50007}
 
 UNKNOWN_WEBHOOK = {"message": "Unknown Webhook", "code": 10015}
 UNKNOWN_MESSAGE = {"message": "Unknown Message", "code": 10008}
@@ -114,6 +124,12 @@ class DiscordEmulator:
         self._commands: dict[tuple[str, str | None], list[dict]] = {}
         self._refused: dict[str, list[str]] = {}
         self._seq = itertools.count()
+        self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
+        self._channels: dict[str, list[dict]] = {}  # channel id -> messages, oldest first
+        self._nonces: dict[tuple[str, str], tuple[str, float]] = {}  # (channel, nonce) -> (message id, at)
+        self._blocked_dms: set[str] = set()
+        self._buckets: dict[str, tuple[int, float]] = {}  # bucket key -> (used, window end)
+        self.invalid_requests = 0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -192,6 +208,21 @@ class DiscordEmulator:
         with self._lock:
             return list(self._refused.get(token, []))
 
+    def dms(self, user_id: str) -> list[dict]:
+        """Every message the bot sent to this user's DM channel, oldest first."""
+        with self._lock:
+            channel = self._dm_channels.get(str(user_id))
+            return copy.deepcopy(self._channels.get(channel, [])) if channel else []
+
+    def channel_messages(self, channel_id: str) -> list[dict]:
+        with self._lock:
+            return copy.deepcopy(self._channels.get(str(channel_id), []))
+
+    def block_dms(self, user_id: str) -> None:
+        """This user does not accept DMs from the bot (Discord answers 403 50007)."""
+        with self._lock:
+            self._blocked_dms.add(str(user_id))
+
     def commands(self, application_id: str, guild_id: str | None = None) -> list[dict]:
         with self._lock:
             return copy.deepcopy(self._commands.get((str(application_id), guild_id), []))
@@ -205,8 +236,11 @@ class DiscordEmulator:
         body: dict | None = None,
         headers: dict | None = None,
         times: int = 1,
+        scope: str = "user",
     ) -> None:
-        """Answer the next `times` requests matching METHOD + glob (on the path without /api/vN) this way."""
+        """Answer the next `times` requests matching METHOD + glob (on the path without /api/vN) this way.
+
+        A 429 gets Discord's headers, with X-RateLimit-Scope `scope` (user, global or shared)."""
         if headers is None and status == 429:
             retry = float((body or RATE_LIMITED).get("retry_after", 0.3))
             headers = {
@@ -216,10 +250,12 @@ class DiscordEmulator:
                 "X-RateLimit-Reset-After": f"{retry:.3f}",
                 "X-RateLimit-Reset": f"{self.clock() + retry:.3f}",
                 "X-RateLimit-Bucket": _bucket(path_pattern),
-                "X-RateLimit-Scope": "user",
+                "X-RateLimit-Scope": scope,
             }
+            if scope == "global":
+                headers["X-RateLimit-Global"] = "true"
         if body is None and status == 429:
-            body = dict(RATE_LIMITED)
+            body = dict(RATE_LIMITED, **({"global": True} if scope == "global" else {}))
         with self._lock:
             self._scripts.append(
                 _Script(method.upper(), path_pattern, status, body, dict(headers or {}), times)
@@ -381,14 +417,150 @@ class DiscordEmulator:
         route = match.group(1)
         script = self._take_script(method, route)
         if script is not None:
+            self._count_invalid(script.status, script.headers)
             return script.status, script.body, script.headers
+        if m := _DM_OPEN.match(route):
+            return self._counted(self._bot(method, headers, lambda: self._open_dm(method, body)))
+        if m := _CHANNEL_MESSAGES.match(route):
+            channel, msg = m["channel"], m["msg"]
+            return self._counted(self._bot(method, headers, lambda: self._channel_message(method, channel, msg, body)))
         if m := _WEBHOOK.match(route):
             return self._webhook(method, m["app"], m["token"], m["msg"], body)
         if m := _CALLBACK.match(route):
             return self._callback(method, m["id"], m["token"], body)
         if m := _COMMANDS.match(route):
-            return self._app_commands(method, m["app"], m["guild"], headers, body)
+            return self._counted(self._app_commands(method, m["app"], m["guild"], headers, body))
         return 404, NOT_FOUND, {}
+
+    # --- bot-token routes ---------------------------------------------------------------------
+    def _count_invalid(self, status: int, headers: dict) -> None:
+        # Discord: 401, 403 and 429 count towards the invalid-request limit, except shared 429s.
+        if status in (401, 403) or (status == 429 and headers.get("X-RateLimit-Scope") != "shared"):
+            with self._lock:
+                self.invalid_requests += 1
+
+    def _counted(self, answer: tuple[int, Any, dict]) -> tuple[int, Any, dict]:
+        self._count_invalid(answer[0], answer[2])
+        return answer
+
+    def _bot(self, method: str, headers: dict[str, str], serve: Callable[[], tuple[int, Any, dict]]
+             ) -> tuple[int, Any, dict]:
+        if self.bot_token is not None and headers.get("authorization") != f"Bot {self.bot_token}":
+            return 401, UNAUTHORIZED, {}
+        return serve()
+
+    def _limited(self, bucket_route: str) -> tuple[dict[str, str], tuple[int, Any, dict] | None]:
+        """Per-route bucket of RATE_LIMIT requests per second, with Discord's headers."""
+        bucket = _bucket(bucket_route)
+        now = self.clock()
+        with self._lock:
+            used, ends = self._buckets.get(bucket_route, (0, now + 1.0))
+            if now >= ends:
+                used, ends = 0, now + 1.0
+            reset_after = max(0.0, ends - now)
+            if used >= RATE_LIMIT:
+                headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0",
+                           "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Bucket": bucket,
+                           "X-RateLimit-Scope": "user", "Retry-After": str(max(1, int(reset_after + 0.999)))}
+                return headers, (429, dict(RATE_LIMITED, retry_after=round(reset_after, 3)), headers)
+            self._buckets[bucket_route] = (used + 1, ends)
+        return {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": str(RATE_LIMIT - used - 1),
+                "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Reset": f"{ends:.3f}",
+                "X-RateLimit-Bucket": bucket}, None
+
+    def _open_dm(self, method: str, body: bytes) -> tuple[int, Any, dict]:
+        if method != "POST":
+            return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+        try:
+            recipient = str(json.loads(body or b"")["recipient_id"])
+        except (ValueError, KeyError, TypeError):
+            return 400, {"message": "Invalid Form Body", "code": 50035}, {}
+        headers, limited = self._limited("POST /users/@me/channels")
+        if limited:
+            return limited
+        with self._lock:
+            channel = self._dm_channels.setdefault(recipient, self._snowflake())
+            self._channels.setdefault(channel, [])
+        return 200, {"id": channel, "type": 1, "last_message_id": None,
+                     "recipients": [{"id": recipient, "username": f"user{recipient[-4:]}", "bot": False}]}, headers
+
+    def _channel_message(self, method: str, channel: str, msg: str | None, body: bytes) -> tuple[int, Any, dict]:
+        headers, limited = self._limited(f"{method} /channels/{channel}/messages" + ("/:id" if msg else ""))
+        if limited:
+            return limited
+        with self._lock:
+            messages = self._channels.setdefault(channel, [])
+            if msg is None:
+                if method != "POST":
+                    return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+                try:
+                    data = json.loads(body or b"")
+                except ValueError:
+                    return 400, INVALID_JSON, {}
+                if not isinstance(data, dict):
+                    return 400, INVALID_JSON, {}
+                nonce, enforce = data.pop("nonce", None), bool(data.pop("enforce_nonce", False))
+                if nonce is not None and (not isinstance(nonce, (str, int)) or len(str(nonce)) > 25):
+                    return 400, {"message": "Invalid Form Body", "code": 50035,
+                                 "errors": {"nonce": {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                                                                   "message": "Must be 25 or fewer in length."}]}}}, {}
+                problems = find_problems(data)
+                if problems:
+                    return 400, _form_error(problems), {}
+                user = next((u for u, c in self._dm_channels.items() if c == channel), None)
+                if user is not None and user in self._blocked_dms:
+                    return 403, CANNOT_DM, {}
+                if nonce is not None and enforce:
+                    seen = self._nonces.get((channel, str(nonce)))
+                    if seen and self.clock() - seen[1] < NONCE_WINDOW_SECONDS:
+                        existing = next((m for m in messages if m["id"] == seen[0]), None)
+                        if existing is not None:
+                            return 200, existing, headers
+                message = self._bot_message(channel, data, nonce)
+                messages.append(message)
+                if nonce is not None:
+                    self._nonces[(channel, str(nonce))] = (message["id"], self.clock())
+                self._log(f"channel:{channel}", message, "create")
+                return 200, message, headers
+            current = next((m for m in messages if m["id"] == msg), None)
+            if current is None:
+                return 404, UNKNOWN_MESSAGE, {}
+            if method == "GET":
+                return 200, current, headers
+            if method == "PATCH":
+                try:
+                    data = json.loads(body or b"")
+                except ValueError:
+                    return 400, INVALID_JSON, {}
+                problems = find_problems(data)
+                if problems:
+                    return 400, _form_error(problems), {}
+                self._edit(current, data)
+                self._log(f"channel:{channel}", current, "edit")
+                return 200, current, headers
+            return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
+
+    def _bot_message(self, channel: str, data: dict, nonce: Any) -> dict:
+        return {
+            "id": self._snowflake(),
+            "type": 0,
+            "channel_id": channel,
+            "content": data.get("content") or "",
+            "embeds": data.get("embeds") or [],
+            "components": data.get("components") or [],
+            "attachments": [],
+            "flags": int(data.get("flags") or 0),
+            "tts": False,
+            "mentions": [],
+            "mention_roles": [],
+            "mention_everyone": False,
+            "pinned": False,
+            "timestamp": self._now_iso(),
+            "edited_timestamp": None,
+            "nonce": nonce,
+            "author": {"id": "0", "username": "ladderline", "discriminator": "0000", "global_name": None,
+                       "avatar": None, "bot": True},
+        }
 
     def _live(self, app: str, token: str) -> tuple[_Interaction | None, tuple[int, Any, dict] | None]:
         inter = self._interactions.get(token)
@@ -537,6 +709,7 @@ class DiscordEmulator:
                     spec.get("body"),
                     spec.get("headers"),
                     int(spec.get("times", 1)),
+                    str(spec.get("scope", "user")),
                 )
             except (ValueError, KeyError, TypeError):
                 return (
@@ -548,6 +721,10 @@ class DiscordEmulator:
         if method == "GET" and path.startswith("/_emulator/messages/"):
             message = self.message(path.rsplit("/", 1)[1])
             return (200, message, {}) if message else (404, UNKNOWN_MESSAGE, {})
+        if method == "GET" and path.startswith("/_emulator/dms/"):
+            return 200, self.dms(path.rsplit("/", 1)[1]), {}
+        if method == "GET" and path.startswith("/_emulator/channels/"):
+            return 200, self.channel_messages(path.split("/")[3]), {}
         if method == "GET" and path == "/_emulator/requests":
             return 200, [_request_json(r) for r in self.requests], {}
         if method == "GET" and path == "/_emulator/info":

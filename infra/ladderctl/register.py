@@ -7,8 +7,8 @@ ones are meant for production). `--dry-run` stops after the diff; `--print` prin
 command JSON and talks to nobody.
 
 The bot token comes from env DISCORD_BOT_TOKEN only (a command-line argument would land in shell
-history and process listings) and is never printed. A 429 is waited out (`retry_after`) and
-retried, a bounded number of times.
+history and process listings) and is never printed. Calls go through the worker's Discord client
+(ladderline.discord.rest): rate-limit buckets, 429s waited out within a minute, bounded retries.
 """
 
 from __future__ import annotations
@@ -20,14 +20,13 @@ import sys
 import time
 from typing import Any
 
-import requests
 from ladderline import settings
+from ladderline.discord.rest import DiscordRest, Outcome
 
-BOT_TOKEN_ENV = "DISCORD_BOT_TOKEN"
+BOT_TOKEN_ENV = settings.DISCORD_BOT_TOKEN
 MAX_ATTEMPTS = 5
 # A longer wait means a global or shared limit: better to stop and say so than to hang.
-MAX_RETRY_AFTER_SECONDS = 60.0
-TIMEOUT_SECONDS = 15
+MAX_WAIT_SECONDS = 60.0
 # Fields Discord adds to a stored command that we never send: ignored by the diff.
 _SERVER_FIELDS = frozenset({"id", "application_id", "version", "guild_id", "dm_permission"})
 # Compared even when we do not set them (an extra option or localisation on Discord is a change);
@@ -155,56 +154,28 @@ def _short(value: Any, limit: int = 120) -> str:
 
 # --- HTTP --------------------------------------------------------------------------------------
 class _Client:
+    """register's calls through the one Discord client, failures as one readable line."""
+
     def __init__(self, base: str, token: str) -> None:
-        self._base = base
-        self._session = requests.Session()
-        self._session.headers.update({
-            "Authorization": f"Bot {token}",
-            "User-Agent": "DiscordBot (https://github.com/ladderline, 0.1) ladderctl",
-        })
+        def sleep(seconds: float) -> None:
+            print(f"rate limited or retrying; waiting {seconds:.2f} s", file=sys.stderr)
+            time.sleep(seconds)
+
+        self._rest = DiscordRest(base, bot_token=lambda: token, sleep=sleep, max_attempts=MAX_ATTEMPTS)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
-        for attempt in range(1, MAX_ATTEMPTS + 1):
-            try:
-                response = self._session.request(method, self._base + path, json=body, timeout=TIMEOUT_SECONDS)
-            except requests.RequestException as exc:
-                raise RegisterError(f"{method} {path}: cannot reach Discord ({type(exc).__name__})") from None
-            if response.status_code == 429:
-                if attempt == MAX_ATTEMPTS:
-                    break
-                wait = _retry_after(response)
-                if wait > MAX_RETRY_AFTER_SECONDS:
-                    raise RegisterError(f"{method} {path}: rate limited for {wait:.0f} s; try again later")
-                print(f"rate limited on {method} {path}; retrying in {wait:.2f} s", file=sys.stderr)
-                time.sleep(wait)
-                continue
-            if response.status_code >= 400:
-                raise RegisterError(f"{method} {path}: {_error_text(response)}")
-            return response.json() if response.content else None
-        raise RegisterError(f"{method} {path}: still rate limited after {MAX_ATTEMPTS} attempts")
-
-
-def _retry_after(response: requests.Response) -> float:
-    try:
-        return max(0.0, float(response.json()["retry_after"]))
-    except (ValueError, KeyError, TypeError):
-        pass
-    try:
-        return max(0.0, float(response.headers.get("Retry-After", "1")))
-    except ValueError:
-        return 1.0
-
-
-def _error_text(response: requests.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if response.status_code == 401:
-        return f"401 Unauthorized: Discord refused the bot token in {BOT_TOKEN_ENV}"
-    message = body.get("message") if isinstance(body, dict) else None
-    code = body.get("code") if isinstance(body, dict) else None
-    detail = ""
-    if isinstance(body, dict) and body.get("errors"):
-        detail = " " + json.dumps(body["errors"], separators=(",", ":"))[:300]
-    return f"{response.status_code} {message or response.reason}" + (f" (code {code})" if code else "") + detail
+        result = self._rest.request(method, path, body=body, deadline=time.time() + MAX_WAIT_SECONDS)
+        if result.delivered:
+            return result.data
+        if result.outcome is Outcome.RATE_LIMITED:
+            raise RegisterError(f"{method} {path}: still rate limited after {result.attempts} attempts; "
+                                "try again later")
+        if result.status is None:
+            raise RegisterError(f"{method} {path}: cannot reach Discord ({result.error_message})")
+        if result.status == 401:
+            raise RegisterError(f"{method} {path}: 401 Unauthorized: Discord refused the bot token in {BOT_TOKEN_ENV}")
+        detail = ""
+        if isinstance(result.data, dict) and result.data.get("errors"):
+            detail = " " + json.dumps(result.data["errors"], separators=(",", ":"))[:300]
+        code = f" (code {result.error_code})" if result.error_code else ""
+        raise RegisterError(f"{method} {path}: {result.status} {result.error_message or ''}{code}{detail}")

@@ -38,6 +38,13 @@ DEFAULT_CHANNEL = "1380488052169769113"
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 LAST_FILE = "last.json"
+# Named players for `--as` (stable ids, so a matchmaking test can be replayed by name).
+PLAYERS = {
+    "alice": "700000000000000101",
+    "bob": "700000000000000102",
+    "carol": "700000000000000103",
+    "dave": "700000000000000104",
+}
 # Long embed descriptions (the terms) are cut in the console; --json shows everything.
 MAX_DESCRIPTION_LINES = 12
 BUTTON, SELECT, TEXT_INPUT, ACTION_ROW, LABEL = 2, 3, 4, 1, 18
@@ -298,6 +305,16 @@ class Simulator:
         outcome.waited_out = True
         outcome.message = self._message(token)
 
+    def dms(self, at_least: int = 0, wait: float = 15.0) -> list[dict[str, Any]]:
+        """The bot's DMs to this user, oldest first; waits (up to `wait` s) until there are `at_least`."""
+        deadline = time.monotonic() + wait
+        while True:
+            status, messages = self._call("GET", f"/_emulator/dms/{self.user_id}")
+            found = messages if status == 200 and isinstance(messages, list) else []
+            if len(found) >= at_least or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
+
     def command(self, name: str, options: dict[str, str] | None = None, wait: float = 15.0) -> Outcome:
         return self.send(2, command_data(name, options or {}), wait=wait)
 
@@ -506,6 +523,16 @@ def render_outcome(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
+def render_dms(user_id: str, messages: list[dict[str, Any]]) -> str:
+    if not messages:
+        return f"no DMs from the bot to {user_id}"
+    lines = [f"{len(messages)} DM(s) from the bot to {user_id}:"]
+    for message in messages:
+        lines.append(f"- {message.get('timestamp', '')[11:19]} (message {message.get('id')})")
+        lines.append(render_message(message, indent="    "))
+    return "\n".join(lines)
+
+
 # --- CLI -------------------------------------------------------------------------------------------
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     result: dict[str, str] = {}
@@ -520,6 +547,9 @@ def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the dev stack's data folder")
     parser.add_argument("--user", default=DEFAULT_USER, help=f"acting user id (default {DEFAULT_USER})")
+    parser.add_argument("--as", dest="as_player", metavar="PLAYER",
+                        help=f"act as a named player ({', '.join(PLAYERS)}) or a user id; each keeps its own "
+                             "last message")
     parser.add_argument("--guild", default=DEFAULT_GUILD, help=f"guild id (default {DEFAULT_GUILD})")
     parser.add_argument("--dm", action="store_true", help="send as a DM (no guild)")
     parser.add_argument("--wait", type=float, default=15.0, help="seconds to wait for the final message")
@@ -541,13 +571,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     autocomplete.add_argument("options", nargs="+", metavar="NAME=VALUE", help="the first one is being typed")
     autocomplete.add_argument("--focus", help="which option is being typed (default: the first)")
     sub.add_parser("ping", help="the PING Discord sends to check the endpoint")
+    dms = sub.add_parser("dms", help="show the bot's DMs to the acting user")
+    dms.add_argument("--at-least", type=int, default=0, help="wait (up to --wait) until there are this many")
 
 
-def open_simulator(data_dir: Path, user_id: str = DEFAULT_USER, guild_id: str | None = DEFAULT_GUILD) -> Simulator:
+def player_id(name: str) -> str:
+    """A named player's user id, or the id itself."""
+    if name.lower() in PLAYERS:
+        return PLAYERS[name.lower()]
+    if name.isdigit():
+        return name
+    raise SimulateError(f"--as {name!r}: use one of {', '.join(PLAYERS)} or a numeric user id")
+
+
+def open_simulator(data_dir: Path, user_id: str = DEFAULT_USER, guild_id: str | None = DEFAULT_GUILD,
+                   last_file: str = LAST_FILE) -> Simulator:
     info = read_stack(data_dir)
     if info is None:
         raise SimulateError(f"no running stack found ({Path(data_dir) / 'stack.json'}): start `ladderctl dev` first")
-    simulator = Simulator(info, data_dir, user_id=user_id, guild_id=guild_id)
+    simulator = Simulator(info, data_dir, user_id=user_id, guild_id=guild_id, last_file=last_file)
     if not simulator.reachable():
         raise SimulateError(f"the stack in {data_dir} is not answering at {info.emulator_url}: "
                             "start `ladderctl dev` first")
@@ -556,7 +598,18 @@ def open_simulator(data_dir: Path, user_id: str = DEFAULT_USER, guild_id: str | 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        sim = open_simulator(args.data_dir, args.user, None if args.dm else args.guild)
+        user, last_file = args.user, LAST_FILE
+        if args.as_player:
+            user = player_id(args.as_player)
+            last_file = f"last-{user}.json"  # each player clicks on their own last message
+        sim = open_simulator(args.data_dir, user, None if args.dm else args.guild, last_file)
+        if args.action == "dms":
+            messages = sim.dms(args.at_least, wait=args.wait if args.at_least else 0)
+            if args.json:
+                print(json.dumps(messages, indent=2, ensure_ascii=False))
+            else:
+                print(render_dms(user, messages))
+            return 0 if len(messages) >= args.at_least else 1
         if args.action == "command":
             outcome = sim.command(args.name.lstrip("/"), _pairs(args.opt, "--opt"), wait=args.wait)
         elif args.action == "click":

@@ -23,9 +23,9 @@ import pg8000.native
 from ladderline.adapters.database import PgDatabase, open_connection, params_from_url
 from ladderline.discord.limits import validate_message
 from ladderline.discord.snowflake import make_snowflake
+from ladderline.job import Job
 from ladderline.ladder.context import JobContext
 from ladderline.ladder.registry import registry
-from ladderline.pipeline.job import Job
 
 DELAY_MS = 25.0
 RUNS = 20

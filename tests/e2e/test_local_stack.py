@@ -65,9 +65,9 @@ class RunningStack:
             raise
 
 
-def start_stack(data_dir: Path, output: Path) -> RunningStack:
+def start_stack(data_dir: Path, output: Path, *extra: str) -> RunningStack:
     command = [sys.executable, "-m", "ladderctl", "dev", "--data-dir", str(data_dir),
-               "--port", str(free_port()), "--discord-port", str(free_port())]
+               "--port", str(free_port()), "--discord-port", str(free_port()), *extra]
     out = open(output, "a", encoding="utf-8")  # noqa: SIM115 - the child writes to it until stopped
     process = subprocess.Popen(command, cwd=ROOT, env=stack_env(), stdout=out, stderr=subprocess.STDOUT)
     out.close()
@@ -87,7 +87,7 @@ def start_stack(data_dir: Path, output: Path) -> RunningStack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     folder = tmp_path_factory.mktemp("devstack")
-    running = start_stack(folder / "data", folder / "console.txt")
+    running = start_stack(folder / "data", folder / "console.txt", "--tick-seconds", "1")
     yield running
     assert running.stop() == 0
 
@@ -133,6 +133,43 @@ def test_autocomplete_is_answered_in_line(stack: RunningStack) -> None:
 
     assert outcome.callback_type == 8
     assert {"name": "🇩🇪 Germany", "value": "DE"} in outcome.response["data"]["choices"]
+
+
+def test_a_timer_comes_back_after_its_delay_and_dms_the_player(stack: RunningStack, capsys) -> None:
+    from ladderctl.cli import main
+    from ladderctl.simulate import PLAYERS
+
+    alice = stack.simulator(user_id=PLAYERS["alice"])
+
+    outcome = alice.command("ping", {"dm_after": "2"})
+
+    assert "I'll DM you in 2 s." in outcome.message["content"]
+    assert alice.dms() == []  # DelaySeconds: not before its time
+    [dm] = alice.dms(at_least=1, wait=20)
+    assert dm["content"].startswith("⏰ Pong from a timer")
+    # `simulate --as` shows a player's DMs; another player has none.
+    capsys.readouterr()
+    assert main(["simulate", "--data-dir", str(stack.data_dir), "--as", "alice", "dms"]) == 0
+    assert "1 DM(s) from the bot to" in capsys.readouterr().out
+    assert main(["simulate", "--data-dir", str(stack.data_dir), "--as", "bob", "dms"]) == 0
+    assert "no DMs from the bot" in capsys.readouterr().out
+
+
+def test_ticks_run_the_tick_handlers_every_few_seconds(stack: RunningStack) -> None:
+    from tests.support.postgres import pg_connect
+
+    info = read_stack(stack.data_dir)
+    assert info is not None
+    db = pg_connect(info.database_url)
+    db.run("INSERT INTO deliveries (delivery_key, kind, job_key, channel_id, message_id, outcome, recorded_at) "
+           "VALUES ('e2e-stale', 'dm', 'j', 1, 2, 'sent', now() - interval '40 days')")
+
+    deadline = time.monotonic() + 20
+    while db.run("SELECT 1 FROM deliveries WHERE delivery_key = 'e2e-stale'") and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    assert db.run("SELECT 1 FROM deliveries WHERE delivery_key = 'e2e-stale'") == []  # the prune tick ran
+    db.close()
 
 
 def test_data_survives_a_restart_on_the_same_folder(tmp_path: Path) -> None:

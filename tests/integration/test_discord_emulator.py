@@ -261,3 +261,89 @@ def test_component_update_edits_the_clicked_message(discord: DiscordEmulator) ->
     assert discord.message(interaction["token"])["id"] == clicked["id"]
     assert discord.message(interaction["token"])["content"] == "Done."
     assert discord.message(interaction["token"])["components"] == []
+
+
+# --- bot-token routes ------------------------------------------------------------------------------
+BOT = {"Authorization": "Bot bot-secret"}
+
+
+def open_dm(emu: DiscordEmulator, user: str) -> str:
+    answer = requests.post(f"{emu.base_url}/users/@me/channels", json={"recipient_id": user}, headers=BOT, timeout=5)
+    assert answer.status_code == 200
+    return answer.json()["id"]
+
+
+def test_bot_routes_need_the_bot_token_and_count_refusals_as_invalid(emulator: DiscordEmulator) -> None:
+    refused = requests.post(f"{emulator.base_url}/users/@me/channels", json={"recipient_id": "5"}, timeout=5)
+    wrong = requests.post(f"{emulator.base_url}/channels/1/messages", json={"content": "x"},
+                          headers={"Authorization": "Bot nope"}, timeout=5)
+
+    assert (refused.status_code, wrong.status_code) == (401, 401)
+    assert emulator.invalid_requests == 2
+
+
+def test_a_dm_channel_is_one_per_user_and_keeps_the_users_messages(emulator: DiscordEmulator) -> None:
+    channel = open_dm(emulator, "5")
+    assert open_dm(emulator, "5") == channel and open_dm(emulator, "6") != channel
+
+    sent = requests.post(f"{emulator.base_url}/channels/{channel}/messages", json={"content": "hi"},
+                         headers=BOT, timeout=5).json()
+    edited = requests.patch(f"{emulator.base_url}/channels/{channel}/messages/{sent['id']}",
+                            json={"content": "hello"}, headers=BOT, timeout=5).json()
+    fetched = requests.get(f"{emulator.base_url}/channels/{channel}/messages/{sent['id']}", headers=BOT, timeout=5)
+    missing = requests.get(f"{emulator.base_url}/channels/{channel}/messages/1", headers=BOT, timeout=5)
+
+    assert edited["content"] == fetched.json()["content"] == "hello" and edited["author"]["bot"] is True
+    assert [m["content"] for m in emulator.dms("5")] == ["hello"] and emulator.dms("6") == []
+    assert (missing.status_code, missing.json()["code"]) == (404, 10008)
+    assert requests.get(f"{emulator.url}/_emulator/dms/5", timeout=5).json()[0]["id"] == sent["id"]
+
+
+def test_an_enforced_nonce_returns_the_first_message_instead_of_a_second(emulator: DiscordEmulator,
+                                                                         clock: FakeClock) -> None:
+    url = f"{emulator.base_url}/channels/77/messages"
+    body = {"content": "once", "nonce": "abc", "enforce_nonce": True}
+
+    first = requests.post(url, json=body, headers=BOT, timeout=5).json()
+    again = requests.post(url, json=body, headers=BOT, timeout=5).json()
+    unenforced = requests.post(url, json={"content": "once", "nonce": "abc"}, headers=BOT, timeout=5).json()
+    too_long = requests.post(url, json={"content": "x", "nonce": "n" * 26}, headers=BOT, timeout=5)
+    clock.now += 301  # Discord remembers a nonce for a few minutes only
+    later = requests.post(url, json=body, headers=BOT, timeout=5).json()
+
+    assert again["id"] == first["id"] and unenforced["id"] != first["id"] and later["id"] != first["id"]
+    assert len(emulator.channel_messages("77")) == 3
+    assert too_long.status_code == 400
+
+
+def test_bot_routes_answer_with_buckets_and_429_beyond_them(emulator: DiscordEmulator, clock: FakeClock) -> None:
+    url = f"{emulator.base_url}/channels/88/messages"
+    answers = [requests.post(url, json={"content": str(i)}, headers=BOT, timeout=5) for i in range(6)]
+
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
+    assert len({a.headers["X-RateLimit-Bucket"] for a in answers}) == 1
+    assert answers[-1].headers["X-RateLimit-Scope"] == "user" and emulator.invalid_requests == 1
+    clock.now += 1.0
+    assert requests.post(url, json={"content": "ok"}, headers=BOT, timeout=5).status_code == 200
+
+
+def test_a_scripted_shared_429_is_not_an_invalid_request(emulator: DiscordEmulator) -> None:
+    emulator.script("POST", "/channels/*/messages", 429, scope="shared")
+    emulator.script("POST", "/channels/*/messages", 429, scope="global")
+
+    shared = requests.post(f"{emulator.base_url}/channels/9/messages", json={"content": "x"}, headers=BOT, timeout=5)
+    global_ = requests.post(f"{emulator.base_url}/channels/9/messages", json={"content": "x"}, headers=BOT, timeout=5)
+
+    assert shared.headers["X-RateLimit-Scope"] == "shared" and global_.json()["global"] is True
+    assert emulator.invalid_requests == 1
+
+
+def test_a_user_who_refuses_dms_gets_50007(emulator: DiscordEmulator) -> None:
+    emulator.block_dms("5")
+    channel = open_dm(emulator, "5")
+
+    refused = requests.post(f"{emulator.base_url}/channels/{channel}/messages", json={"content": "x"},
+                            headers=BOT, timeout=5)
+
+    assert (refused.status_code, refused.json()["code"]) == (403, 50007)

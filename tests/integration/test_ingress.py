@@ -52,7 +52,7 @@ def test_a_deferred_command_is_queued_as_a_versioned_job_before_it_is_answered(i
 
     assert (status, body) == (200, {"type": 5, "data": {"flags": 64}})
     [job] = queued(aws)
-    assert job["schema_version"] == 1
+    assert (job["schema_version"], job["kind"], job["subcommand"]) == (2, "interaction", None)
     assert job["interaction_id"] == interaction["id"]
     assert job["application_id"] == APPLICATION_ID
     assert job["token"] == interaction["token"]

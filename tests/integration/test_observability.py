@@ -19,9 +19,11 @@ from typing import Any
 import pytest
 from ladderline import settings as names
 from ladderline.discord.constants import InteractionType
+from ladderline.job import Job
 from ladderline.ladder.registry import Ack, registry
 
 from tests.support.aws import LambdaContext, Pipeline, load_handler
+from tests.support.discord import BOT_TOKEN
 from tests.support.interactions import dumps, make_interaction, signed_event, snowflake
 from tests.support.observability import (
     NAMESPACE,
@@ -62,8 +64,8 @@ class Run:
             self.sent.append(interaction)
         return response
 
-    def ping(self, **kwargs: Any) -> dict:
-        interaction = make_interaction(2, data=_ping(), **kwargs)
+    def ping(self, dm_after: int | None = None, **kwargs: Any) -> dict:
+        interaction = make_interaction(2, data=_ping(dm_after), **kwargs)
         assert self.send(interaction)["statusCode"] == 200
         return interaction
 
@@ -80,10 +82,12 @@ class Run:
         return result
 
 
-def _ping() -> dict:
+def _ping(dm_after: int | None = None) -> dict:
     # The option value stands for any user-typed text: it must never reach a log line.
-    return {"id": "1", "name": "ping", "type": 1,
-            "options": [{"name": "note", "type": 3, "value": f"{BODY_MARKER} with ünïcode"}]}
+    options: list[dict] = [{"name": "note", "type": 3, "value": f"{BODY_MARKER} with ünïcode"}]
+    if dm_after is not None:
+        options.append({"name": "dm_after", "type": 4, "value": dm_after})
+    return {"id": "1", "name": "ping", "type": 1, "options": options}
 
 
 @pytest.fixture
@@ -155,6 +159,19 @@ def exercise(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     p.discord.script("PATCH", ORIGINAL, 403, {"message": "Missing Access", "code": 50001})
     run.ping()
     assert run.work() == {"batchItemFailures": []}
+    # A timer (scheduled by /ping dm_after), then the timer job itself: a DM with the bot token.
+    run.ping(dm_after=0)
+    assert run.work() == {"batchItemFailures": []}
+    assert run.work() == {"batchItemFailures": []}
+    # A tick job (every tick handler under its own key).
+    p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody=Job.tick("2026-12-01T11:30:00Z").to_json())
+    assert run.work() == {"batchItemFailures": []}
+    # Too many invalid requests across containers: a worker with a low limit stops calling Discord.
+    monkeypatch.setenv(names.DISCORD_INVALID_REQUEST_LIMIT, "1")
+    tripped = load_handler("worker")
+    monkeypatch.delenv(names.DISCORD_INVALID_REQUEST_LIMIT)
+    run.ping()
+    assert len(run.work(worker=tripped)["batchItemFailures"]) == 1
     # A queue message that is not a job.
     p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody='{"schema_version": 99}')
     assert len(run.work()["batchItemFailures"]) == 1
@@ -190,7 +207,7 @@ def test_no_secret_reaches_any_output(observed):
         f"{r.getMessage()} {r.exc_text or ''} {r.__dict__}" for r in caplog.records)
     everything = f"{out}\n{err}\n{caplog.text}\n{records}"
     assert run.sent and len(run.secrets) > 20
-    for secret in [*run.secrets, DB_PASSWORD, BODY_MARKER]:
+    for secret in [*run.secrets, DB_PASSWORD, BODY_MARKER, BOT_TOKEN]:
         assert secret not in everything, f"a secret reached the logs: {secret[:12]}..."
     # Raw-body content in any encoding the loggers could produce.
     assert "ünïcode" not in everything and "\\u00fcn" not in everything
@@ -203,6 +220,10 @@ def test_every_log_line_is_json_and_interaction_lines_carry_their_ids(observed):
     messages = {line["message"] for line in lines}
     assert {"interaction answered", "publish failed", "job failed", "edit done"} <= messages
     for line in lines:
+        if line.get("job_kind", "interaction") != "interaction":
+            # Timers and ticks: their correlation id is the timer key or tick id.
+            assert line["correlation_id"].startswith(("ping:", "2026-")), line
+            continue
         if line["message"] in JOB_MESSAGES or line["message"] in ("publish failed", "discord refused the edit: %s"):
             assert line.get("correlation_id") in by_id, line
         if line.get("correlation_id"):
@@ -238,5 +259,5 @@ def test_every_metric_charted_or_alarmed_is_emitted_and_every_emitted_metric_is_
     uncharted = sorted(str(m) for m in emitted if not is_charted(m))
     assert not uncharted, f"emitted but not on the dashboard: {uncharted}"
     # A command dimension is always a registry key.
-    keys = {route.key for route in registry().routes()}
+    keys = registry().job_names()
     assert {dict(m.dimensions)["command"] for m in emitted if "command" in dict(m.dimensions)} <= keys

@@ -61,7 +61,10 @@ def test_dry_run_prints_the_diff_and_changes_nothing(emulator, capsys):
     assert main(["register", "--dry-run"]) == 0
 
     out = capsys.readouterr().out
-    assert '~ /ping (changed: description: "old words" -> "Check that the bot answers' in out
+    [ping] = [line for line in out.splitlines() if line.startswith("~ /ping (changed: ")]
+    assert 'description: "old words" -> "Check that the bot answers' in ping
+    # Where it works and how it is installed are part of the command (and of the diff).
+    assert "contexts: (none) -> [0,1]" in ping and "integration_types: (none) -> [0]" in ping
     assert "- /oldcommand (removed)" in out
     assert "+ /leaderboard (added)" in out
     assert "dry run: nothing changed" in out

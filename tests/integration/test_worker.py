@@ -180,6 +180,9 @@ def test_an_expired_token_is_never_called_and_the_job_is_not_retried(pipeline):
 
     assert patches(pipeline, interaction) == []
     assert [row[4] for row in analytics(pipeline)] == ["ok"]
+    # The answer went out as a DM instead, saying what it answers.
+    [dm] = pipeline.discord.dms(interaction["member"]["user"]["id"])
+    assert dm["content"].startswith("This answers your `/ping`") and "Pong!" in dm["content"]
 
 
 def test_401_invalid_webhook_token_is_recorded_and_not_retried(pipeline):
@@ -191,13 +194,21 @@ def test_401_invalid_webhook_token_is_recorded_and_not_retried(pipeline):
     assert [r.status for r in patches(pipeline, interaction)] == [401]
 
 
-def test_another_4xx_is_recorded_with_discords_code_and_not_retried(pipeline, caplog):
+def test_another_4xx_leaves_a_plain_fallback_logs_discords_code_and_counts_it(pipeline, capsys):
+    from ladderline.pipeline.outbox import REFUSED_TEXT
+
     interaction = send_ping(pipeline)
-    pipeline.discord.script("PATCH", ORIGINAL, 403, {"message": "Missing Access", "code": 50001})
+    pipeline.discord.script("PATCH", ORIGINAL, 400, {"message": "Invalid Form Body", "code": 50035})
 
     assert pipeline.run_worker() == {"batchItemFailures": []}
 
-    assert [r.status for r in patches(pipeline, interaction)] == [403]
+    # Not retried: the refused body once, then the plain text instead of "thinking...".
+    assert [r.status for r in patches(pipeline, interaction)] == [400, 200]
+    assert pipeline.discord.message(interaction["token"])["content"] == REFUSED_TEXT
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    [refusal] = [ln for ln in lines if ln.get("message") == "discord refused the delivery"]
+    assert (refusal["status"], refusal["discord_code"], refusal["delivery"]) == (400, 50035, "edit_original")
+    assert [ln["DeliveriesRefused"] for ln in lines if "DeliveriesRefused" in ln] == [[1.0]]
 
 
 def test_a_job_that_keeps_failing_ends_in_the_dlq_and_the_user_is_told(pipeline, database_down):

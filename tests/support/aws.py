@@ -140,9 +140,11 @@ class Pipeline:
 @pytest.fixture
 def pipeline_env(aws: AwsResources, discord: Any, discord_key: Any, database_url: str,
                  monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    from tests.support.discord import BOT_TOKEN
     from tests.support.interactions import APPLICATION_ID
 
     env = {
+        names.DISCORD_BOT_TOKEN: BOT_TOKEN,
         names.DISCORD_PUBLIC_KEY: discord_key.verify_key.encode().hex(),
         names.DISCORD_APPLICATION_ID: APPLICATION_ID,
         names.QUEUE_URL: aws.queue_url,

@@ -24,8 +24,12 @@ from tests.support.interactions import (
     snowflake_time,
 )
 
+# The bot token the test emulator accepts and the test workers send (never a real one).
+BOT_TOKEN = "test-bot-token-not-a-secret-0123456789"
+
 __all__ = [
     "APPLICATION_ID",
+    "BOT_TOKEN",
     "CHANNEL_ID",
     "GUILD_ID",
     "USER_ID",
@@ -48,5 +52,5 @@ def discord_key() -> nacl.signing.SigningKey:
 
 @pytest.fixture
 def discord(discord_key: nacl.signing.SigningKey) -> Iterator[DiscordEmulator]:
-    with DiscordEmulator(signing_key=discord_key) as emulator:
+    with DiscordEmulator(signing_key=discord_key, bot_token=BOT_TOKEN) as emulator:
         yield emulator

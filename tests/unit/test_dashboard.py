@@ -59,6 +59,12 @@ def test_every_graph_has_a_title_a_region_and_units_on_its_axes():
             props["title"]
 
 
+def test_deliveries_are_charted_by_kind_and_outcome_from_one_search():
+    [search] = [r for r in dashboard_references() if isinstance(r, Search) and r.name == "Deliveries"]
+    assert search.dimension_names == {"delivery", "outcome", "service"}
+    assert dict(search.filters) == {"service": service_name("WorkerFunction")}
+
+
 def test_the_dashboard_is_grouped_under_section_headings():
     headings = [w["properties"]["markdown"] for w in dashboard()["widgets"] if w["type"] == "text"]
     assert len(headings) >= 6
@@ -73,7 +79,7 @@ def test_ack_latency_shows_p50_p99_and_discords_3_second_limit():
 
 
 def test_per_command_graphs_search_so_every_registry_command_appears():
-    searches = [r for r in dashboard_references() if isinstance(r, Search)]
+    searches = [r for r in dashboard_references() if isinstance(r, Search) and r.name != "Deliveries"]
     assert {s.name for s in searches} == COMMAND_METRICS
     for search in searches:
         assert search.dimension_names == {"command", "service"}
@@ -129,7 +135,8 @@ def test_the_proxy_widget_has_a_placeholder_when_no_proxy_is_named():
 def test_every_alarm_notifies_the_topic_and_chose_its_missing_data_treatment():
     found = alarms()
     assert set(found) == {"DeadLetterQueueNotEmptyAlarm", "OldestJobAgeAlarm", "AckLatencyAlarm",
-                          "WorkerErrorsAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm"}
+                          "WorkerErrorsAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm",
+                          "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm"}
     for name, res in found.items():
         props = res["Properties"]
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name

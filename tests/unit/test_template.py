@@ -259,6 +259,7 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
         | ENI_ACTIONS
         | set(settings.WORKER_DB_IAM_ACTIONS)
         | set(settings.WORKER_DB_SECRET_ACTIONS)
+        | set(settings.WORKER_BOT_TOKEN_ACTIONS)
     )
     assert set(granted) == expected, f"extra: {set(granted) - expected}, missing: {expected - set(granted)}"
     for action in settings.WORKER_AWS_ACTIONS:
@@ -275,14 +276,42 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
         assert arn.startswith("arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:")
         assert arn.endswith(":dbuser:${DatabaseProxyResourceId}/${DatabaseUser}")
     for action in settings.WORKER_DB_SECRET_ACTIONS:
-        [(condition, res)] = granted[action]
+        [(condition, res)] = [g for g in granted[action] if g[1] != ref("DiscordBotSecretArn")]
         assert condition is not None and condition_requires(condition, "DatabaseAuth", "secret")
         assert res == ref("DatabaseSecretArn")
+    # The bot token's secret, always, and no other secret without a condition.
+    for action in settings.WORKER_BOT_TOKEN_ACTIONS:
+        assert (None, ref("DiscordBotSecretArn")) in granted[action]
+        assert [g for g in granted[action] if g[0] is None] == [(None, ref("DiscordBotSecretArn"))]
+    assert env("WorkerFunction")[settings.DISCORD_BOT_TOKEN_SECRET_ARN] == ref("DiscordBotSecretArn")
+    assert settings.DISCORD_BOT_TOKEN not in env("WorkerFunction")
     assert env("WorkerFunction")[settings.DB_USER] == ref("DatabaseUser")
     assert env("WorkerFunction")[settings.DB_SECRET_ARN] == ref("DatabaseSecretArn")
 
 
 # --- SQS and the worker's event source -----------------------------------------------------
+def test_ticks_come_from_a_schedule_whose_role_may_only_send_to_the_jobs_queue():
+    schedule = resource("TickSchedule")
+    assert schedule["Type"] == "AWS::Scheduler::Schedule"
+    props = schedule["Properties"]
+    assert props["Target"]["Arn"] == arn_of("JobsQueue")
+    assert props["ScheduleExpression"]["Fn::If"][0] == "TickEveryMinute"
+    assert parameter("TickIntervalMinutes")["Default"] == 1
+    import json
+
+    from ladderline.job import Job
+
+    tick = json.loads(props["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", "2026-12-01T11:30:00Z"))
+    job = Job.from_dict(tick)
+    assert (job.kind, job.payload["tick_id"]) == ("tick", "2026-12-01T11:30:00Z")
+    assert job.payload["scheduled_at_ms"] == 1796124600000
+    role = resource("TickSchedulerRole")["Properties"]
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    [policy] = role["Policies"]
+    [statement] = policy["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == (["sqs:SendMessage"], arn_of("JobsQueue"))
+
+
 def test_visibility_timeout_is_at_least_six_times_the_worker_timeout():
     visibility = resource("JobsQueue")["Properties"]["VisibilityTimeout"]
     assert visibility >= 6 * function("WorkerFunction")["Timeout"]

@@ -2,16 +2,17 @@
 
 template.yaml sets these (tests/unit/test_template.py checks that each name a function reads is
 set for it), the local stack sets them for its in-process handlers, and nothing else reads
-os.environ. Secrets are never environment values: the database password comes from Secrets
-Manager or an RDS Proxy IAM token at connect time, and the bot token is only read by the
-operator CLI (ladderctl register), never by a Lambda.
+os.environ. Secrets are never environment values in the deployed stack: the database password
+comes from Secrets Manager or an RDS Proxy IAM token at connect time, and the bot token from its
+Secrets Manager secret (DISCORD_BOT_TOKEN_SECRET_ARN names it). Only locally (the dev stack,
+`ladderctl register`) does DISCORD_BOT_TOKEN carry the token itself.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # --- names -------------------------------------------------------------------------------
 DISCORD_PUBLIC_KEY = "DISCORD_PUBLIC_KEY"
@@ -33,6 +34,10 @@ DATABASE_URL = "DATABASE_URL"
 LOG_LEVEL = "LOG_LEVEL"
 SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+DISCORD_BOT_TOKEN_SECRET_ARN = "DISCORD_BOT_TOKEN_SECRET_ARN"
+DISCORD_INVALID_REQUEST_LIMIT = "DISCORD_INVALID_REQUEST_LIMIT"
+# Local only (the dev stack, the tests, ladderctl register): the token itself, never in the template.
+DISCORD_BOT_TOKEN = "DISCORD_BOT_TOKEN"
 
 # Which variables each deployed function reads (the template test checks every one is set).
 INGRESS_ENV = (
@@ -58,6 +63,8 @@ WORKER_ENV = (
     DB_USER,
     DB_SECRET_ARN,
     DB_TLS,
+    DISCORD_BOT_TOKEN_SECRET_ARN,
+    DISCORD_INVALID_REQUEST_LIMIT,
     LOG_LEVEL,
     SERVICE_NAME,
     METRICS_NAMESPACE,
@@ -73,8 +80,11 @@ WORKER_AWS_ACTIONS = (
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
 )
-# On the jobs queue: a failed job is made visible again sooner than the queue's visibility timeout.
-WORKER_QUEUE_ACTIONS = ("sqs:ChangeMessageVisibility",)
+# On the jobs queue: a failed job is made visible again sooner than the queue's visibility timeout,
+# and timers are published to it (SendMessage with DelaySeconds).
+WORKER_QUEUE_ACTIONS = ("sqs:ChangeMessageVisibility", "sqs:SendMessage")
+# On the bot token's secret only.
+WORKER_BOT_TOKEN_ACTIONS = ("secretsmanager:GetSecretValue",)
 # Only with DB_AUTH=iam / DB_AUTH=secret respectively.
 WORKER_DB_IAM_ACTIONS = ("rds-db:connect",)
 WORKER_DB_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
@@ -87,6 +97,9 @@ DEFAULT_MAX_BODY_BYTES = 256 * 1024
 DEFAULT_MAX_RECEIVE_COUNT = 4
 DEFAULT_SERVICE_NAME = "ladderline"
 DEFAULT_METRICS_NAMESPACE = "Ladderline"
+# Stop calling Discord well before its 10,000 invalid requests per 10 minutes (an hour's ban):
+# containers keep sending for a few seconds on a stale view of the shared count.
+DEFAULT_INVALID_REQUEST_LIMIT = 8000
 
 
 class ConfigError(RuntimeError):
@@ -196,6 +209,9 @@ class WorkerSettings:
     log_level: str
     service_name: str
     metrics_namespace: str
+    bot_token_secret_arn: str = ""
+    bot_token: str = field(default="", repr=False)  # local only; never printed with the settings
+    invalid_request_limit: int = DEFAULT_INVALID_REQUEST_LIMIT
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -210,4 +226,7 @@ class WorkerSettings:
             service_name=env.get(SERVICE_NAME, DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
             metrics_namespace=env.get(METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)
             or DEFAULT_METRICS_NAMESPACE,
+            bot_token_secret_arn=env.get(DISCORD_BOT_TOKEN_SECRET_ARN, "").strip(),
+            bot_token=env.get(DISCORD_BOT_TOKEN, "").strip(),
+            invalid_request_limit=_int(env, DISCORD_INVALID_REQUEST_LIMIT, DEFAULT_INVALID_REQUEST_LIMIT),
         )

@@ -9,7 +9,7 @@
   algorithm stalled the TLS handshake by ~40 ms.
 - Every transaction is one simple-query message, `BEGIN; <statement>; COMMIT;`: one round trip
   instead of pg8000's three for a parameterised run(), and no named prepared statements (they break
-  under transaction pooling and pin RDS Proxy sessions). Values are quoted by ladderline.ladder.sql.
+  under transaction pooling and pin RDS Proxy sessions). Values are quoted by ladderline.adapters.sql.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
+from ladderline.adapters import sql
 from ladderline.settings import DatabaseSettings
 
 logger = logging.getLogger("ladderline.database")
@@ -173,7 +174,14 @@ class PgDatabase:
                 self.time_ms += (time.perf_counter() - started) * 1000
         raise AssertionError("unreachable")
 
+    def call(self, function: str, *args: Any) -> Any:
+        """The ladder's port (ladderline.ladder.context.Database): one SQL function, its jsonb value."""
+        rows = self.transaction(sql.call(function, *args))
+        return rows[0][0] if rows and rows[0] else None
+
     def _rollback(self) -> None:
+        if self._conn is None:
+            return
         try:
             self.round_trips += 1
             self._conn.run("ROLLBACK")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ladderline.pipeline.job import Job
+from ladderline.job import Job
 
 
 def sqs_client(endpoint_url: str | None = None) -> Any:

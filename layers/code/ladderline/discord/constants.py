@@ -108,3 +108,18 @@ DISCORD_EPOCH_MS = 1420070400000
 TOKEN_LIFETIME_SECONDS = 15 * 60
 # Autocomplete answers carry at most 25 choices; a choice name/value is at most 100 characters.
 MAX_AUTOCOMPLETE_CHOICES = 25
+
+
+class InteractionContext(IntEnum):
+    """Where a command can be used (an application command's `contexts`)."""
+
+    GUILD = 0
+    BOT_DM = 1
+    PRIVATE_CHANNEL = 2
+
+
+class IntegrationType(IntEnum):
+    """How the app must be installed for a command to exist (`integration_types`)."""
+
+    GUILD_INSTALL = 0
+    USER_INSTALL = 1

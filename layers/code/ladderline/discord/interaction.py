@@ -98,7 +98,7 @@ class Interaction:
     @classmethod
     def parse(cls, payload: dict[str, Any]) -> Interaction:
         try:
-            kind = InteractionType(payload.get("type"))
+            kind = InteractionType(payload.get("type"))  # type: ignore[arg-type]  # ValueError below
         except ValueError:
             raise MalformedInteraction("unknown interaction type") from None
         # Guild payloads carry member.user, DM payloads carry user.
@@ -109,7 +109,7 @@ class Interaction:
         data = payload.get("data")
         if not isinstance(data, dict):
             raise MalformedInteraction("data is missing")
-        common = {
+        common: dict[str, Any] = {
             "id": _snowflake(payload.get("id"), "id"),
             "application_id": _snowflake(payload.get("application_id"), "application_id"),
             "type": kind,

@@ -7,20 +7,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ladderline.job import Job
 from ladderline.ladder.deliveries import Delivery, Timer
-from ladderline.pipeline.job import Job
 
 
 class Database(Protocol):
+    """The database port commands use: the ladder's SQL functions, one round trip each.
+
+    Every write and read of a command is one SQL function (infra/migrations/) returning one jsonb
+    value; the adapter quotes the arguments and runs `BEGIN; SELECT f(...); COMMIT` as a single
+    message. Commands never build SQL text.
+    """
+
     # Statements sent and time spent so far (the worker reports them per command).
     round_trips: int
     time_ms: float
 
-    def transaction(self, statement: str) -> list[list[Any]]:
-        """Run one SQL statement inside BEGIN/COMMIT in a single network round trip; return its rows."""
-
-    def close(self) -> None:
-        """Close the connection (a new one opens on the next transaction)."""
+    def call(self, function: str, *args: Any) -> Any:
+        """Run `SELECT function(args...)` as one transaction; its jsonb result as Python (None for NULL)."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from enum import Enum
 from typing import Any
 
 from ladderline.discord import responses
-from ladderline.ladder import sql
 from ladderline.ladder.context import JobContext, Reply
 
 
@@ -33,10 +32,10 @@ GUARD_TEXT: dict[Guard, str] = {
 
 def call(ctx: JobContext, function: str, *args: Any) -> dict[str, Any]:
     """Run `SELECT function(args...)` as the job's one transaction; its jsonb answer as a dict."""
-    rows = ctx.db.transaction(sql.call(function, *args))
-    if not rows or not isinstance(rows[0][0], dict):
-        raise RuntimeError(f"{function} returned no jsonb object")
-    return rows[0][0]
+    result = ctx.db.call(function, *args)
+    if not isinstance(result, dict):
+        raise TypeError(f"{function} returned no jsonb object")
+    return result
 
 
 def failed_guard(result: dict[str, Any]) -> Guard | None:

@@ -7,9 +7,12 @@ never the token. Metrics (namespace POWERTOOLS_METRICS_NAMESPACE, `service` in e
   QueueDelay, EndToEndTime, DiscordEditLatency, IdempotentReplays, JobsFailed, JobsDeadLettered,
   AnalyticsRowsDropped (and Powertools' own ColdStart with {function_name, service}).
 - `single_metric` records carry one more dimension each: {service, command} for ProcessingTime,
-  DatabaseTime, DatabaseRoundTrips and JobsFailed, and {service, outcome} for DiscordEdits.
-  `command` is a registry route key (bounded by the registry, never a user-supplied value) and
-  `outcome` an EditOutcome value. JobsFailed goes out in both sets: alarms need a metric without
+  DatabaseTime, DatabaseRoundTrips and JobsFailed, {service, outcome} for DiscordEdits, and
+  {service, delivery, outcome} for Deliveries.
+  `command` is a registry route key (bounded by the registry, never a user-supplied value),
+  `outcome` an EditOutcome value (or a delivery outcome: sent, skipped, refused, retry, no_target)
+  and `delivery` a delivery kind. DeliveriesRefused, DiscordInvalidRequests and
+  DiscordBreakerOpen go out with {service} only, for their alarms. JobsFailed goes out in both sets: alarms need a metric without
   the command dimension, because a CloudWatch alarm cannot aggregate over a dimension.
 """
 
@@ -22,11 +25,11 @@ from collections.abc import Iterator
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from ladderline.discord.rest import EditResult
+from ladderline.discord.rest import RestResult
+from ladderline.job import Job
 from ladderline.observability.logs import StdoutHandler, configure_package_logging
-from ladderline.pipeline.job import Job
 
-JOB_KEYS = ("correlation_id", "command", "guild_id", "interaction_type")
+JOB_KEYS = ("correlation_id", "command", "guild_id", "interaction_type", "job_kind")
 # Enough to find the failing line; CloudWatch Logs caps an event at 256 KB anyway.
 MAX_TRACEBACK_CHARS = 4000
 
@@ -43,6 +46,8 @@ def route_package_logs(logger: Logger) -> None:
 
 
 class WorkerObserver:
+    """The worker's observer (ladderline.pipeline.ports.WorkerObserver) on Powertools."""
+
     def __init__(self, logger: Logger, metrics: Metrics, namespace: str, service: str) -> None:
         self.logger = logger
         self.metrics = metrics
@@ -52,7 +57,7 @@ class WorkerObserver:
     @contextlib.contextmanager
     def job_scope(self, job: Job) -> Iterator[None]:
         self.logger.append_keys(correlation_id=job.interaction_id, command=job.route,
-                                guild_id=job.guild_id, interaction_type=job.interaction_type)
+                                guild_id=job.guild_id, interaction_type=job.interaction_type, job_kind=job.kind)
         try:
             yield
         finally:
@@ -74,12 +79,33 @@ class WorkerObserver:
         self.logger.info("command done", extra={"processing_ms": round(elapsed_ms, 2),
                                                 "db_ms": round(db_ms, 2), "db_round_trips": round_trips})
 
-    def edit_done(self, job: Job, result: EditResult) -> None:
+    def edit_done(self, job: Job, result: RestResult) -> None:
         self.metrics.add_metric(name="DiscordEditLatency", unit=MetricUnit.Milliseconds,
                                 value=round(result.latency_ms, 3))
         self._single("DiscordEdits", MetricUnit.Count, 1, outcome=result.outcome.value)
         self.logger.info("edit done", extra={"edit_outcome": result.outcome.value, "attempts": result.attempts,
                                              "status": result.status, "edit_ms": round(result.latency_ms, 2)})
+
+    def delivery_done(self, job: Job, delivery: str, outcome: str, result: RestResult | None = None) -> None:
+        self._single("Deliveries", MetricUnit.Count, 1, delivery=delivery, outcome=outcome)
+        if outcome == "refused":
+            self.metrics.add_metric(name="DeliveriesRefused", unit=MetricUnit.Count, value=1)
+        self.logger.info("delivery done", extra={
+            "delivery": delivery, "delivery_outcome": outcome,
+            "status": result.status if result else None, "discord_code": result.error_code if result else None})
+
+    def timers_scheduled(self, job: Job, count: int) -> None:
+        self.metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=count)
+        self.logger.info("timers scheduled", extra={"timers": count})
+
+    # RestListener (the Discord client reports these from inside its retries).
+    def invalid_request(self, status: int, scope: str | None) -> None:
+        self._single("DiscordInvalidRequests", MetricUnit.Count, 1)
+        self.logger.warning("discord invalid request", extra={"status": status, "scope": scope})
+
+    def breaker_open(self) -> None:
+        self._single("DiscordBreakerOpen", MetricUnit.Count, 1)
+        self.logger.error("too many invalid discord requests across the workers: not calling discord")
 
     def end_to_end(self, job: Job, elapsed_ms: int) -> None:
         self.metrics.add_metric(name="EndToEndTime", unit=MetricUnit.Milliseconds, value=max(0, elapsed_ms))
@@ -116,6 +142,9 @@ class WorkerObserver:
 
 def _describe(exc: BaseException, token: str) -> dict[str, str]:
     # An exception's text may quote a URL, and edit URLs contain the token.
-    text = "".join(traceback.format_exception(exc)).replace(token, "[token]")
-    return {"error": type(exc).__name__, "detail": str(exc).replace(token, "[token]")[:300],
+    text = "".join(traceback.format_exception(exc))
+    detail = str(exc)
+    if token:  # timers and ticks carry no token ("" would match everywhere)
+        text, detail = text.replace(token, "[token]"), detail.replace(token, "[token]")
+    return {"error": type(exc).__name__, "detail": detail[:300],
             "traceback": text[-MAX_TRACEBACK_CHARS:]}

@@ -20,8 +20,9 @@ from ladderline.discord import responses
 from ladderline.discord.constants import CallbackType, InteractionType
 from ladderline.discord.interaction import Interaction, MalformedInteraction
 from ladderline.discord.verify import SignatureError, SignatureVerifier
-from ladderline.ladder.registry import Ack, Registry, Route
-from ladderline.pipeline.job import Job
+from ladderline.job import Job
+from ladderline.ladder.registry import Registry
+from ladderline.ladder.routes import Ack, Route
 
 logger = logging.getLogger("ladderline.ingress")
 
@@ -131,6 +132,7 @@ class Ingress:
             if interaction.type == InteractionType.MODAL_SUBMIT:
                 return result(responses.channel_message({"content": UNKNOWN_ROUTE_TEXT}, ephemeral=True),
                               "unknown_route")
+            assert route.modal is not None  # Route guarantees a MODAL ack has a builder
             return result(route.modal(interaction), "modal")
         answer = self._deferred_answer(route, interaction)
         job = Job.from_interaction(interaction, route=route.key, ack_type=answer["type"],

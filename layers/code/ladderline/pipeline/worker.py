@@ -1,13 +1,18 @@
-"""The worker core: one SQS record → one job → at most one database round trip → one edit.
+"""The worker core: one SQS record → one job → its handler (one database round trip) → its
+deliveries, each exactly once → its timers.
 
-- Idempotency (Powertools, DynamoDB) is keyed on the Discord interaction id, not the SQS
-  messageId: a second publish of the same interaction gets a new messageId. The SQL itself is
-  idempotent too (unique keys), because after a Lambda timeout the same job runs again by design.
+- Idempotency (Powertools, DynamoDB) is keyed on the job's own key (Job.idempotency_key): the
+  interaction id (not the SQS messageId: a second publish of the same interaction gets a new
+  messageId), a timer's key, or "<tick_id>:<name>" for each tick handler. The SQL is idempotent
+  too (unique keys), because after a Lambda timeout the same job runs again by design, and so
+  are the deliveries (pipeline/outbox.py: recorded creations are skipped on a re-run).
 - A job that fails retriably raises, so Powertools reports it in batchItemFailures and SQS
   redelivers it: after RETRY_DELAYS_SECONDS (the message's visibility is shortened), or after the
-  queue's visibility timeout if that fails. On its last receive the user's message is first
-  edited to a friendly error; then the raise sends it to the DLQ. Nothing is dropped silently.
-- Analytics (`command_calls`) is one multi-row, idempotent insert per batch, off the user's path.
+  queue's visibility timeout if that fails. On its last receive an interaction's user is first
+  told; then the raise sends it to the DLQ. Nothing is dropped silently.
+- Timers go to the queue (DelaySeconds) after the deliveries, when the handler's database work
+  has committed; a re-run publishes them again, and their own key makes the second one a no-op.
+- Analytics are handed to an AnalyticsSink once per batch, off the user's path.
 """
 
 from __future__ import annotations
@@ -15,21 +20,30 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.idempotency.exceptions import IdempotencyAlreadyInProgressError
 from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 from ladderline.discord import responses
-from ladderline.discord.rest import DiscordRest, EditOutcome, EditResult
+from ladderline.discord.rest import DiscordRest
 from ladderline.discord.snowflake import created_at_ms
-from ladderline.ladder import sql
-from ladderline.ladder.context import Database, JobContext, Reply
+from ladderline.job import Job, JobError, JobKind
+from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.deliveries import Delivery, EditOriginal
 from ladderline.ladder.registry import Registry
-from ladderline.observability.worker import WorkerObserver
-from ladderline.pipeline.job import Job, JobError
+from ladderline.ladder.routes import Handler
+from ladderline.pipeline.outbox import Outbox
+from ladderline.pipeline.ports import (
+    AnalyticsSink,
+    CompletedJob,
+    DeliveryStore,
+    RetryScheduler,
+    TimerScheduler,
+    WorkerDatabase,
+    WorkerObserver,
+)
 
 logger = logging.getLogger("ladderline.worker")
 
@@ -42,19 +56,16 @@ DEADLINE_MARGIN_SECONDS = 2.0
 # When the next attempt of a failed job starts, by the attempt that failed (1st, 2nd, 3rd...):
 # soon enough that the user is not left waiting, spaced enough for a restart or a rate limit to pass.
 RETRY_DELAYS_SECONDS = (3, 15, 45)
-
-
-class RetryScheduler(Protocol):
-    def retry_in(self, receipt_handle: str, seconds: int) -> None: ...
+IDEMPOTENCY_KEY_FIELD = "idempotency_key"
 
 
 class RetryLater(Exception):
-    """The job could not finish now but may later (Discord unavailable or rate limited)."""
+    """The job could not finish now but may later (Discord unavailable, rate limited, breaker open)."""
 
 
 def idempotency_config() -> IdempotencyConfig:
     return IdempotencyConfig(
-        event_key_jmespath="interaction_id",
+        event_key_jmespath=IDEMPOTENCY_KEY_FIELD,
         raise_on_no_idempotency_key=True,
         # Interaction tokens die after 15 minutes; a day covers every redelivery that matters.
         expires_after_seconds=24 * 3600,
@@ -62,27 +73,24 @@ def idempotency_config() -> IdempotencyConfig:
     )
 
 
-@dataclass
-class _Completed:
-    job: Job
-    outcome: str
-    processed_at_ms: int
-
-
 class Worker:
-    def __init__(self, *, registry: Registry, database: Database, discord: DiscordRest,
+    def __init__(self, *, registry: Registry, database: WorkerDatabase, discord: DiscordRest,
                  persistence: BasePersistenceLayer, config: IdempotencyConfig, max_receive_count: int,
-                 observer: WorkerObserver, retries: RetryScheduler | None = None,
+                 observer: WorkerObserver, deliveries: DeliveryStore, timers: TimerScheduler | None = None,
+                 analytics: AnalyticsSink | None = None, retries: RetryScheduler | None = None,
                  clock: Callable[[], float] = time.time) -> None:
         self._registry = registry
         self._db = database
         self._discord = discord
         self._max_receive_count = max_receive_count
         self._retries = retries
+        self._timers = timers
+        self._analytics = analytics
         self._observer = observer
+        self._outbox = Outbox(discord, deliveries, observer, clock)
         self._clock = clock
         self._config = config
-        self._completed: list[_Completed] = []
+        self._completed: list[CompletedJob] = []
         self._context: Any = None
         self._ran_fresh = False
         self._process = idempotent_function(
@@ -98,26 +106,15 @@ class Worker:
         self._completed = []
 
     def end_batch(self) -> None:
-        """Write the batch's analytics rows in one idempotent insert; never fails the batch."""
-        if not self._completed:
+        """Hand the batch's analytics to the sink; never fails the batch."""
+        completed, self._completed = self._completed, []
+        if not completed or self._analytics is None:
             return
-        rows = ",\n".join(
-            "(" + ", ".join([
-                sql.literal(int(c.job.interaction_id)), sql.literal(int(c.job.user_id)),
-                sql.literal(int(c.job.guild_id) if c.job.guild_id else None), sql.literal(c.job.route),
-                f"to_timestamp({c.job.received_at_ms / 1000:.3f})", f"to_timestamp({c.processed_at_ms / 1000:.3f})",
-                sql.literal(c.outcome),
-            ]) + ")"
-            for c in self._completed
-        )
         try:
-            self._db.transaction(
-                "INSERT INTO command_calls (interaction_id, user_id, guild_id, command, received_at, "
-                f"processed_at, outcome) VALUES\n{rows}\nON CONFLICT (interaction_id) DO NOTHING")
+            self._analytics.record(completed)
         except Exception:
-            logger.exception("analytics insert failed; %d rows not recorded", len(self._completed))
-            self._observer.analytics_failed(len(self._completed))
-        self._completed = []
+            logger.exception("analytics insert failed; %d rows not recorded", len(completed))
+            self._observer.analytics_failed(len(completed))
 
     def close(self) -> None:
         """Close the database connection (the local stack and the tests, when they are done)."""
@@ -132,32 +129,57 @@ class Worker:
         except JobError as exc:  # propagates: the record fails and ends in the DLQ
             self._observer.job_unreadable(exc, final=last_attempt)
             raise
+        if job.kind == JobKind.TICK.value:
+            return self._handle_tick(job, last_attempt, receipt_handle, receive_count)
+        return self._handle_one(job, job.idempotency_key(), last_attempt, receipt_handle, receive_count)
+
+    def _handle_tick(self, job: Job, last_attempt: bool, receipt_handle: str | None,
+                     receive_count: int) -> dict[str, Any]:
+        """Every tick handler, each under its own key: one that fails does not re-run the others."""
+        outcomes: dict[str, Any] = {}
+        failure: BaseException | None = None
+        for name in self._registry.ticks():
+            named = Job(**{**job.__dict__, "route": name})
+            try:
+                outcomes[name] = self._handle_one(named, job.idempotency_key(name), last_attempt, None,
+                                                  receive_count)["outcome"]
+            except Exception as exc:  # noqa: BLE001 - the others still run; the record fails afterwards
+                failure = failure or exc
+        if failure is not None:
+            self._retry_soon(receipt_handle, receive_count, last_attempt)
+            raise failure
+        return {"outcome": "ok", "ticks": outcomes}
+
+    def _handle_one(self, job: Job, key: str, last_attempt: bool, receipt_handle: str | None,
+                    receive_count: int) -> dict[str, Any]:
         with self._observer.job_scope(job):
             self._ran_fresh = False
             try:
-                result = self._process(job=job.to_dict())
+                result = self._process(job={**job.to_dict(), IDEMPOTENCY_KEY_FIELD: key})
             except IdempotencyAlreadyInProgressError:
                 self._observer.in_progress_elsewhere(job)
                 if last_attempt:
-                    # Another delivery of this interaction holds it; it will finish or retry itself.
+                    # Another delivery of this job holds it; it will finish or retry itself.
                     return {"outcome": "in_progress_elsewhere"}
-                self._retry_soon(receipt_handle, receive_count)
+                self._retry_soon(receipt_handle, receive_count, last_attempt)
                 raise
             except Exception as exc:
                 self._observer.job_failed(job, exc, final=last_attempt)
                 if last_attempt:
-                    self._tell_user_it_failed(job)
-                    self._completed.append(_Completed(job, "dead_lettered", self._now_ms()))
+                    if job.is_interaction:
+                        self._tell_user_it_failed(job)
+                    self._completed.append(CompletedJob(job, "dead_lettered", self._now_ms()))
                 else:
-                    self._retry_soon(receipt_handle, receive_count)
+                    self._retry_soon(receipt_handle, receive_count, last_attempt)
                 raise
             if not self._ran_fresh:
                 self._observer.replayed(job)
-            self._completed.append(_Completed(job, result["outcome"], self._now_ms()))
+            self._completed.append(CompletedJob(job, result["outcome"], self._now_ms()))
             return result
 
-    def _retry_soon(self, receipt_handle: str | None, receive_count: int) -> None:
-        if self._retries is None or receipt_handle is None or receive_count > len(RETRY_DELAYS_SECONDS):
+    def _retry_soon(self, receipt_handle: str | None, receive_count: int, last_attempt: bool) -> None:
+        if (last_attempt or self._retries is None or receipt_handle is None
+                or receive_count > len(RETRY_DELAYS_SECONDS)):
             return
         try:
             self._retries.retry_in(receipt_handle, RETRY_DELAYS_SECONDS[receive_count - 1])
@@ -165,43 +187,59 @@ class Worker:
             logger.warning("could not shorten the retry delay; the job returns after the visibility timeout",
                            exc_info=True)
 
+    def _handler(self, job: Job) -> Handler | None:
+        if job.kind == JobKind.TIMER.value:
+            return self._registry.timer(job.route)
+        if job.kind == JobKind.TICK.value:
+            return self._registry.ticks().get(job.route)
+        route = self._registry.find(job.interaction_type, job.route)
+        return route.handler if route is not None else None
+
     def _process_job(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Runs once per interaction id (Powertools stores the returned dict as the result)."""
+        """Runs once per idempotency key (Powertools stores the returned dict as the result)."""
         self._ran_fresh = True
         parsed = Job.from_dict(job)
-        route = self._registry.find(parsed.interaction_type, parsed.route)
-        if route is None or route.handler is None:
+        handler = self._handler(parsed)
+        if handler is None:
+            if not parsed.is_interaction:
+                logger.error("no %s handler named %s; the job is dropped", parsed.kind, parsed.route)
+                return {"outcome": "unknown_route", "edit": "none"}
             reply = Reply(responses.message("That command is no longer available."), outcome="unknown_route")
         else:
             ctx = JobContext(job=parsed, db=self._db, started_at_ms=self._now_ms(), clock=self._clock)
             self._observer.job_started(parsed, queue_delay_ms=ctx.started_at_ms - parsed.received_at_ms)
             round_trips_before, db_ms_before = self._db.round_trips, self._db.time_ms
             started = time.perf_counter()
-            reply = route.handler(ctx)
+            reply = handler(ctx)
             self._observer.command_done(
                 parsed, (time.perf_counter() - started) * 1000,
                 round_trips=self._db.round_trips - round_trips_before, db_ms=self._db.time_ms - db_ms_before)
-        edit = self._edit(parsed, reply.body) if reply.body is not None else None
-        if edit is not None and edit.retriable:
+        deliveries: list[Delivery] = []
+        if reply.body is not None:
+            if parsed.is_interaction:
+                deliveries.append(EditOriginal(reply.body))
+            else:
+                logger.error("a %s reply's body has no interaction to edit; use DirectMessage or "
+                             "ChannelMessage", parsed.kind)
+        deliveries.extend(reply.deliveries)
+        report = self._outbox.send(parsed, deliveries, deadline=self._deadline())
+        if report.retry is not None:
             # Raising deletes the in-progress idempotency record, so the redelivery runs again;
-            # the SQL is idempotent, so the re-run writes nothing twice.
-            raise RetryLater(f"discord edit {edit.outcome.value} after {edit.attempts} attempts")
-        if edit is not None and edit.delivered:
+            # the SQL is idempotent and recorded deliveries are skipped, so nothing happens twice.
+            raise RetryLater(report.retry)
+        if reply.timers and self._timers is not None:
+            self._timers.schedule(reply.timers, now_ms=self._now_ms())
+            self._observer.timers_scheduled(parsed, len(reply.timers))
+        if report.edit is not None and report.edit.delivered and parsed.is_interaction:
             self._observer.end_to_end(parsed, self._now_ms() - created_at_ms(parsed.interaction_id))
-        return {"outcome": reply.outcome, "edit": edit.outcome.value if edit else "none"}
-
-    def _edit(self, job: Job, body: dict[str, Any]) -> EditResult:
-        result = self._discord.edit_original(job.application_id, job.token, job.interaction_id, body,
-                                             deadline=self._deadline())
-        self._observer.edit_done(job, result)
-        if result.outcome in (EditOutcome.FAILED, EditOutcome.TOKEN_EXPIRED):
-            logger.error("discord refused the edit: %s (status %s, code %s: %s)", result.outcome.value,
-                         result.status, result.error_code, result.error_message)
-        return result
+        return {"outcome": reply.outcome, "edit": report.edit.outcome.value if report.edit else "none",
+                "sent": len(report.sent), "skipped": len(report.skipped)}
 
     def _tell_user_it_failed(self, job: Job) -> None:
         try:
-            self._edit(job, responses.message(FINAL_ERROR_TEXT))
+            result = self._discord.edit_original(job.application_id, job.token, job.interaction_id,
+                                                 responses.message(FINAL_ERROR_TEXT), deadline=self._deadline())
+            self._observer.edit_done(job, result)
         except Exception:
             logger.exception("could not tell the user the job failed")
 

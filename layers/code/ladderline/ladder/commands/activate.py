@@ -14,7 +14,7 @@ from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
 from ladderline.ladder import guards
 from ladderline.ladder.context import JobContext, Reply
-from ladderline.ladder.registry import Ack, Route
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 MAX_CODE_LENGTH = 100
 
@@ -58,6 +58,6 @@ CODE_OPTION: dict[str, Any] = {
 }
 
 ROUTES = (
-    Route(key="activate", kind=InteractionType.APPLICATION_COMMAND, ack=Ack.DEFERRED_MESSAGE, ephemeral=True,
+    Route(key="activate", kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM, ack=Ack.DEFERRED_MESSAGE, ephemeral=True,
           handler=handle, description="Activate your ladder account with a code", options=(CODE_OPTION,)),
 )

@@ -16,14 +16,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
-from ladderline.ladder import sql, static_data
-from ladderline.ladder.commands.profile import (
-    EMBED_COLOR,
-    player_label,
-    race_name,
-    race_short,
-    region_label,
-)
+from ladderline.ladder import static_data
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.countries import (
     autocomplete_country,
@@ -31,7 +24,8 @@ from ladderline.ladder.countries import (
     resolve_country,
     unknown_country_text,
 )
-from ladderline.ladder.registry import Ack, Route
+from ladderline.ladder.labels import EMBED_COLOR, player_label, race_name, race_short, region_label
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 PAGE_SIZE = 10
 PAGE_ROUTE = "lb"
@@ -76,10 +70,12 @@ def filters_from_options(options: dict[str, Any]) -> Filters:
     if region is not None and static_data.region(str(region)) is None:
         raise FilterError(f"Region: “{str(region)[:50]}” is not a ladder region.")
     country = options.get("country") or None
+    known_race = static_data.race(str(race)) if race else None
+    known_region = static_data.region(str(region)) if region else None
     return Filters(
-        race=static_data.race(str(race)).code if race else None,
+        race=known_race.code if known_race else None,
         country=_country_code(country) if country else None,
-        region=static_data.region(str(region)).code if region else None,
+        region=known_region.code if known_region else None,
     )
 
 
@@ -108,9 +104,7 @@ def handle_page(ctx: JobContext) -> Reply:
 
 
 def _page(ctx: JobContext, page: int, filters: Filters) -> Reply:
-    rows = ctx.db.transaction(sql.call("ladder_leaderboard", filters.race, filters.country, filters.region,
-                                       page, PAGE_SIZE))
-    board = rows[0][0]
+    board = ctx.db.call("ladder_leaderboard", filters.race, filters.country, filters.region, page, PAGE_SIZE)
     return Reply(render(board, filters))
 
 
@@ -152,7 +146,7 @@ def _row(row: dict[str, Any], *, show_race: bool) -> str:
 ROUTES = (
     Route(
         key="leaderboard",
-        kind=InteractionType.APPLICATION_COMMAND,
+        kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM,
         ack=Ack.DEFERRED_MESSAGE,
         ephemeral=True,
         handler=handle_command,

@@ -6,49 +6,21 @@ queue preferences as one jsonb value; this module only renders it.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder import sql, static_data
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.countries import country_label
-from ladderline.ladder.registry import Ack, Route
-
-EMBED_COLOR = 0x5865F2
-_MARKDOWN = re.compile(r"([\\*_`~|>\[\]()])")
-
-
-def display_text(text: str) -> str:
-    """User-chosen text shown literally in Discord markdown (names may contain * _ ` ~ |)."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
-
-def player_label(name: str | None, user_id: str) -> str:
-    return display_text(name) if name else f"<@{user_id}>"
-
-
-def region_label(code: str | None) -> str | None:
-    found = static_data.region(code) if code else None
-    return found.name if found else code
-
-
-def race_name(code: str) -> str:
-    found = static_data.race(code)
-    return found.name if found else code
-
-
-def race_short(code: str) -> str:
-    found = static_data.race(code)
-    return found.short if found else code
-
-
-def record_text(won: int, lost: int, drawn: int) -> str:
-    """W-L-D and the win rate (wins over all games played, draws included)."""
-    played = won + lost + drawn
-    rate = f" ({won * 100 / played:.0f}% wins)" if played else ""
-    return f"{won}-{lost}-{drawn}{rate}"
+from ladderline.ladder.labels import (
+    EMBED_COLOR,
+    display_text,
+    player_label,
+    race_name,
+    record_text,
+    region_label,
+)
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 
 def target_user(ctx: JobContext) -> str:
@@ -59,8 +31,7 @@ def target_user(ctx: JobContext) -> str:
 
 def handle(ctx: JobContext) -> Reply:
     user_id = target_user(ctx)
-    rows = ctx.db.transaction(sql.call("ladder_profile", int(user_id)))
-    profile = rows[0][0] if rows and rows[0] else None
+    profile = ctx.db.call("ladder_profile", int(user_id))
     if profile is None:
         if user_id == ctx.job.user_id:
             text = "You don't have a ladder profile yet. Use `/setup` to create one."
@@ -109,7 +80,7 @@ def race_field(race: dict[str, Any]) -> str:
 ROUTES = (
     Route(
         key="profile",
-        kind=InteractionType.APPLICATION_COMMAND,
+        kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM,
         ack=Ack.DEFERRED_MESSAGE,
         ephemeral=True,
         handler=handle,

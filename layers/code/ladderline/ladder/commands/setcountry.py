@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ladderline.discord import responses
-from ladderline.discord.constants import InteractionType, OptionType
+from ladderline.discord.constants import InteractionType
 from ladderline.ladder import guards
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.countries import (
-    MAX_OPTION_TEXT,
     autocomplete_country,
     country_label,
     resolve_country,
     unknown_country_text,
 )
-from ladderline.ladder.registry import Ack, Route
+from ladderline.ladder.options import COUNTRY_OPTION
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 
 def handle(ctx: JobContext) -> Reply:
@@ -35,15 +33,10 @@ def handle(ctx: JobContext) -> Reply:
     return Reply(responses.message(text + (f" (was {country_label(old)})." if old else ".")))
 
 
-COUNTRY_OPTION: dict[str, Any] = {
-    "type": OptionType.STRING, "name": "country", "description": "Your country (start typing its name)",
-    "required": True, "autocomplete": True, "max_length": MAX_OPTION_TEXT,
-}
-
 ROUTES = (
     Route(
         key="setcountry",
-        kind=InteractionType.APPLICATION_COMMAND,
+        kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM,
         ack=Ack.DEFERRED_MESSAGE,
         ephemeral=True,
         handler=handle,

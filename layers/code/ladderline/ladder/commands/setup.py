@@ -13,13 +13,13 @@ import re
 from typing import Any
 
 from ladderline.discord import responses
-from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
+from ladderline.discord.constants import ButtonStyle, InteractionType
 from ladderline.discord.interaction import Interaction
 from ladderline.ladder import guards, static_data
-from ladderline.ladder.commands.setcountry import COUNTRY_OPTION
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.countries import autocomplete_country, resolve_country, safe_echo, unknown_country_text
-from ladderline.ladder.registry import Ack, Route
+from ladderline.ladder.options import COUNTRY_OPTION, REGION_OPTION
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 NAME_FIELD, ALT_FIELD, TAG_FIELD = "player_name", "alt_names", "battletag"
 MAX_ALT_NAMES = 3
@@ -67,7 +67,7 @@ def validate(fields: dict[str, Any], country: str, region: str) -> tuple[dict[st
     known_region = static_data.region(region or "")
     if known_region is None:
         problems.append(f"**Region** `{safe_echo(region)}` is not a ladder region; pick one from the list.")
-    if problems:
+    if problems or known_country is None or known_region is None:
         return None, problems
     return {NAME_FIELD: name, ALT_FIELD: alt_names, TAG_FIELD: tag,
             "country": known_country.code, "region": known_region.code}, []
@@ -220,15 +220,8 @@ def handle_cancel(ctx: JobContext) -> Reply:
 
 STALE_TEXT = "This setup is out of date (it was replaced or cancelled). Run `/setup` again."
 
-REGION_OPTION: dict[str, Any] = {
-    "type": OptionType.STRING, "name": "region", "description": "Where you usually play from",
-    "required": True,
-    # Discord allows at most 25 static choices per option.
-    "choices": [{"name": r.name, "value": r.code} for r in static_data.regions()][:25],
-}
-
 ROUTES = (
-    Route(key="setup", kind=InteractionType.APPLICATION_COMMAND, ack=Ack.MODAL, modal=open_modal,
+    Route(key="setup", kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM, ack=Ack.MODAL, modal=open_modal,
           autocomplete=autocomplete_country, description="Create or update your ladder profile",
           options=({**COUNTRY_OPTION, "description": "Your country (start typing its name)"}, REGION_OPTION)),
     # From /setup: a new ephemeral message (5); from Restart (a component): edit that message (6).

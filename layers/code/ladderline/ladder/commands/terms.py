@@ -10,7 +10,7 @@ from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType
 from ladderline.ladder import guards
 from ladderline.ladder.context import JobContext, Reply
-from ladderline.ladder.registry import Ack, Route
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 # Discord caps an embed description at 4096 characters.
 MAX_DESCRIPTION = 4096
@@ -81,7 +81,7 @@ def handle_decline(ctx: JobContext) -> Reply:
 
 
 ROUTES = (
-    Route(key="termsofservice", kind=InteractionType.APPLICATION_COMMAND, ack=Ack.DEFERRED_MESSAGE,
+    Route(key="termsofservice", kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM, ack=Ack.DEFERRED_MESSAGE,
           ephemeral=True, handler=handle_show, description="Read and accept the ladder's terms of service"),
     Route(key="terms_accept", kind=InteractionType.MESSAGE_COMPONENT, ack=Ack.UPDATE_DISABLED,
           handler=handle_accept),

@@ -1,0 +1,73 @@
+"""A route (what handles one command, button, modal or select) and how the ingress acks it.
+
+Command modules declare `ROUTES` from these; the registry only collects them, so no command
+module imports the registry or another command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from ladderline.discord.constants import CallbackType, IntegrationType, InteractionContext, InteractionType
+
+if TYPE_CHECKING:
+    from ladderline.discord.interaction import Interaction
+    from ladderline.ladder.context import JobContext, Reply
+
+Handler = Callable[["JobContext"], "Reply"]
+
+# The ladder is installed to a server (a guild install): its players, channels and staff live
+# there. Player commands also work in the bot's DM, where a player can check a profile or queue
+# without posting in a channel; the answers never depend on the guild. Commands that act on a
+# server (staff tools, posting to its channels) are GUILD only: a DM has no members or roles to
+# check. User installs are not offered: the ladder needs its server.
+GUILD_INSTALL = (IntegrationType.GUILD_INSTALL,)
+SERVER_AND_BOT_DM = (InteractionContext.GUILD, InteractionContext.BOT_DM)
+SERVER_ONLY = (InteractionContext.GUILD,)
+
+
+class Ack(Enum):
+    """How the ingress answers before the worker runs."""
+
+    DEFERRED_MESSAGE = CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE  # 5: "thinking..."
+    DEFERRED_UPDATE = CallbackType.DEFERRED_UPDATE_MESSAGE  # 6: components; edit the clicked message
+    UPDATE_DISABLED = CallbackType.UPDATE_MESSAGE  # 7: disable the clicked message's components now
+    MODAL = CallbackType.MODAL  # 9: answered in-line, nothing queued
+
+
+@dataclass(frozen=True)
+class Route:
+    key: str
+    kind: InteractionType  # APPLICATION_COMMAND, MESSAGE_COMPONENT or MODAL_SUBMIT
+    ack: Ack
+    ephemeral: bool = True
+    handler: Handler | None = None
+    modal: Callable[[Interaction], dict[str, Any]] | None = None
+    autocomplete: Callable[[Interaction], list[dict[str, Any]]] | None = None
+    # For registration (commands only): Discord's application command JSON pieces.
+    description: str = ""
+    options: tuple[dict[str, Any], ...] = ()
+    # Where the command may be used; the safe default is the server only.
+    contexts: tuple[InteractionContext, ...] = SERVER_ONLY
+    integration_types: tuple[IntegrationType, ...] = GUILD_INSTALL
+
+    def __post_init__(self) -> None:
+        if self.ack is Ack.MODAL and self.modal is None:
+            raise ValueError(f"route {self.key}: a MODAL ack needs a modal builder")
+        if self.ack is not Ack.MODAL and self.handler is None:
+            raise ValueError(f"route {self.key}: a queued route needs a handler")
+        if ":" in self.key:
+            raise ValueError(f"route {self.key}: ':' separates custom_id arguments")
+        if self.kind == InteractionType.APPLICATION_COMMAND and self.ack in (Ack.DEFERRED_UPDATE, Ack.UPDATE_DISABLED):
+            raise ValueError(f"route {self.key}: update acks are for components only")
+        if not self.contexts or not self.integration_types:
+            raise ValueError(f"route {self.key}: contexts and integration_types must not be empty")
+
+    def command_json(self) -> dict[str, Any]:
+        """The CHAT_INPUT application command Discord registers for this route."""
+        return {"name": self.key, "type": 1, "description": self.description, "options": list(self.options),
+                "contexts": [int(c) for c in self.contexts],
+                "integration_types": [int(i) for i in self.integration_types]}

@@ -1,0 +1,285 @@
+"""Sends a job's deliveries in order, each exactly once (ladderline.ladder.deliveries).
+
+- Creations (follow-ups, DMs, channel messages, and the DM sent instead of an expired edit) are
+  recorded under their key with the message id Discord returned (DeliveryStore: the
+  `deliveries` table); a re-run skips every recorded key. Bot-token creations carry a nonce
+  derived from the key with enforce_nonce, so a crash between Discord's answer and the record
+  still leaves one message: the re-run's POST returns the message the first one made. (Follow-ups
+  go through the interaction webhook, which takes no nonce: for them that gap, milliseconds wide,
+  is the one place a crash can repeat a message.)
+- Edits are idempotent (the same PATCH twice gives the same message) and are not recorded.
+- The first delivery that must be retried (rate limit, outage, breaker) stops the run: the job
+  goes back to the queue and the re-run continues from there, in order.
+- An interaction token that has expired, or would expire before a retry could use it, is not
+  waited for: the edit or follow-up goes out as a DM to the user saying which command it answers.
+- A 4xx that is not about the token (Discord refused the body) must not leave "thinking...":
+  the original response is edited to a plain fallback text, and the refusal is logged with
+  Discord's code and counted (the DeliveriesRefused alarm).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ladderline.discord import responses
+from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS, InteractionType
+from ladderline.discord.rest import DiscordRest, Outcome, RestResult
+from ladderline.discord.snowflake import age_seconds, created_at_ms
+from ladderline.job import Job
+from ladderline.ladder.deliveries import (
+    ChannelMessage,
+    Delivery,
+    DirectMessage,
+    EditMessage,
+    EditOriginal,
+    FollowUp,
+)
+from ladderline.pipeline.ports import DeliveryStore, Recorded, WorkerObserver
+
+logger = logging.getLogger("ladderline.outbox")
+
+# Discord: a message nonce is an integer or a string of at most 25 characters.
+NONCE_LENGTH = 25
+# A token with less than this left is not used: the request and its retries would outlive it.
+TOKEN_MARGIN_SECONDS = 10
+# A retriable failure on a token with less than this left is not retried later (the next attempt
+# comes back after 3-45 s plus queueing): the DM goes out now instead.
+RETRY_HORIZON_SECONDS = 90
+REFUSED_TEXT = (
+    "Sorry, I couldn't show the answer to this: Discord refused the message. "
+    "The problem has been recorded; please try again later."
+)
+
+
+def nonce_for(key: str) -> str:
+    """A stable nonce per delivery key (<= 25 characters), so a re-sent creation is recognised."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:NONCE_LENGTH]
+
+
+def kind_of(delivery: Delivery) -> str:
+    return {EditOriginal: "edit_original", FollowUp: "followup", DirectMessage: "dm",
+            ChannelMessage: "channel_message", EditMessage: "edit_message"}[type(delivery)]
+
+
+@dataclass
+class OutboxReport:
+    edit: RestResult | None = None  # the edit of the original response, if there was one
+    retry: str | None = None  # why the job must run again (None: everything went out or was settled)
+    sent: list[str] = field(default_factory=list)  # keys sent in this run
+    skipped: list[str] = field(default_factory=list)  # keys already recorded by an earlier run
+
+
+class _Retry(Exception):
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
+
+
+class Outbox:
+    def __init__(self, discord: DiscordRest, store: DeliveryStore, observer: WorkerObserver,
+                 clock: Callable[[], float]) -> None:
+        self._discord = discord
+        self._store = store
+        self._observer = observer
+        self._clock = clock
+
+    def send(self, job: Job, deliveries: Sequence[Delivery], *, deadline: float) -> OutboxReport:
+        run = _Run(self, job, deadline)
+        try:
+            for delivery in deliveries:
+                run.one(delivery)
+        except _Retry as retry:
+            run.report.retry = retry.why
+        return run.report
+
+
+class _Run:
+    """One job's pass over its deliveries."""
+
+    def __init__(self, outbox: Outbox, job: Job, deadline: float) -> None:
+        self.o = outbox
+        self.job = job
+        self.deadline = deadline
+        self.report = OutboxReport()
+        self._recorded: dict[str, Recorded] = {}
+        self._looked_up: set[str] = set()
+
+    # --- bookkeeping ------------------------------------------------------------------------------
+    def recorded(self, *keys: str) -> dict[str, Recorded]:
+        missing = [k for k in keys if k not in self._looked_up]
+        if missing:
+            self._recorded.update(self.o._store.lookup(missing))
+            self._looked_up.update(missing)
+        return {k: self._recorded[k] for k in keys if k in self._recorded}
+
+    def record(self, key: str, kind: str, outcome: str, channel_id: str | None = None,
+               message_id: str | None = None) -> None:
+        self.o._store.record(key, kind=kind, job_key=self.job.idempotency_key(), outcome=outcome,
+                             channel_id=channel_id, message_id=message_id)
+        self._recorded[key] = Recorded(key, outcome, channel_id, message_id)
+        self._looked_up.add(key)
+
+    def token_left(self) -> float:
+        return TOKEN_LIFETIME_SECONDS - age_seconds(self.job.interaction_id, self.o._clock())
+
+    def observe(self, kind: str, outcome: str, result: RestResult | None = None) -> None:
+        self.o._observer.delivery_done(self.job, kind, outcome, result)
+        if outcome == "refused" and result is not None:
+            logger.error("discord refused the delivery", extra={
+                "delivery": kind, "status": result.status, "discord_code": result.error_code,
+                "discord_message": (result.error_message or "")[:200]})
+
+    def settle(self, kind: str, result: RestResult) -> None:
+        if result.retriable:
+            self.observe(kind, "retry", result)
+            raise _Retry(f"{kind} {result.outcome.value} after {result.attempts} attempts")
+
+    # --- one delivery -----------------------------------------------------------------------------
+    def one(self, delivery: Delivery) -> None:
+        if isinstance(delivery, (EditOriginal, FollowUp)) and not self.job.is_interaction:
+            # A timer or tick has no interaction token; the contract forbids these there.
+            logger.error("a %s job cannot edit or follow up an interaction; delivery %s dropped",
+                         self.job.kind, getattr(delivery, "key", "original"))
+            self.observe(kind_of(delivery), "refused")
+            return
+        if isinstance(delivery, EditOriginal):
+            self.edit_original(delivery)
+        elif isinstance(delivery, FollowUp):
+            self.followup(delivery)
+        elif isinstance(delivery, DirectMessage):
+            self.direct_message(delivery.key, delivery.user_id, delivery.body, "dm")
+        elif isinstance(delivery, ChannelMessage):
+            self.channel_message(delivery)
+        else:
+            self.edit_message(delivery)
+
+    def edit_original(self, delivery: EditOriginal) -> None:
+        job = self.job
+        if self.token_left() < TOKEN_MARGIN_SECONDS:
+            self.instead_dm(f"{job.interaction_id}:{delivery.key}", delivery.body)
+            return
+        result = self.o._discord.edit_original(job.application_id, job.token, job.interaction_id, delivery.body,
+                                               deadline=self.deadline)
+        self.o._observer.edit_done(job, result)
+        if self.report.edit is None:
+            self.report.edit = result
+        if result.delivered:
+            self.observe("edit_original", "sent", result)
+            self.report.sent.append(f"{job.interaction_id}:{delivery.key}")
+            return
+        if result.outcome is Outcome.TOKEN_EXPIRED or (result.retriable and self.token_left() < RETRY_HORIZON_SECONDS):
+            logger.warning("the interaction token is unusable; answering by DM instead",
+                           extra={"status": result.status, "discord_code": result.error_code})
+            self.instead_dm(f"{job.interaction_id}:{delivery.key}", delivery.body)
+            return
+        self.settle("edit_original", result)
+        # A 4xx about the body: replace "thinking..." (or the old message) with a plain text.
+        self.observe("edit_original", "refused", result)
+        plain = self.o._discord.edit_original(job.application_id, job.token, job.interaction_id,
+                                              responses.message(REFUSED_TEXT), deadline=self.deadline)
+        self.o._observer.edit_done(job, plain)
+        if not plain.delivered:
+            logger.error("the fallback text could not be shown either", extra={"status": plain.status,
+                                                                                "discord_code": plain.error_code})
+
+    def followup(self, delivery: FollowUp) -> None:
+        if self.recorded(delivery.key):
+            self.skip(delivery.key, "followup")
+            return
+        job = self.job
+        if self.token_left() < TOKEN_MARGIN_SECONDS:
+            self.instead_dm(delivery.key, delivery.body)
+            return
+        result = self.o._discord.create_followup(job.application_id, job.token, job.interaction_id, delivery.body,
+                                                 deadline=self.deadline)
+        if result.outcome is Outcome.TOKEN_EXPIRED or (result.retriable and self.token_left() < RETRY_HORIZON_SECONDS):
+            self.instead_dm(delivery.key, delivery.body)
+            return
+        self.settle("followup", result)
+        if not result.delivered:
+            self.observe("followup", "refused", result)
+            self.record(delivery.key, "followup", "refused")
+            return
+        data = result.data if isinstance(result.data, dict) else {}
+        self.record(delivery.key, "followup", "sent", str(data.get("channel_id") or job.channel_id or ""),
+                    str(data.get("id") or ""))
+        self.observe("followup", "sent", result)
+        self.report.sent.append(delivery.key)
+
+    def instead_dm(self, key: str, body: dict[str, Any]) -> None:
+        """The DM sent because the interaction token cannot carry this answer any more."""
+        self.direct_message(f"{key}:dm", self.job.user_id, expired_token_dm(self.job, body), "fallback_dm")
+
+    def direct_message(self, key: str, user_id: str, body: dict[str, Any], kind: str) -> None:
+        if self.recorded(key):
+            self.skip(key, kind)
+            return
+        opened = self.o._discord.open_dm(user_id, deadline=self.deadline)
+        self.settle(kind, opened)
+        channel = opened.data.get("id") if opened.delivered and isinstance(opened.data, dict) else None
+        if not channel:
+            self.observe(kind, "refused", opened)
+            self.record(key, kind, "refused")
+            return
+        self.create(key, str(channel), body, kind)
+
+    def channel_message(self, delivery: ChannelMessage) -> None:
+        if self.recorded(delivery.key):
+            self.skip(delivery.key, "channel_message")
+            return
+        self.create(delivery.key, delivery.channel_id, delivery.body, "channel_message")
+
+    def create(self, key: str, channel_id: str, body: dict[str, Any], kind: str) -> None:
+        result = self.o._discord.create_message(channel_id, body, nonce=nonce_for(key), deadline=self.deadline)
+        self.settle(kind, result)
+        if not result.delivered:
+            # E.g. 50007 "cannot send messages to this user": a re-run would only be refused again.
+            self.observe(kind, "refused", result)
+            self.record(key, kind, "refused", channel_id)
+            return
+        message_id = str(result.data.get("id")) if isinstance(result.data, dict) else None
+        self.record(key, kind, "sent", channel_id, message_id)
+        self.observe(kind, "sent", result)
+        self.report.sent.append(key)
+
+    def edit_message(self, delivery: EditMessage) -> None:
+        channel_id, message_id = delivery.channel_id, delivery.message_id
+        if delivery.target_key is not None:
+            target = self.recorded(delivery.target_key).get(delivery.target_key)
+            if target is None or target.outcome != "sent" or not target.message_id:
+                # Nothing was sent under that key: there is nothing to edit (not retried forever).
+                logger.warning("edit of %s skipped: that message was never sent", delivery.target_key)
+                self.observe("edit_message", "no_target")
+                return
+            channel_id, message_id = target.channel_id, target.message_id
+        assert channel_id is not None and message_id is not None
+        result = self.o._discord.edit_message(channel_id, message_id, delivery.body, deadline=self.deadline)
+        self.settle("edit_message", result)
+        self.observe("edit_message", "sent" if result.delivered else "refused", result)
+        if result.delivered:
+            self.report.sent.append(delivery.key)
+
+    def skip(self, key: str, kind: str) -> None:
+        self.observe(kind, "skipped")
+        self.report.skipped.append(key)
+
+
+def answered_what(job: Job) -> str:
+    if job.interaction_type == InteractionType.APPLICATION_COMMAND:
+        return f"`/{job.route}{' ' + job.subcommand if job.subcommand else ''}`"
+    return "button or form"
+
+
+def expired_token_dm(job: Job, body: dict[str, Any]) -> dict[str, Any]:
+    """The answer as a DM: says which command it answers; the original's buttons are left out
+    (they belonged to the interaction's message)."""
+    when = created_at_ms(job.interaction_id) // 1000 if job.interaction_id.isdigit() else None
+    header = (f"This answers your {answered_what(job)}" + (f" from <t:{when}:f>" if when else "") +
+              ": it took longer than Discord lets me update the reply there.")
+    content = body.get("content") or ""
+    text = header + ("\n\n" + content if content else "")
+    return responses.message(text[:2000], embeds=list(body.get("embeds") or [])[:10])
