@@ -60,7 +60,7 @@ class Case:
 
 
 def _submit_job(user_id: int) -> Job:
-    return make_job("setup_modal", 5, user_id=user_id, custom_id="setup_modal:DE:EU",
+    return make_job("setup_modal", 5, user_id=user_id, custom_id="setup_modal:DE:EUW",
                     options={"player_name": "Bencher", "alt_names": "", "battletag": "Bench#1234"})
 
 
@@ -76,7 +76,7 @@ def _confirm(admin: pg8000.native.Connection) -> Job:
     submit = _submit_job(user)
     # The draft a real modal submit leaves (written directly: only the Confirm is timed).
     admin.run("SELECT ladder_setup_draft(:u, CAST(:d AS jsonb), :n)", u=user, n=submit.interaction_id,
-              d='{"player_name":"Bencher","alt_names":[],"battletag":"Bench#1234","country":"DE","region":"EU"}')
+              d='{"player_name":"Bencher","alt_names":[],"battletag":"Bench#1234","country":"DE","region":"EUW"}')
     return make_job("setup_confirm", 3, user_id=user, custom_id=f"setup_confirm:{submit.interaction_id}")
 
 
@@ -114,7 +114,7 @@ def seed(admin: pg8000.native.Connection) -> None:
         INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
                              terms_accepted_at, activated_at)
         SELECT g, 'Player' || g, ARRAY['Alt' || g], 'Player' || g || '#1234',
-               (ARRAY['DE','FR','KR','US','FI'])[1 + g % 5], (ARRAY['EU','NA','KR'])[1 + g % 3], now(), now()
+               (ARRAY['DE','FR','KR','US','FI'])[1 + g % 5], (ARRAY['EUW','NAC','KRJ'])[1 + g % 3], now(), now()
         FROM generate_series(1, {SEED_PLAYERS}) g;
         INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
         SELECT g, r, 1200 + (g * 37 + length(r) * 11) % 900, 20, 12, 8, 0
@@ -122,7 +122,7 @@ def seed(admin: pg8000.native.Connection) -> None:
         WHERE (g + length(r)) % 2 = 0 OR r = 'sc2_zerg';
         INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
                              terms_accepted_at, activated_at)
-        VALUES ({ME}, 'Bencher', ARRAY['B2'], 'Bench#1234', 'DE', 'EU', now(), now());
+        VALUES ({ME}, 'Bencher', ARRAY['B2'], 'Bench#1234', 'DE', 'EUW', now(), now());
         INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
         VALUES ({ME}, 'sc2_zerg', 1650, 30, 18, 11, 1), ({ME}, 'bw_terran', 1500, 0, 0, 0, 0);
         INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) VALUES ({ME}, ARRAY['sc2_zerg']);

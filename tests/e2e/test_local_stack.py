@@ -114,12 +114,12 @@ def test_ping_is_answered_then_edited_and_each_step_is_printed(stack: RunningSta
 def test_setup_flow_modal_submit_then_confirm(stack: RunningStack) -> None:
     sim = stack.simulator(user_id="700000000000000001")
 
-    opened = sim.command("setup", {"country": "DE", "region": "EU"})
+    opened = sim.command("setup", {"country": "DE", "region": "EUW"})
     submitted = sim.submit_modal({"player_name": "Stacky", "alt_names": "", "battletag": "Stacky#1234"})
     confirmed = sim.click("Confirm")
     profile = sim.command("profile")
 
-    assert opened.callback_type == 9 and opened.modal["custom_id"] == "setup_modal:DE:EU"
+    assert opened.callback_type == 9 and opened.modal["custom_id"] == "setup_modal:DE:EUW"
     assert submitted.callback_type == 5
     assert submitted.message["embeds"][0]["title"] == "Check your ladder profile"
     assert confirmed.callback_type == 7
@@ -177,7 +177,7 @@ def test_data_survives_a_restart_on_the_same_folder(tmp_path: Path) -> None:
     first = start_stack(data_dir, output)
     try:
         sim = first.simulator(user_id="700000000000000002")
-        sim.command("setup", {"country": "FI", "region": "EU"})
+        sim.command("setup", {"country": "FI", "region": "EUW"})
         sim.submit_modal({"player_name": "Keeper", "battletag": "Keeper#4321"})
         assert sim.click("Confirm").message["embeds"][0]["title"] == "✅ Profile created"
     finally:

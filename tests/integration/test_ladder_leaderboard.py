@@ -26,7 +26,7 @@ def seed_board(url: str) -> list[tuple[int, int]]:
     for i in range(PLAYERS):
         user_id = 1000 + (i * 7) % PLAYERS  # 1000..1026, shuffled
         players.append((user_id, 2000 - (i // 3) * 10))
-    values = ", ".join(f"({u}, 'P{u}', '{'DE' if u % 2 else 'FR'}', '{'EU' if u % 3 else 'NA'}')"
+    values = ", ".join(f"({u}, 'P{u}', '{'DE' if u % 2 else 'FR'}', '{'EUW' if u % 3 else 'NAC'}')"
                        for u, _ in players)
     mmrs = ", ".join(f"({u}, '{RACE}', {m}, 3, 2, 1, 0)" for u, m in players)
     run_sql(url, f"""
@@ -124,14 +124,14 @@ def test_an_out_of_range_page_shows_the_last_page(pipeline):
 def test_filters_by_country_and_region(pipeline):
     order = seed_board(pipeline.database_url)
 
-    interaction = command(pipeline, race=RACE, country="DE", region="EU")
+    interaction = command(pipeline, race=RACE, country="DE", region="EUW")
 
     body = patch_body(pipeline, interaction)
     wanted = [(u, m) for u, m in order if u % 2 and u % 3]
     assert rows(body) == [(i + 1, u, m) for i, (u, m) in enumerate(wanted[:10])]
-    assert body["embeds"][0]["description"].startswith("**StarCraft II Terran · 🇩🇪 Germany · Europe**")
+    assert body["embeds"][0]["description"].startswith("**SC2 Terran · 🇩🇪 Germany · Western Europe**")
     assert f"{len(wanted)} players" in body["embeds"][0]["footer"]["text"]
-    assert buttons(body)[1]["custom_id"] == f"lb:2:{RACE}:DE:EU"
+    assert buttons(body)[1]["custom_id"] == f"lb:2:{RACE}:DE:EUW"
 
 
 def test_a_country_typed_by_name_is_understood_and_an_unknown_one_is_named(pipeline):
@@ -152,7 +152,7 @@ def test_the_all_races_board_lists_each_race_of_a_player(pipeline):
     body = patch_body(pipeline, command(pipeline))
 
     first_line = body["embeds"][0]["description"].split("\n")[2]
-    assert first_line == "**#1** 🇩🇪 P1005 · BZ · **2100** · 1-0-0"
+    assert first_line == "**#1** 🇩🇪 P1005 · Z1 · **2100** · 1-0-0"
     assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 28 entries (one per player and race)"
 
 

@@ -38,7 +38,7 @@ def seed_profile(url: str) -> None:
     run_sql(url, f"""
         INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
                              terms_accepted_at, activated_at, created_at)
-        VALUES ({USER_ID}, 'Serral_fan', ARRAY['Alt*One', 'Two'], 'Serral#2114', 'FI', 'EU',
+        VALUES ({USER_ID}, 'Serral_fan', ARRAY['Alt*One', 'Two'], 'Serral#2114', 'FI', 'EUW',
                 now(), now(), '2025-06-06T10:00:00Z');
         -- Four rivals on sc2_terran: two above, one tied with a smaller user id (ranks ahead by
         -- the tie-breaker), one tied with a larger id (behind), and one without games (unranked).
@@ -65,13 +65,13 @@ def test_a_profile_shows_identity_every_race_and_its_rank(pipeline):
     assert embed["title"] == "Serral\\_fan"  # markdown in names is shown literally
     assert "**BattleTag:** Serral#2114" in embed["description"]
     assert "**Country:** 🇫🇮 Finland" in embed["description"]
-    assert "**Region:** Europe" in embed["description"]
+    assert "**Region:** Western Europe" in embed["description"]
     assert "**Also known as:** Alt\\*One, Two" in embed["description"]
     assert "Not activated" not in embed["description"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["StarCraft II Terran"] == "MMR **1650**\n10-2-1 (77% wins)\nRank **#4** of 5"
-    assert fields["Brood War Zerg"] == "MMR **1500**\nUnranked (no games yet)"
-    assert fields["Last queued as"] == "StarCraft II Terran"
+    assert fields["SC2 Terran"] == "MMR **1650**\n10-2-1 (77% wins)\nRank **#4** of 5"
+    assert fields["BW Zerg"] == "MMR **1500**\nUnranked (no games yet)"
+    assert fields["Last queued as"] == "SC2 Terran"
     assert embed["footer"]["text"] == "Player since 2025-06-06"
     assert message["flags"] & 64  # ephemeral
 
@@ -85,7 +85,7 @@ def test_another_players_profile_by_user_option(pipeline):
     assert embed["title"] == "Higher"
     assert "Not activated yet" in embed["description"]
     assert {f["name"]: f["value"] for f in embed["fields"]} == {
-        "StarCraft II Terran": "MMR **1800**\n1-0-0 (100% wins)\nRank **#1** of 5"}
+        "SC2 Terran": "MMR **1800**\n1-0-0 (100% wins)\nRank **#1** of 5"}
 
 
 def test_a_profile_without_games_says_so(pipeline):

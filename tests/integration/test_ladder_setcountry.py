@@ -61,7 +61,7 @@ def test_without_a_profile_you_are_pointed_at_setup(pipeline):
 
 
 def test_changing_the_country_updates_the_profile_and_logs_it(pipeline):
-    seed_player(pipeline, country="DE", region="EU")
+    seed_player(pipeline, country="DE", region="EUW")
     interaction = setcountry("FR")
 
     message = run(pipeline, interaction)
@@ -73,7 +73,7 @@ def test_changing_the_country_updates_the_profile_and_logs_it(pipeline):
 
 
 def test_a_typed_exact_name_is_accepted_and_the_same_country_changes_nothing(pipeline):
-    seed_player(pipeline, country="DE", region="EU")
+    seed_player(pipeline, country="DE", region="EUW")
 
     message = run(pipeline, setcountry("germany"))
 
@@ -82,7 +82,7 @@ def test_a_typed_exact_name_is_accepted_and_the_same_country_changes_nothing(pip
 
 
 def test_an_unknown_country_is_refused_with_the_closest_matches(pipeline):
-    seed_player(pipeline, country="DE", region="EU")
+    seed_player(pipeline, country="DE", region="EUW")
 
     message = run(pipeline, setcountry("Frnace"))
 
@@ -92,7 +92,7 @@ def test_an_unknown_country_is_refused_with_the_closest_matches(pipeline):
 
 
 def test_a_replayed_job_changes_and_logs_once_and_answers_the_same(pipeline):
-    seed_player(pipeline, country="DE", region="EU")
+    seed_player(pipeline, country="DE", region="EUW")
 
     first, second = replay(pipeline, setcountry("FR"))  # the second run as after a Lambda timeout
 
@@ -102,7 +102,7 @@ def test_a_replayed_job_changes_and_logs_once_and_answers_the_same(pipeline):
 
 def test_setcountry_costs_one_database_round_trip(pipeline_via_proxy):
     pipeline = pipeline_via_proxy
-    seed_player(pipeline, country="DE", region="EU")
+    seed_player(pipeline, country="DE", region="EUW")
     run(pipeline, setcountry("SE"))  # opens the worker's connection
 
     turns = wire_turns(pipeline, setcountry("FR"))

@@ -43,7 +43,7 @@ def fields_of(message: dict) -> dict[str, str]:
     return {f["name"]: f["value"] for f in message["embeds"][0]["fields"]}
 
 
-def submit(pipeline, fields: dict[str, str] = FIELDS, custom_id: str = "setup_modal:FI:EU"
+def submit(pipeline, fields: dict[str, str] = FIELDS, custom_id: str = "setup_modal:FI:EUW"
            ) -> tuple[dict, dict]:
     """A modal submit from /setup, processed; (the interaction, the summary message)."""
     interaction = modal_submit(custom_id, fields)
@@ -52,10 +52,10 @@ def submit(pipeline, fields: dict[str, str] = FIELDS, custom_id: str = "setup_mo
 
 # --- /setup and its modal ---------------------------------------------------------------------
 def test_setup_answers_in_line_with_the_modal_carrying_country_and_region(pipeline):
-    body = answer(pipeline, slash("setup", country="DE", region="EU"))
+    body = answer(pipeline, slash("setup", country="DE", region="EUW"))
 
     assert body["type"] == 9
-    assert body["data"]["custom_id"] == "setup_modal:DE:EU"
+    assert body["data"]["custom_id"] == "setup_modal:DE:EUW"
     assert [c["type"] for c in body["data"]["components"]] == [18, 18, 18]  # Label components
     inputs = [label["component"] for label in body["data"]["components"]]
     assert [i["custom_id"] for i in inputs] == ["player_name", "alt_names", "battletag"]
@@ -66,10 +66,10 @@ def test_setup_answers_in_line_with_the_modal_carrying_country_and_region(pipeli
 
 
 def test_setup_accepts_a_typed_country_name_and_refuses_an_unknown_one_in_line(pipeline):
-    typed = answer(pipeline, slash("setup", country="germany", region="EU"))
-    assert typed["data"]["custom_id"] == "setup_modal:DE:EU"
+    typed = answer(pipeline, slash("setup", country="germany", region="EUW"))
+    assert typed["data"]["custom_id"] == "setup_modal:DE:EUW"
 
-    body = answer(pipeline, slash("setup", country="Germny", region="EU"))
+    body = answer(pipeline, slash("setup", country="Germny", region="EUW"))
 
     assert body["type"] == 4 and body["data"]["flags"] == 64
     assert "Germny" in body["data"]["content"] and "🇩🇪 Germany (`DE`)" in body["data"]["content"]
@@ -94,18 +94,18 @@ def test_a_valid_submit_stores_a_draft_and_shows_a_summary_with_buttons(pipeline
     assert message["flags"] & 64  # ephemeral
     assert fields_of(message) == {
         "Player name": "`Serral_fan`", "Alternative names": "`Smurfy`, `Alt_2`", "BattleTag": "`Serral#2114`",
-        "Country": "🇫🇮 Finland", "Region": "Europe (EU)"}
+        "Country": "🇫🇮 Finland", "Region": "Western Europe (EUW)"}
     assert [c["custom_id"] for c in message["components"][0]["components"]] == [
-        f"setup_confirm:{nonce}", "setup_restart:FI:EU", f"setup_cancel:{nonce}"]
+        f"setup_confirm:{nonce}", "setup_restart:FI:EUW", f"setup_cancel:{nonce}"]
     assert query(pipeline, "SELECT discord_user_id, draft_version, draft FROM setup_drafts") == [[
         int(USER_ID), nonce, {"player_name": "Serral_fan", "alt_names": ["Smurfy", "Alt_2"],
-                              "battletag": "Serral#2114", "country": "FI", "region": "EU"}]]
+                              "battletag": "Serral#2114", "country": "FI", "region": "EUW"}]]
     assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
 
 
 def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
     _, message = submit(pipeline, {"player_name": "ab", "alt_names": "Good_one, bad name!, c1, c2, c3",
-                                   "battletag": "Serral#12"}, custom_id="setup_modal:XX:EU")
+                                   "battletag": "Serral#12"}, custom_id="setup_modal:XX:EUW")
 
     content = message["content"]
     assert content.startswith("Your profile was not saved")
@@ -115,7 +115,7 @@ def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
     assert "**BattleTag** `Serral#12`" in content
     assert "**Country**" in content and "`XX`" in content
     assert "Region" not in content
-    assert [c["custom_id"] for c in message["components"][0]["components"]] == ["setup_restart:XX:EU"]
+    assert [c["custom_id"] for c in message["components"][0]["components"]] == ["setup_restart:XX:EUW"]
     assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
 
 
@@ -132,7 +132,7 @@ def test_confirm_disables_the_buttons_at_once_then_creates_the_profile(pipeline)
     assert message["components"] == []
     assert query(pipeline, "SELECT discord_user_id, player_name, alt_names, battletag, country, region, "
                            "terms_accepted_at, activated_at FROM players") == [
-        [int(USER_ID), "Serral_fan", ["Smurfy", "Alt_2"], "Serral#2114", "FI", "EU", None, None]]
+        [int(USER_ID), "Serral_fan", ["Smurfy", "Alt_2"], "Serral#2114", "FI", "EUW", None, None]]
     assert query(pipeline, "SELECT discord_user_id FROM preferences_1v1") == [[int(USER_ID)]]
     assert query(pipeline, "SELECT idempotency_key, action, old_value FROM player_action_logs") == [
         [confirm["id"], "setup_confirmed", None]]
@@ -243,15 +243,15 @@ def test_rerunning_setup_updates_the_profile_and_keeps_the_rest(pipeline):
 def test_restart_reopens_the_modal_prefilled_and_its_submit_replaces_the_summary(pipeline):
     first, summary = submit(pipeline)
 
-    body = answer(pipeline, click("setup_restart:FI:EU", summary))
+    body = answer(pipeline, click("setup_restart:FI:EUW", summary))
 
-    assert body["type"] == 9 and body["data"]["custom_id"] == "setup_modal:FI:EU"
+    assert body["type"] == 9 and body["data"]["custom_id"] == "setup_modal:FI:EUW"
     values = {label["component"]["custom_id"]: label["component"].get("value")
               for label in body["data"]["components"]}
     assert values == {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
     assert pipeline.aws.receive() == []
 
-    resubmit = modal_submit("setup_modal:FI:EU", {**FIELDS, "player_name": "Better"}, message=summary)
+    resubmit = modal_submit("setup_modal:FI:EUW", {**FIELDS, "player_name": "Better"}, message=summary)
     assert answer(pipeline, resubmit) == {"type": 6}  # from a component: edit that message
     run_worker(pipeline)
 
@@ -284,7 +284,7 @@ def test_each_setup_step_costs_one_database_round_trip(pipeline_via_proxy):
     def turns(interaction: dict) -> int:
         return wire_turns(pipeline, interaction) - 1  # the batch's analytics insert is the other turn
 
-    submit_ = modal_submit("setup_modal:FI:EU", FIELDS)
+    submit_ = modal_submit("setup_modal:FI:EUW", FIELDS)
     assert turns(submit_) == 1
     summary = message_of(pipeline, submit_)
     assert turns(click(buttons(summary)["setup_confirm"]["custom_id"], summary)) == 1
@@ -296,7 +296,7 @@ def test_two_overlapping_confirm_transactions_write_once(database_url):
     """Two Confirm clicks whose transactions really overlap: the second waits on the draft's row lock,
     then finds the first one's action-log row and answers already_confirmed."""
     run_sql(database_url, f"""SELECT ladder_setup_draft({USER_ID}, '{{"player_name": "Serral_fan",
-            "alt_names": [], "battletag": "Serral#2114", "country": "FI", "region": "EU"}}'::jsonb, '100')""")
+            "alt_names": [], "battletag": "Serral#2114", "country": "FI", "region": "EUW"}}'::jsonb, '100')""")
 
     won, results = race(database_url, f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-1')",
                         f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-2')",

@@ -89,7 +89,7 @@ def test_leaderboard_and_a_page_click(wired):
 def test_a_new_player_walks_through_setup_terms_activate_and_setcountry(wired):
     query(wired, f"INSERT INTO activation_codes (code_hash) VALUES ('{hash_code('WELCOME-1')}')")
 
-    submit = make_interaction(5, data={"custom_id": "setup_modal:DE:EU", "components": [
+    submit = make_interaction(5, data={"custom_id": "setup_modal:DE:EUW", "components": [
         {"type": 1, "components": [{"type": 4, "custom_id": "player_name", "value": "Serral"}]},
         {"type": 1, "components": [{"type": 4, "custom_id": "alt_names", "value": ""}]},
         {"type": 1, "components": [{"type": 4, "custom_id": "battletag", "value": "Serral#2114"}]},

@@ -16,7 +16,7 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 def submit(components: list[dict]) -> dict:
     payload = json.loads((FIXTURES / "modal_submit.json").read_text(encoding="utf-8"))
-    payload["data"] = {"custom_id": "setup_modal:DE:EU", "components": components}
+    payload["data"] = {"custom_id": "setup_modal:DE:EUW", "components": components}
     return payload
 
 
@@ -46,11 +46,11 @@ def test_the_old_action_row_form_still_works() -> None:
 
 
 def test_the_setup_modal_submitted_as_discord_would_validates_as_typed() -> None:
-    modal = setup.modal_for("DE", "EU")["data"]
+    modal = setup.modal_for("DE", "EUW")["data"]
     data = modal_submit_data(modal, {"player_name": "Serral", "battletag": "Serral#2114"})
     assert [c["type"] for c in data["components"]] == [18, 18, 18]
     assert all(isinstance(c["id"], int) and isinstance(c["component"]["id"], int) for c in data["components"])
     interaction = Interaction.parse(submit(data["components"]))
     assert interaction.options == {"player_name": "Serral", "alt_names": "", "battletag": "Serral#2114"}
-    draft, problems = setup.validate(interaction.options, "DE", "EU")
+    draft, problems = setup.validate(interaction.options, "DE", "EUW")
     assert problems == [] and draft is not None and draft["player_name"] == "Serral"

@@ -17,7 +17,7 @@ GOOD = {"player_name": "Serral_fan", "alt_names": "", "battletag": "Serral#2114"
 
 def problems(**changes: str) -> list[str]:
     fields = {**GOOD, **{k: v for k, v in changes.items() if k in GOOD}}
-    return setup.validate(fields, changes.get("country", "FI"), changes.get("region", "EU"))[1]
+    return setup.validate(fields, changes.get("country", "FI"), changes.get("region", "EUW"))[1]
 
 
 @pytest.mark.parametrize("name", ["abc", "Serral_fan12", "김정훈abc", "a_1"])
@@ -44,10 +44,10 @@ def test_bad_battletags_are_refused_naming_the_field(tag: str) -> None:
 
 
 def test_alt_names_are_split_trimmed_and_deduplicated() -> None:
-    draft, found = setup.validate({**GOOD, "alt_names": " One , two,, ONE , Serral_fan"}, "fi", "eu")
+    draft, found = setup.validate({**GOOD, "alt_names": " One , two,, ONE , Serral_fan"}, "fi", "euw")
     assert found == []
     assert draft == {"player_name": "Serral_fan", "alt_names": ["One", "two"], "battletag": "Serral#2114",
-                     "country": "FI", "region": "EU"}
+                     "country": "FI", "region": "EUW"}
 
 
 def test_more_than_three_alt_names_or_a_bad_one_are_refused() -> None:
@@ -80,12 +80,12 @@ def test_country_choices_fit_discord_limits() -> None:
 
 
 def test_summary_and_modals_are_valid_discord_bodies() -> None:
-    draft, _ = setup.validate({**GOOD, "alt_names": "abcdefghijkl,bcdefghijklm"[:25]}, "FI", "EU")
+    draft, _ = setup.validate({**GOOD, "alt_names": "abcdefghijkl,bcdefghijklm"[:25]}, "FI", "EUW")
     assert draft is not None
     body = setup.summary(draft, "1" * 20)
     assert validate_message(body) == []
     assert all(len(c["custom_id"]) <= 100 for row in body["components"] for c in row["components"])
-    modal = setup.modal_for("FI", "EU", {"player_name": "x" * 13, "battletag": "Serral#2114"})
+    modal = setup.modal_for("FI", "EUW", {"player_name": "x" * 13, "battletag": "Serral#2114"})
     # Inputs sit in Label components (type 18): the label names the field, the input has no label itself.
     assert [c["type"] for c in modal["data"]["components"]] == [18, 18, 18]
     labels = {c["component"]["custom_id"]: c for c in modal["data"]["components"]}
@@ -99,7 +99,7 @@ def test_summary_and_modals_are_valid_discord_bodies() -> None:
 
 
 def test_restart_prefill_reads_the_summary_fields() -> None:
-    draft, _ = setup.validate({**GOOD, "alt_names": "One,Two"}, "FI", "EU")
+    draft, _ = setup.validate({**GOOD, "alt_names": "One,Two"}, "FI", "EUW")
     message = setup.summary(draft, "123")
     assert setup._prefill_from(message) == {"player_name": "Serral_fan", "alt_names": "One, Two",
                                             "battletag": "Serral#2114"}

@@ -17,8 +17,14 @@ LADDER = Path(__file__).resolve().parents[2] / "layers" / "code" / "ladderline" 
 def test_every_registered_command_says_where_it_works_and_how_it_is_installed():
     for command in registry().commands():
         assert command["integration_types"] == [IntegrationType.GUILD_INSTALL], command["name"]
-        # Today's commands are a player's own: usable in the server and in the bot's DM.
+        if command["name"] == "admin":
+            # Staff tools act on the server (its members, channels and staff): server only, admins by default.
+            assert command["contexts"] == [InteractionContext.GUILD]
+            assert command["default_member_permissions"] == "8"
+            continue
+        # A player's own commands: usable in the server and in the bot's DM.
         assert command["contexts"] == [InteractionContext.GUILD, InteractionContext.BOT_DM], command["name"]
+        assert "default_member_permissions" not in command, command["name"]
 
 
 def test_a_command_that_does_not_say_is_server_only():

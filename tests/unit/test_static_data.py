@@ -71,17 +71,63 @@ def test_closest_countries_suggest_near_misses() -> None:
     assert closest_countries("") == []
 
 
-def test_races_regions_and_maps_are_loaded_and_indexed() -> None:
+def test_six_races_three_per_game() -> None:
     race_codes = [r.code for r in static_data.races()]
-    assert {"bw_terran", "bw_zerg", "bw_protoss", "sc2_terran", "sc2_zerg", "sc2_protoss"} <= set(race_codes)
-    assert len(set(race_codes)) == len(race_codes)
-    assert len({r.short for r in static_data.races()}) == len(race_codes)
-    assert static_data.race("sc2_zerg").name == "StarCraft II Zerg"
-    assert static_data.race("nope") is None
-    assert static_data.region("eu").name == "Europe"
-    assert {"NA", "EU", "KR"} <= {r.code for r in static_data.regions()}
-    assert 7 <= len(static_data.maps()) <= 9
-    assert len({m.code for m in static_data.maps()}) == len(static_data.maps())
+    assert race_codes == ["bw_terran", "bw_zerg", "bw_protoss", "sc2_terran", "sc2_zerg", "sc2_protoss"]
+    assert [r.short for r in static_data.races()] == ["T1", "Z1", "P1", "T2", "Z2", "P2"]
+    assert [r.code for r in static_data.races_of("bw")] == race_codes[:3]
+    assert [r.code for r in static_data.races_of("sc2")] == race_codes[3:]
+    assert static_data.race("SC2_zerg").name == "SC2 Zerg"
+    assert "스1 테란" in static_data.race("bw_terran").aliases
+    assert static_data.race("random") is None
+
+
+def test_the_map_pool_with_its_battlenet_links_per_region() -> None:
+    assert len(static_data.maps()) == 9
+    assert static_data.max_vetoes() == 4
+    holy = static_data.ladder_map("holy_world")
+    assert (holy.name, holy.author, holy.game) == ("[SC:Evo] Holy World (홀리월드)", "SCEvoLadder", "bw")
+    assert holy.link("AM") == "battlenet:://starcraft/map/1/367497"
+    assert holy.link("EU") == "battlenet:://starcraft/map/2/258892"
+    assert holy.link("AS") == "battlenet:://starcraft/map/3/184687"
+    assert static_data.ladder_map("celestial_enclave").link("AS") == "battlenet:://starcraft/map/3/186928"
+    assert {m.author for m in static_data.maps()} == {"Blizzard Entertainment", "SCEvoLadder", "HyperONE"}
+    assert static_data.mod()["ids"] == {"AM": 349669, "EU": 246488, "AS": 162487}
+
+
+def test_sixteen_regions_nine_servers() -> None:
+    assert [r.code for r in static_data.regions()] == [
+        "NAW", "NAC", "NAE", "CAM", "SAM", "EUW", "EUE", "AFR", "MEA", "SEA", "KRJ", "CHN", "THM", "OCE",
+        "USB", "FER"]
+    assert static_data.region("euw").name == "Western Europe"
+    assert static_data.region("EU") is None
+    servers = {s.code: s.game_region for s in static_data.servers()}
+    assert servers == {"USW": "AM", "USC": "AM", "USE": "AM", "BRZ": "AM", "EUC": "EU", "SNG": "AM",
+                       "AUS": "AM", "KOR": "AS", "TWN": "AS"}
+
+
+def test_the_server_table_is_complete_symmetric_and_matches_known_cells() -> None:
+    table = static_data.server_table()
+    codes = [r.code for r in static_data.regions()]
+    assert len(table) == 136  # the upper triangle with the diagonal of 16 x 16
+    for a in codes:
+        for b in codes:
+            assert static_data.server_for(a, b) == static_data.server_for(b, a)
+    assert static_data.server_for("NAW", "NAW").code == "USW"
+    assert static_data.server_for("EUW", "EUE").code == "EUC"
+    assert static_data.server_for("OCE", "OCE").code == "AUS"
+    assert static_data.server_for("KRJ", "EUE").code == "USC"
+    assert static_data.server_for("FER", "SAM").code == "USE"
+    assert static_data.server_for("MEA", "NAW").code == "KOR"
+    assert static_data.server_for(None, "KRJ").code == "KOR"  # a missing region borrows the other's
+    assert "BRZ" not in set(table.values())
+
+
+def test_blocked_region_pairs_either_way_round() -> None:
+    assert static_data.is_blocked("USB", "CAM") and static_data.is_blocked("CAM", "USB")
+    assert static_data.is_blocked("FER", "SAM")
+    assert not static_data.is_blocked("USB", "EUW")
+    assert not static_data.is_blocked(None, "CAM")
 
 
 def test_loaded_once_per_process() -> None:

@@ -230,3 +230,29 @@ class WorkerSettings:
             bot_token=env.get(DISCORD_BOT_TOKEN, "").strip(),
             invalid_request_limit=_int(env, DISCORD_INVALID_REQUEST_LIMIT, DEFAULT_INVALID_REQUEST_LIMIT),
         )
+
+
+# --- the ladder's staff channel (worker) -----------------------------------------------------------
+# Not in WORKER_ENV yet: the template gains parameters StaffChannelId / StaffRoleId with them.
+STAFF_CHANNEL_ID = "STAFF_CHANNEL_ID"
+STAFF_ROLE_ID = "STAFF_ROLE_ID"
+
+
+@dataclass(frozen=True)
+class StaffSettings:
+    """Where conflicts and overdue matches are flagged, and which role is pinged (both snowflakes;
+    unset: nothing is posted, the players are still told)."""
+
+    channel_id: str | None
+    role_id: str | None
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> StaffSettings:
+        env = os.environ if env is None else env
+        values = []
+        for name in (STAFF_CHANNEL_ID, STAFF_ROLE_ID):
+            raw = env.get(name, "").strip()
+            if raw and not raw.isdigit():
+                raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
+            values.append(raw or None)
+        return cls(*values)

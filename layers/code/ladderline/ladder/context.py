@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ladderline.job import Job
@@ -50,3 +51,14 @@ class JobContext:
     db: Database
     started_at_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     clock: Callable[[], float] = time.time
+
+
+def now(ctx: JobContext) -> datetime:
+    """The job's clock as an aware UTC datetime (what the SQL functions take as "now")."""
+    return datetime.fromtimestamp(ctx.clock(), tz=UTC)
+
+
+def tick_id(ctx: JobContext) -> str:
+    """The id of the tick a tick job runs for (its idempotency key); the job's own id otherwise."""
+    payload = getattr(ctx.job, "payload", None) or {}
+    return str(payload.get("tick_id") or ctx.job.interaction_id)

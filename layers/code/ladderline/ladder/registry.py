@@ -17,10 +17,13 @@ from typing import Any
 from ladderline.discord.constants import InteractionType
 from ladderline.ladder.commands import (
     activate,
+    admin,
     housekeeping,
     leaderboard,
+    match,
     ping,
     profile,
+    queue,
     setcountry,
     setup,
     terms,
@@ -31,7 +34,7 @@ __all__ = ["COMMAND_MODULES", "Ack", "Registry", "Route", "registry"]
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    ping, setup, setcountry, terms, activate, profile, leaderboard, housekeeping,
+    ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, admin, housekeeping,
 )
 
 

@@ -53,6 +53,9 @@ class Route:
     # Where the command may be used; the safe default is the server only.
     contexts: tuple[InteractionContext, ...] = SERVER_ONLY
     integration_types: tuple[IntegrationType, ...] = GUILD_INSTALL
+    # Permission bits (a decimal string) a member needs to see the command by default, e.g. "8"
+    # (ADMINISTRATOR) for /admin; server owners can change it, so handlers still check.
+    default_member_permissions: str | None = None
 
     def __post_init__(self) -> None:
         if self.ack is Ack.MODAL and self.modal is None:
@@ -68,6 +71,10 @@ class Route:
 
     def command_json(self) -> dict[str, Any]:
         """The CHAT_INPUT application command Discord registers for this route."""
-        return {"name": self.key, "type": 1, "description": self.description, "options": list(self.options),
-                "contexts": [int(c) for c in self.contexts],
-                "integration_types": [int(i) for i in self.integration_types]}
+        command: dict[str, Any] = {
+            "name": self.key, "type": 1, "description": self.description, "options": list(self.options),
+            "contexts": [int(c) for c in self.contexts],
+            "integration_types": [int(i) for i in self.integration_types]}
+        if self.default_member_permissions is not None:
+            command["default_member_permissions"] = self.default_member_permissions
+        return command

@@ -38,19 +38,48 @@ class Race:
     code: str
     name: str
     short: str
-    game: str
+    game: str  # "bw" (Brood War) or "sc2" (StarCraft II): a match is always one of each
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Region:
+    """A residential region (where a player lives), picked in /setup."""
+
     code: str
     name: str
+    globe: str = ""
+
+
+@dataclass(frozen=True)
+class GameServer:
+    code: str
+    name: str
+    short_name: str
+    game_region: str  # the Battle.net region (AM/EU/AS) whose map and mod links apply
 
 
 @dataclass(frozen=True)
 class LadderMap:
-    code: str
-    name: str
+    code: str  # our stable key (vetoes, matches, custom_ids)
+    name: str  # the in-game name
+    short_name: str = ""
+    game: str = ""
+    author: str = ""
+    ids: tuple[tuple[str, int], ...] = ()  # (Battle.net region, map id)
+
+    def link(self, game_region: str) -> str | None:
+        return battlenet_link(dict(self.ids).get(game_region), game_region)
+
+
+# Battle.net's region numbers in a map link: 1 Americas, 2 Europe, 3 Asia.
+_LINK_REGION = {"AM": 1, "EU": 2, "AS": 3}
+
+
+def battlenet_link(map_id: int | None, game_region: str) -> str | None:
+    if map_id is None or game_region not in _LINK_REGION:
+        return None
+    return f"battlenet:://starcraft/map/{_LINK_REGION[game_region]}/{map_id}"
 
 
 def _load(filename: str, key: str) -> list[dict[str, Any]]:
@@ -141,10 +170,11 @@ def closest_countries(text: str, n: int = 3) -> list[Country]:
     return result[:n]
 
 
-# --- races, regions, maps ----------------------------------------------------------------------
+# --- races, regions, servers, maps ------------------------------------------------------------
 @cache
 def races() -> tuple[Race, ...]:
-    return tuple(Race(r["code"], r["name"], r["short"], r["game"]) for r in _load("races.json", "races"))
+    return tuple(Race(r["code"], r["name"], r["short"], r["game"], tuple(r.get("aliases", ())))
+                 for r in _load("races.json", "races"))
 
 
 def race(code: str) -> Race | None:
@@ -156,9 +186,19 @@ def _races_by_code() -> dict[str, Race]:
     return {r.code: r for r in races()}
 
 
+def races_of(game: str) -> tuple[Race, ...]:
+    return tuple(r for r in races() if r.game == game)
+
+
+@cache
+def _regions_file() -> dict[str, Any]:
+    text = resources.files("ladderline.ladder").joinpath("data", "regions.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
 @cache
 def regions() -> tuple[Region, ...]:
-    return tuple(Region(r["code"], r["name"]) for r in _load("regions.json", "regions"))
+    return tuple(Region(r["code"], r["name"], r["globe"]) for r in _regions_file()["regions"])
 
 
 def region(code: str) -> Region | None:
@@ -171,9 +211,79 @@ def _regions_by_code() -> dict[str, Region]:
 
 
 @cache
+def servers() -> tuple[GameServer, ...]:
+    return tuple(GameServer(s["code"], s["name"], s["short_name"], s["game_region"])
+                 for s in _regions_file()["servers"])
+
+
+def server(code: str) -> GameServer | None:
+    return next((s for s in servers() if s.code == code), None)
+
+
+@cache
+def server_table() -> dict[frozenset[str], str]:
+    """{frozenset({region_1, region_2}): server code}; a frozenset makes the look-up symmetric."""
+    table = _regions_file()["server_table"]
+    order = table["region_order"]
+    out: dict[frozenset[str], str] = {}
+    for first in order:
+        for second, code in zip(order, table["rows"][first].split(), strict=True):
+            key = frozenset((first, second))
+            if out.setdefault(key, code) != code:
+                raise ValueError(f"server_table is not symmetric at {first}/{second}")
+    return out
+
+
+# Where neither player's region is known (never for players who finished /setup).
+DEFAULT_REGION = "NAC"
+
+
+def server_for(region_1: str | None, region_2: str | None) -> GameServer:
+    """The server two players play on; a missing region borrows the opponent's."""
+    first = region_1 or region_2 or DEFAULT_REGION
+    second = region_2 or first
+    found = server(server_table()[frozenset((first, second))])
+    assert found is not None
+    return found
+
+
+@cache
+def blocked_pairs() -> frozenset[frozenset[str]]:
+    return frozenset(frozenset(pair) for pair in _regions_file()["blocked_pairs"])
+
+
+def is_blocked(region_1: str | None, region_2: str | None) -> bool:
+    """Region pairs whose connection is unplayable: they are never matched."""
+    return frozenset((region_1 or "", region_2 or "")) in blocked_pairs()
+
+
+@cache
+def _maps_file() -> dict[str, Any]:
+    text = resources.files("ladderline.ladder").joinpath("data", "maps.json").read_text(encoding="utf-8")
+    return dict(json.loads(text))
+
+
+@cache
 def maps() -> tuple[LadderMap, ...]:
-    return tuple(LadderMap(m["code"], m["name"]) for m in _load("maps.json", "maps"))
+    return tuple(LadderMap(m["code"], m["name"], m["short_name"], m["game"], m["author"],
+                           tuple(sorted(m["ids"].items())))
+                 for m in _maps_file()["maps"])
 
 
 def ladder_map(code: str) -> LadderMap | None:
     return next((m for m in maps() if m.code == code.strip().lower()), None)
+
+
+def max_vetoes() -> int:
+    return int(_maps_file()["max_vetoes"])
+
+
+@cache
+def mod() -> dict[str, Any]:
+    """The one mod every match runs with (name, author, Battle.net ids per region)."""
+    return dict(_maps_file()["mod"])
+
+
+@cache
+def lobby_settings() -> dict[str, str]:
+    return dict(_maps_file()["lobby"])

@@ -1,0 +1,94 @@
+"""One matchmaking wave: snapshot -> pure pairing -> one committing transaction -> the DMs.
+
+1. ladder_wave_snapshot reads the queue (no lock held while Python thinks).
+2. matchmaking.run_wave pairs it; each pair gets a map drawn from the pool minus both players'
+   vetoes (seeded by the tick and the players, so a re-run draws the same map) and the server
+   of the region table.
+3. ladder_wave_commit, serialised by the wave row's lock (SELECT ... FOR UPDATE, never an
+   advisory lock: those pin RDS Proxy sessions), creates the matches whose entries are still the
+   snapshotted ones, once per tick.
+4. Both players of each match get "Match #N found"; the confirmation reminder and deadline are
+   scheduled as timers. A re-run of the tick answers the same matches, so the same keys: each
+   message and timer exactly once.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ladderline.discord import responses
+from ladderline.ladder import guards, static_data
+from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.deliveries import DirectMessage, Timer
+from ladderline.ladder.match_messages import CONFIRM_SECONDS, REMIND_AFTER_SECONDS, found_deliveries
+from ladderline.ladder.matchmaking import Entry, Pair, run_wave
+
+REMIND_TIMER, DEADLINE_TIMER = "match_remind", "match_deadline"
+
+
+def dm(key: str, user_id: str, text: str) -> DirectMessage:
+    return DirectMessage(key, user_id, responses.message(text))
+
+
+def entries_from(snapshot: dict[str, Any]) -> list[Entry]:
+    return [Entry(int(e["user_id"]), e["bw_race"], e["sc2_race"], e["bw_mmr"], e["sc2_mmr"], e["region"],
+                  int(e["waves"])) for e in snapshot["entries"]]
+
+
+def choose_map(tick: str, pair: Pair, vetoes: dict[int, list[str]]) -> str:
+    """A map from the pool minus both players' vetoes (at most 4 + 4 of 9: one always remains)."""
+    banned = set(vetoes.get(pair.bw.user_id, ())) | set(vetoes.get(pair.sc2.user_id, ()))
+    pool = [m.code for m in static_data.maps() if m.code not in banned] or [m.code for m in static_data.maps()]
+    return random.Random(f"{tick}:{pair.bw.user_id}:{pair.sc2.user_id}").choice(pool)
+
+
+def plan(tick: str, snapshot: dict[str, Any]) -> tuple[list[dict[str, Any]], list[Pair]]:
+    """The pairs to commit (as ladder_wave_commit takes them) for a snapshot."""
+    entries = snapshot["entries"]
+    keys = {int(e["user_id"]): e["join_key"] for e in entries}
+    vetoes = {int(e["user_id"]): list(e.get("vetoes") or []) for e in entries}
+    pairs = run_wave(entries_from(snapshot), static_data.is_blocked)
+    rows = [{"bw_user": p.bw.user_id, "bw_key": keys[p.bw.user_id],
+             "sc2_user": p.sc2.user_id, "sc2_key": keys[p.sc2.user_id],
+             "map": choose_map(tick, p, vetoes),
+             "server": static_data.server_for(p.bw.region, p.sc2.region).code} for p in pairs]
+    return rows, pairs
+
+
+def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
+    started = time.perf_counter()
+    snapshot = guards.call(ctx, "ladder_wave_snapshot", now)
+    rows, _ = plan(tick, snapshot)
+    seen = [e["join_key"] for e in snapshot["entries"]]
+    result = guards.call(ctx, "ladder_wave_commit", tick, int(snapshot["wave_count"]), rows, seen, now)
+    deliveries: list[Any] = []
+    timers: list[Timer] = []
+    for match in result["matches"]:
+        deliveries.extend(found_deliveries(match))
+        number = match["match_id"]
+        timers.append(Timer(REMIND_TIMER, f"match:{number}:remind", REMIND_AFTER_SECONDS, {"match_id": number}))
+        timers.append(Timer(DEADLINE_TIMER, f"match:{number}:deadline", CONFIRM_SECONDS, {"match_id": number}))
+    stats = WaveStats(queued=len(snapshot["entries"]), pairs=len(result["matches"]),
+                      gaps=[abs(m["players"][0]["mmr"] - m["players"][1]["mmr"]) for m in result["matches"]],
+                      seconds=time.perf_counter() - started)
+    recent_waves.append(stats)
+    return Reply(None, outcome=str(result["status"]), deliveries=tuple(deliveries), timers=tuple(timers))
+
+
+@dataclass(frozen=True)
+class WaveStats:
+    """What a wave did (for metrics and the bench): entries seen, pairs made, MMR gaps, time."""
+
+    queued: int
+    pairs: int
+    gaps: list[int]
+    seconds: float
+
+
+# The last waves run in this process (bounded), for the bench and the metrics emitter.
+recent_waves: deque[WaveStats] = deque(maxlen=100)

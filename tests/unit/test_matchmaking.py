@@ -1,0 +1,154 @@
+from __future__ import annotations
+
+import itertools
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ladderline.ladder import static_data
+from ladderline.ladder.matchmaking import (
+    BW,
+    SC2,
+    Entry,
+    Pair,
+    allowance,
+    hungarian,
+    pair_cost,
+    run_wave,
+    score,
+)
+
+REGIONS = [r.code for r in static_data.regions()]
+
+
+def entry(user_id: int, bw: int | None = None, sc2: int | None = None, region: str = "EUW", waves: int = 0) -> Entry:
+    return Entry(user_id, "bw_zerg" if bw is not None else None, "sc2_terran" if sc2 is not None else None,
+                 bw, sc2, region, waves)
+
+
+def test_allowance_grows_by_50_per_wave_from_100() -> None:
+    assert [allowance(w) for w in (0, 1, 2, 4, 6, 10)] == [100, 150, 200, 300, 400, 600]
+
+
+def test_only_brood_war_against_starcraft_ii() -> None:
+    assert run_wave([entry(1, bw=1500), entry(2, bw=1500)]) == []
+    assert run_wave([entry(1, sc2=1500), entry(2, sc2=1500)]) == []
+    [pair] = run_wave([entry(1, bw=1500), entry(2, sc2=1500)])
+    assert (pair.bw.user_id, pair.sc2.user_id) == (1, 2)
+
+
+def test_a_pair_is_allowed_when_the_gap_fits_either_players_allowance() -> None:
+    # First wave: allowance 150 each. A gap of 160 fits nobody...
+    assert run_wave([entry(1, bw=1500), entry(2, sc2=1660)]) == []
+    # ...until one of them has waited a wave (200), whatever the other's wait.
+    assert len(run_wave([entry(1, bw=1500, waves=1), entry(2, sc2=1660)])) == 1
+    assert len(run_wave([entry(1, bw=1500), entry(2, sc2=1660, waves=1)])) == 1
+
+
+def test_blocked_region_pairs_are_never_paired() -> None:
+    queue = [entry(1, bw=1500, region="USB"), entry(2, sc2=1500, region="SAM")]
+    assert run_wave(queue, static_data.is_blocked) == []
+    assert len(run_wave([entry(1, bw=1500, region="USB"), entry(2, sc2=1500, region="EUW")],
+                        static_data.is_blocked)) == 1
+
+
+def test_closest_pairs_are_preferred_over_a_greedy_choice() -> None:
+    # Greedy on the closest pair (1 with 3, gap 10) would leave 2 and 4 140 apart (not allowed);
+    # the optimum pairs everyone.
+    queue = [entry(1, bw=1500), entry(2, bw=1640), entry(3, sc2=1510), entry(4, sc2=1360)]
+    pairs = run_wave(queue)
+    assert sorted((p.bw.user_id, p.sc2.user_id) for p in pairs) == [(1, 4), (2, 3)]
+
+
+def test_a_player_with_both_games_plays_one_side_once() -> None:
+    queue = [entry(1, bw=1500, sc2=1500), entry(2, bw=1500), entry(3, sc2=1500)]
+    pairs = run_wave(queue)
+    assert len(pairs) == 1
+    [pair] = pairs
+    assert {pair.bw.user_id, pair.sc2.user_id} in ({1, 2}, {1, 3}, {2, 3})
+
+
+def test_waiting_longer_wins_a_tie() -> None:
+    queue = [entry(1, bw=1500), entry(2, sc2=1500, waves=0), entry(3, sc2=1500, waves=3)]
+    [pair] = run_wave(queue)
+    assert pair.sc2.user_id == 3
+
+
+def test_hungarian_finds_the_minimum_assignment() -> None:
+    cost = [[4, 1, 3], [2, 0, 5], [3, 2, 2]]
+    best = min(itertools.permutations(range(3)), key=lambda p: sum(cost[i][p[i]] for i in range(3)))
+    found = hungarian(cost)
+    assert sum(cost[i][found[i]] for i in range(3)) == sum(cost[i][best[i]] for i in range(3)) == 5
+    assert hungarian([[5, 1, 9]]) == [1]
+    assert hungarian([]) == []
+
+
+# --- properties ------------------------------------------------------------------------------------
+mmrs = st.integers(min_value=1000, max_value=2400)
+
+
+@st.composite
+def queues(draw: st.DrawFn, max_size: int = 8) -> list[Entry]:
+    size = draw(st.integers(min_value=0, max_value=max_size))
+    out = []
+    for user_id in range(1, size + 1):
+        kind = draw(st.sampled_from(["bw", "sc2", "both"]))
+        out.append(Entry(user_id,
+                         "bw_protoss" if kind in ("bw", "both") else None,
+                         "sc2_zerg" if kind in ("sc2", "both") else None,
+                         draw(mmrs) if kind in ("bw", "both") else None,
+                         draw(mmrs) if kind in ("sc2", "both") else None,
+                         draw(st.sampled_from(REGIONS)),
+                         draw(st.integers(min_value=0, max_value=6))))
+    return out
+
+
+def brute_force(queue: list[Entry]) -> list[Pair]:
+    """Every set of disjoint allowed pairs, the best by (most pairs, least cost)."""
+    candidates = []
+    for a, b in itertools.permutations(queue, 2):
+        cost = pair_cost(a, b, static_data.is_blocked)
+        if cost is not None:
+            candidates.append(Pair(a, b, cost))
+    best: list[Pair] = []
+
+    def extend(start: int, chosen: list[Pair], used: set[int]) -> None:
+        nonlocal best
+        if score(chosen) < score(best):
+            best = list(chosen)
+        for index in range(start, len(candidates)):
+            pair = candidates[index]
+            if pair.bw.user_id in used or pair.sc2.user_id in used:
+                continue
+            chosen.append(pair)
+            extend(index + 1, chosen, used | {pair.bw.user_id, pair.sc2.user_id})
+            chosen.pop()
+
+    extend(0, [], set())
+    return best
+
+
+@settings(max_examples=300, deadline=None)
+@given(queues())
+def test_no_player_twice_and_every_pair_allowed(queue: list[Entry]) -> None:
+    pairs = run_wave(queue, static_data.is_blocked)
+    players = [p.bw.user_id for p in pairs] + [p.sc2.user_id for p in pairs]
+    assert len(players) == len(set(players))
+    for pair in pairs:
+        assert pair.bw.plays(BW) and pair.sc2.plays(SC2)
+        assert not static_data.is_blocked(pair.bw.region, pair.sc2.region)
+        assert pair.gap <= max(allowance(pair.bw.waves + 1), allowance(pair.sc2.waves + 1))
+        assert pair.cost == pair_cost(pair.bw, pair.sc2, static_data.is_blocked)
+
+
+@settings(max_examples=300, deadline=None)
+@given(queues(max_size=7))
+def test_as_good_as_brute_force_on_small_queues(queue: list[Entry]) -> None:
+    assert score(run_wave(queue, static_data.is_blocked)) == score(brute_force(queue))
+
+
+@settings(max_examples=50, deadline=None)
+@given(queues(max_size=8), st.randoms())
+def test_the_order_of_the_queue_does_not_matter(queue: list[Entry], rnd) -> None:
+    shuffled = list(queue)
+    rnd.shuffle(shuffled)
+    assert run_wave(shuffled, static_data.is_blocked) == run_wave(queue, static_data.is_blocked)
