@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: install test bench dev demo lint sam-check clean
+.PHONY: install test bench dev demo lint sam-check deploy logs destroy register clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,74 @@ lint: install
 	$(BIN)/ruff check functions layers/code infra tests
 	$(BIN)/mypy layers/code/ladderline
 
-# sam validate --lint and sam build, offline (no Docker, no matching local Python needed).
-# SAM lives in its own venv: its pins must not move the test dependencies.
-sam-check:
-	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0)
-	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint
-	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam build
+# ---- SAM, cfn-lint and checkov: each in its own venv, pinned (their pins must not move the test
+# dependencies, nor each other's). Installed once; `make clean` removes them.
+SAM_VERSION := 1.170.0
+CFN_LINT_VERSION := 1.58.0
+CHECKOV_VERSION := 3.3.30
+SAM_ENV := PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0
+SAM := $(SAM_ENV) .venv-sam/bin/sam
+# The samconfig.toml environment: default (development, SnapStart off) or prod (`ENV=prod`).
+ENV ?= default
+
+.venv-sam/bin/sam:
+	@echo "installing SAM CLI $(SAM_VERSION) and cfn-lint $(CFN_LINT_VERSION) into .venv-sam (once)"
+	$(PYTHON) -m venv .venv-sam
+	.venv-sam/bin/pip install --quiet aws-sam-cli==$(SAM_VERSION) cfn-lint==$(CFN_LINT_VERSION)
+
+.venv-checkov/bin/checkov:
+	@echo "installing checkov $(CHECKOV_VERSION) into .venv-checkov (once)"
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet checkov==$(CHECKOV_VERSION)
+
+# Offline, no Docker, no matching local Python: sam validate --lint (cfn-lint with the defaults,
+# DatabaseMode=create), cfn-lint again for each network and database choice, checkov (every
+# finding fixed or waived with its reason in the template's Metadata), then sam build.
+LINT_PARAMS := DiscordApplicationId=123456789012345678 \
+	DiscordPublicKey=0000000000000000000000000000000000000000000000000000000000000000 \
+	DiscordBotSecretArn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-token-AbCdEf
+EXISTING_PARAMS := DatabaseMode=existing DatabaseProxyEndpoint=ladder.proxy-abc.eu-west-1.rds.amazonaws.com \
+	DatabaseProxyResourceId=prx-0123456789abcdef0 SubnetIds=subnet-0123456789abcdef0,subnet-0123456789abcdef1 \
+	WorkerSecurityGroupIds=sg-0123456789abcdef0
+
+sam-check: .venv-sam/bin/sam .venv-checkov/bin/checkov
+	$(SAM) validate --lint
+	.venv-sam/bin/cfn-lint --parameters $(LINT_PARAMS) DatabaseMode=create NetworkEgress=ipv6 -- template.yaml
+	.venv-sam/bin/cfn-lint --parameters $(LINT_PARAMS) DatabaseMode=create NetworkEgress=nat -- template.yaml
+	.venv-sam/bin/cfn-lint --parameters $(LINT_PARAMS) $(EXISTING_PARAMS) -- template.yaml
+	.venv-checkov/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+	$(SAM) build
+
+# ---- deploy, logs, destroy, register -------------------------------------------------------
+# The first deploy of an environment is guided (it asks for the Discord application id, public
+# key and bot-token secret ARN and saves them to samconfig.toml: no secret is ever asked for);
+# later ones reuse the saved answers. CloudFormation shows the change set and asks before applying.
+deploy: .venv-sam/bin/sam
+	$(SAM) build
+	@if .venv-sam/bin/python infra/ladderctl/samconfig_ready.py $(ENV); then \
+		$(SAM) deploy --config-env $(ENV); \
+	else \
+		echo "samconfig.toml has no answers for [$(ENV)] yet: guided deploy (answers are saved)"; \
+		$(SAM) deploy --guided --config-env $(ENV); \
+	fi
+
+# Both functions' logs, followed live (Ctrl-C stops).
+logs: .venv-sam/bin/sam
+	$(SAM) logs --config-env $(ENV) --name IngressFunction --name WorkerFunction --tail
+
+# Deletes the stack. Kept: the Aurora cluster's final snapshot (DeletionPolicy: Snapshot), the
+# bot token's secret (yours, made by hand), SAM's artifact bucket; the generated database secrets
+# are scheduled for deletion (recoverable for 30 days). With DatabaseDeletionProtection=true
+# (prod) CloudFormation stops at the cluster until you turn protection off.
+destroy: .venv-sam/bin/sam
+	@echo "deleting the $(ENV) stack; a final snapshot of the database is kept (aws rds describe-db-cluster-snapshots)"
+	$(SAM) delete --config-env $(ENV)
+
+# Deploys register global commands themselves (RegisterCommandsOnDeploy=true). This registers
+# from your machine instead: guild commands for development (GUILD=<id>, instant), or a dry run.
+register: install
+	@test -n "$$DISCORD_BOT_TOKEN" || (echo "set DISCORD_BOT_TOKEN (never passed as an argument)"; exit 2)
+	$(BIN)/ladderctl register $(if $(GUILD),--guild $(GUILD)) $(if $(DRY_RUN),--dry-run)
 
 clean:
-	rm -rf $(VENV) .venv-sam .aws-sam
+	rm -rf $(VENV) .venv-sam .venv-checkov .aws-sam

@@ -1,5 +1,8 @@
 """`ladderctl migrate`: apply infra/migrations/NNNN_name.sql in order, forward-only.
 
+The runner itself is ladderline.adapters.migrations (the deploy's migrate function runs the same
+code); this module is the command line around it.
+
 The version of a migration is its file name without `.sql` (e.g. "0001_initial_schema"),
 recorded in schema_migrations. Each file runs in its own transaction (so it must not use
 statements that refuse transactions, such as CREATE INDEX CONCURRENTLY), is sent as one simple
@@ -15,14 +18,14 @@ operator tool on a direct (or short-lived) connection, where pinning costs nothi
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
-import re
 import sys
 from pathlib import Path
 
 import pg8000.native
 from ladderline import settings
+from ladderline.adapters import migrations as _core
+from ladderline.adapters.migrations import MigrationError
 
 from ladderctl.postgres import connect
 
@@ -37,98 +40,21 @@ __all__ = [
 ]
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
-# Any fixed bigint; it only has to be the same for every migrate run against a database.
-_LOCK_KEY = 7_305_114_321_001
-_FILE_RE = re.compile(r"^(\d{4})_[A-Za-z0-9_]+\.sql$")
-
-
-class MigrationError(RuntimeError):
-    """The migrations cannot be applied safely (missing or ambiguous files, a failing statement)."""
 
 
 def migration_files(directory: Path | None = None) -> list[tuple[str, Path]]:
     """(version, path) in apply order; refuses two files with the same number."""
-    directory = MIGRATIONS_DIR if directory is None else Path(directory)
-    if not directory.is_dir():
-        raise MigrationError(f"migrations folder {directory} does not exist")
-    found: list[tuple[str, Path]] = []
-    numbers: dict[str, str] = {}
-    for path in sorted(directory.glob("*.sql")):
-        match = _FILE_RE.match(path.name)
-        if not match:
-            raise MigrationError(f"{path.name}: migration files must be named NNNN_name.sql")
-        if match.group(1) in numbers:
-            raise MigrationError(
-                f"{numbers[match.group(1)]} and {path.name} share the number {match.group(1)}"
-            )
-        numbers[match.group(1)] = path.name
-        found.append((path.stem, path))
-    return found
-
-
-def _begin_locked(conn: pg8000.native.Connection) -> None:
-    conn.run("BEGIN")
-    conn.run(f"SELECT pg_advisory_xact_lock({_LOCK_KEY})")
-
-
-def _applied(conn: pg8000.native.Connection) -> set[str]:
-    return {row[0] for row in conn.run("SELECT version FROM schema_migrations")}
+    return _core.migration_files(MIGRATIONS_DIR if directory is None else directory)
 
 
 def pending(conn: pg8000.native.Connection, directory: Path | None = None) -> list[str]:
     """Versions not yet applied (after checking that no applied version's file is missing)."""
-    files = migration_files(directory)
-    _begin_locked(conn)
-    try:
-        conn.run(
-            "CREATE TABLE IF NOT EXISTS schema_migrations ("
-            " version text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        applied = _applied(conn)
-        conn.run("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
-    missing = sorted(applied - {version for version, _ in files})
-    if missing:
-        raise MigrationError(
-            f"applied migration(s) {', '.join(missing)} have no file here: this checkout is older than "
-            "the database (migrations are forward-only)"
-        )
-    return [version for version, _ in files if version not in applied]
+    return _core.pending(conn, MIGRATIONS_DIR if directory is None else directory)
 
 
 def apply_migrations(conn: pg8000.native.Connection, directory: Path | None = None) -> list[str]:
     """Apply every pending migration; returns the versions this call applied, in order."""
-    files = dict(migration_files(directory))
-    done: list[str] = []
-    for version in pending(conn, directory):
-        sql = files[version].read_text(encoding="utf-8")
-        _begin_locked(conn)
-        try:
-            # Re-check under the lock: a concurrent run may have applied it since pending().
-            if conn.run("SELECT 1 FROM schema_migrations WHERE version = :v", v=version):
-                conn.run("ROLLBACK")
-                continue
-            try:
-                conn.run(sql)
-            except pg8000.native.DatabaseError as exc:
-                detail = exc.args[0] if exc.args and isinstance(exc.args[0], dict) else {}
-                message = detail.get("M", str(exc)) if isinstance(detail, dict) else str(exc)
-                raise MigrationError(f"{version}: {message}") from exc
-            conn.run("INSERT INTO schema_migrations (version) VALUES (:v)", v=version)
-            conn.run("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
-        done.append(version)
-    return done
-
-
-def _rollback(conn: pg8000.native.Connection) -> None:
-    # The connection may be gone; the original error is the one worth reporting.
-    with contextlib.suppress(Exception):
-        conn.run("ROLLBACK")
+    return _core.apply_migrations(conn, MIGRATIONS_DIR if directory is None else directory)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ladderline import settings
 from ladderline.discord.rest import DiscordRest, Outcome
+from ladderline.pipeline import commands_sync
 
 BOT_TOKEN_ENV = settings.DISCORD_BOT_TOKEN
 MAX_ATTEMPTS = 5
@@ -52,10 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def desired_commands() -> list[dict[str, Any]]:
-    from ladderline.ladder.registry import registry
-
-    # json round trip: IntEnum values become plain ints, tuples become lists.
-    return json.loads(json.dumps(registry().commands()))
+    return commands_sync.desired_commands()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +75,7 @@ def _register(args: argparse.Namespace) -> int:
         raise RegisterError(f"pass --application-id or set {settings.DISCORD_APPLICATION_ID} (a numeric id)")
     if args.guild is not None and not str(args.guild).isdigit():
         raise RegisterError("--guild must be a numeric guild id")
-    path = f"/applications/{args.application_id}" + (f"/guilds/{args.guild}" if args.guild else "") + "/commands"
+    path = commands_sync.commands_path(args.application_id, args.guild)
     client = _Client(args.api_base.rstrip("/"), token)
     wanted = desired_commands()
     current = client.call("GET", path)

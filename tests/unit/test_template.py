@@ -7,6 +7,7 @@ depend on each other (it does not check the visibility timeout on SAM templates 
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import tomllib
@@ -270,11 +271,16 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
         assert granted[action] == [(None, "*")]
 
     for action in settings.WORKER_DB_IAM_ACTIONS:
-        [(condition, res)] = granted[action]
-        assert condition is not None and condition_requires(condition, "DatabaseAuth", "iam")
-        arn = res["Fn::Sub"]
-        assert arn.startswith("arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:")
-        assert arn.endswith(":dbuser:${DatabaseProxyResourceId}/${DatabaseUser}")
+        # Two grants, one per database mode: an existing proxy (its resource id a parameter) with
+        # DatabaseAuth=iam, or the proxy this stack builds; the worker's user only, either way.
+        by_condition = dict(granted[action])
+        assert set(by_condition) == {"ExistingProxyIamAuth", "CreateDatabase"}
+        assert condition_requires("ExistingProxyIamAuth", "DatabaseAuth", "iam")
+        assert condition_requires("ExistingProxyIamAuth", "DatabaseMode", "existing")
+        existing = by_condition["ExistingProxyIamAuth"]["Fn::Sub"]
+        assert existing.startswith("arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:dbuser:")
+        assert existing.endswith(":dbuser:${DatabaseProxyResourceId}/${DatabaseUser}")
+        assert by_condition["CreateDatabase"] == created_proxy_dbuser_arn("${DatabaseUser}")
     for action in settings.WORKER_DB_SECRET_ACTIONS:
         [(condition, res)] = [g for g in granted[action] if g[1] != ref("DiscordBotSecretArn")]
         assert condition is not None and condition_requires(condition, "DatabaseAuth", "secret")
@@ -354,13 +360,19 @@ def test_worker_event_source_reports_partial_failures_and_caps_concurrency():
     assert parameter("WorkerMaxConcurrency")["Default"] >= 2
 
 
-def test_worker_runs_in_the_vpc_from_parameters():
+def test_worker_runs_in_the_vpc_of_either_database_mode():
     vpc = function("WorkerFunction")["VpcConfig"]
-    assert vpc["SubnetIds"] == ref("SubnetIds")
-    assert vpc["SecurityGroupIds"] == ref("WorkerSecurityGroupIds")
-    assert parameter("SubnetIds")["Type"] == "List<AWS::EC2::Subnet::Id>"
-    assert parameter("WorkerSecurityGroupIds")["Type"] == "List<AWS::EC2::SecurityGroup::Id>"
+    condition, created, existing = vpc["SubnetIds"]["Fn::If"]
+    assert condition == "CreateDatabase"
+    assert created == [ref("PrivateSubnetA"), ref("PrivateSubnetB")]
+    assert existing == {"Fn::Split": [",", {"Fn::Join": [",", ref("SubnetIds")]}]}
+    condition, created, existing = vpc["SecurityGroupIds"]["Fn::If"]
+    assert (condition, created) == ("CreateDatabase", [ref("FunctionSecurityGroup")])
+    assert existing == {"Fn::Split": [",", {"Fn::Join": [",", ref("WorkerSecurityGroupIds")]}]}
+    # Outbound IPv6 only where the stack built the egress-only gateway.
+    assert vpc["Ipv6AllowedForDualStack"] == {"Fn::If": ["CreateIpv6Egress", True, False]}
     assert "VpcConfig" not in function("IngressFunction")
+    assert "VpcConfig" not in function("RegisterFunction")
 
 
 def test_idempotency_table_matches_powertools_defaults():
@@ -488,3 +500,230 @@ def test_samconfig_holds_no_secrets():
         # A Discord bot token: three base64url segments separated by dots.
         assert not re.search(r"[\w-]{23,}\.[\w-]{6,}\.[\w-]{27,}", value), "bot token in samconfig.toml"
         assert not re.search(r"(password|passwd|token)\s*=", value, re.IGNORECASE)
+
+
+# --- DatabaseMode: create (network, Aurora, proxy, secrets, custom resources) or existing -----
+CREATE_ONLY_TYPES = {
+    "AWS::EC2::VPC", "AWS::EC2::VPCCidrBlock", "AWS::EC2::Subnet", "AWS::EC2::RouteTable",
+    "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::Route", "AWS::EC2::VPCEndpoint",
+    "AWS::EC2::EgressOnlyInternetGateway", "AWS::EC2::InternetGateway", "AWS::EC2::VPCGatewayAttachment",
+    "AWS::EC2::EIP", "AWS::EC2::NatGateway", "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::SecurityGroupIngress", "AWS::SecretsManager::Secret", "AWS::RDS::DBSubnetGroup",
+    "AWS::RDS::DBCluster", "AWS::RDS::DBInstance", "AWS::RDS::DBProxy", "AWS::RDS::DBProxyTargetGroup",
+    "Custom::Migrations",
+}
+OWNER = "ladderline_owner"
+
+
+def created_proxy_dbuser_arn(user: str) -> dict[str, Any]:
+    return {"Fn::Sub": [
+        f"arn:${{AWS::Partition}}:rds-db:${{AWS::Region}}:${{AWS::AccountId}}:dbuser:${{ProxyId}}/{user}",
+        {"ProxyId": {"Fn::Select": [6, {"Fn::Split": [":", {"Fn::GetAtt": ["DatabaseProxy", "DBProxyArn"]}]}]}},
+    ]}
+
+
+def rule(name: str) -> dict[str, Any]:
+    return template()["Rules"][name]
+
+
+def test_database_mode_defaults_to_create_and_gates_every_created_resource():
+    assert parameter("DatabaseMode")["Default"] == "create"
+    assert set(parameter("DatabaseMode")["AllowedValues"]) == {"create", "existing"}
+    assert template()["Conditions"]["CreateDatabase"] == {"Fn::Equals": [ref("DatabaseMode"), "create"]}
+    gated = {name: res for name, res in template()["Resources"].items() if res["Type"] in CREATE_ONLY_TYPES}
+    assert {"Vpc", "DatabaseCluster", "DatabaseProxy", "MigrateSchema", "DynamoDbGatewayEndpoint"} <= set(gated)
+    for name, res in gated.items():
+        condition = res.get("Condition")
+        assert condition and condition_requires(condition, "DatabaseMode", "create"), f"{name} is not gated"
+    # The migrate function and its role and log group exist only with the database they migrate.
+    for name in ("MigrateFunction", "MigrateRole", "MigrateLogGroup"):
+        assert resource(name)["Condition"] == "CreateDatabase"
+
+
+def test_existing_mode_keeps_todays_parameters_and_requires_them():
+    for name in ("DatabaseProxyEndpoint", "SubnetIds", "WorkerSecurityGroupIds"):
+        assert parameter(name)["Default"] == "", f"{name} must be optional for DatabaseMode=create"
+    assert parameter("SubnetIds")["Type"] == "CommaDelimitedList"
+    assert parameter("WorkerSecurityGroupIds")["Type"] == "CommaDelimitedList"
+    existing = rule("ExistingModeNeedsItsDatabaseAndNetwork")
+    assert existing["RuleCondition"] == {"Fn::Equals": [ref("DatabaseMode"), "existing"]}
+    asserted = json.dumps(existing["Assertions"])
+    for name in ("DatabaseProxyEndpoint", "SubnetIds", "WorkerSecurityGroupIds"):
+        assert name in asserted
+    # The proxy's resource id is only needed (and required) for an existing proxy with IAM auth.
+    iam_rule = rule("IamAuthNeedsProxyResourceId")["RuleCondition"]["Fn::And"]
+    assert {"Fn::Equals": [ref("DatabaseMode"), "existing"]} in iam_rule
+    # The worker's host is the built proxy or the parameter.
+    assert env("WorkerFunction")[settings.DB_HOST] == {
+        "Fn::If": ["CreateDatabase", {"Fn::GetAtt": ["DatabaseProxy", "Endpoint"]}, ref("DatabaseProxyEndpoint")]}
+
+
+def test_created_proxy_requires_iam_auth_and_tls_for_every_login():
+    proxy = resource("DatabaseProxy")["Properties"]
+    assert proxy["EngineFamily"] == "POSTGRESQL"
+    assert proxy["RequireTLS"] is True
+    assert {a["SecretArn"]["Ref"] for a in proxy["Auth"]} == {"DatabaseWorkerSecret", "DatabaseOwnerSecret"}
+    assert all(a["IAMAuth"] == "REQUIRED" for a in proxy["Auth"])
+    assert rule("CreateModeUsesIamAuth")["Assertions"][0]["Assert"] == {"Fn::Equals": [ref("DatabaseAuth"), "iam"]}
+    assert env("WorkerFunction")[settings.DB_TLS] == "true"
+    target = resource("DatabaseProxyTargetGroup")
+    assert target["Properties"]["DBClusterIdentifiers"] == [ref("DatabaseCluster")]
+    assert "DatabaseInstance" in as_list(target["DependsOn"])
+
+
+def test_aurora_serverless_v2_capacity_comes_from_parameters_and_never_auto_pauses():
+    cluster = resource("DatabaseCluster")
+    props = cluster["Properties"]
+    assert props["Engine"] == "aurora-postgresql"
+    assert props["ServerlessV2ScalingConfiguration"] == {
+        "MinCapacity": ref("DatabaseMinCapacity"), "MaxCapacity": ref("DatabaseMaxCapacity")}
+    # 0 ACU (auto-pause) does not work with RDS Proxy holding connections (README, Deploying).
+    assert parameter("DatabaseMinCapacity")["MinValue"] == 0.5
+    assert props["StorageEncrypted"] is True
+    assert resource("DatabaseInstance")["Properties"]["DBInstanceClass"] == "db.serverless"
+    assert resource("DatabaseInstance")["Properties"]["PubliclyAccessible"] is False
+    # `make destroy` keeps a final snapshot; so does a replacement.
+    assert (cluster["DeletionPolicy"], cluster["UpdateReplacePolicy"]) == ("Snapshot", "Snapshot")
+
+
+def test_database_logins_are_generated_secrets_with_consistent_user_names():
+    for name in ("DatabaseOwnerSecret", "DatabaseWorkerSecret"):
+        generate = resource(name)["Properties"]["GenerateSecretString"]
+        assert generate["GenerateStringKey"] == "password" and generate["PasswordLength"] >= 32
+        assert "SecretString" not in resource(name)["Properties"]
+    owner = json.loads(resource("DatabaseOwnerSecret")["Properties"]["GenerateSecretString"]["SecretStringTemplate"])
+    assert owner == {"username": OWNER}
+    worker_template = resource("DatabaseWorkerSecret")["Properties"]["GenerateSecretString"]["SecretStringTemplate"]
+    assert json.loads(worker_template["Fn::Sub"].replace("${DatabaseUser}", "U")) == {"username": "U"}
+    props = resource("DatabaseCluster")["Properties"]
+    assert props["MasterUsername"]["Fn::Sub"] == "{{resolve:secretsmanager:${DatabaseOwnerSecret}:SecretString:username}}"
+    assert props["MasterUserPassword"]["Fn::Sub"] == "{{resolve:secretsmanager:${DatabaseOwnerSecret}:SecretString:password}}"
+    # The migrate function connects as the owner, through the proxy, with an IAM token.
+    migrate = env("MigrateFunction")
+    assert (migrate[settings.DB_USER], migrate[settings.DB_AUTH], migrate[settings.DB_TLS]) == (OWNER, "iam", "true")
+    assert migrate[settings.DB_HOST] == {"Fn::GetAtt": ["DatabaseProxy", "Endpoint"]}
+    assert migrate[settings.DB_WORKER_SECRET_ARN] == ref("DatabaseWorkerSecret")
+
+
+def test_network_egress_ipv6_by_default_nat_as_the_option_and_the_free_dynamodb_endpoint():
+    assert parameter("NetworkEgress")["Default"] == "ipv6"
+    assert set(parameter("NetworkEgress")["AllowedValues"]) == {"ipv6", "nat"}
+    ipv6_route = resource("PrivateIpv6DefaultRoute")
+    assert ipv6_route["Condition"] == "CreateIpv6Egress"
+    assert condition_requires("CreateIpv6Egress", "NetworkEgress", "ipv6")
+    assert ipv6_route["Properties"]["DestinationIpv6CidrBlock"] == "::/0"
+    assert ipv6_route["Properties"]["EgressOnlyInternetGatewayId"] == ref("EgressOnlyGateway")
+    nat_route = resource("PrivateNatDefaultRoute")
+    assert nat_route["Condition"] == "CreateNatEgress" and condition_requires("CreateNatEgress", "NetworkEgress", "nat")
+    assert nat_route["Properties"]["DestinationCidrBlock"] == "0.0.0.0/0"
+    for name in ("NatGateway", "NatAddress", "InternetGateway", "PublicSubnet"):
+        assert resource(name)["Condition"] == "CreateNatEgress"
+    # Both private subnets are dual-stack, in two AZs, and use the private route table.
+    azs = set()
+    for subnet in ("PrivateSubnetA", "PrivateSubnetB"):
+        props = resource(subnet)["Properties"]
+        assert "Ipv6CidrBlock" in props and props["MapPublicIpOnLaunch"] is False
+        azs.add(json.dumps(props["AvailabilityZone"]))
+    assert len(azs) == 2
+    endpoint = resource("DynamoDbGatewayEndpoint")["Properties"]
+    assert endpoint["VpcEndpointType"] == "Gateway"
+    assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.dynamodb"}
+    assert endpoint["RouteTableIds"] == [ref("PrivateRouteTable")]
+    [statement] = endpoint["PolicyDocument"]["Statement"]
+    assert set(statement["Action"]) == set(settings.WORKER_AWS_ACTIONS)
+    assert statement["Resource"] == arn_of("IdempotencyTable")
+
+
+def test_security_groups_chain_functions_to_proxy_to_database_only():
+    proxy_ingress = resource("ProxySecurityGroup")["Properties"]["SecurityGroupIngress"]
+    assert [r["SourceSecurityGroupId"] for r in proxy_ingress] == [ref("FunctionSecurityGroup")]
+    db = resource("DatabaseSecurityGroup")["Properties"]
+    assert [r["SourceSecurityGroupId"] for r in db["SecurityGroupIngress"]] == [ref("ProxySecurityGroup")]
+    assert [r["CidrIp"] for r in db["SecurityGroupEgress"]] == ["127.0.0.1/32"]
+    function_egress = resource("FunctionSecurityGroup")["Properties"]["SecurityGroupEgress"]
+    assert {(r["FromPort"], r["ToPort"]) for r in function_egress} == {(443, 443)}
+    to_proxy = resource("FunctionToProxyEgress")["Properties"]
+    assert (to_proxy["GroupId"], to_proxy["DestinationSecurityGroupId"]) == (
+        ref("FunctionSecurityGroup"), ref("ProxySecurityGroup"))
+    assert resource("ProxyToDatabaseEgress")["Properties"]["DestinationSecurityGroupId"] == ref("DatabaseSecurityGroup")
+
+
+# --- the new functions: least privilege, environment, custom resources -----------------------
+def test_migrate_role_grants_exactly_the_owner_login_the_worker_secret_and_its_enis():
+    granted = {a: g for a, g in grants(role_of("MigrateFunction")).items() if not a.startswith("logs:")}
+    expected = set(settings.MIGRATE_DB_IAM_ACTIONS) | set(settings.MIGRATE_AWS_ACTIONS) | ENI_ACTIONS
+    assert set(granted) == expected, f"extra: {set(granted) - expected}, missing: {expected - set(granted)}"
+    for action in settings.MIGRATE_DB_IAM_ACTIONS:
+        assert granted[action] == [(None, created_proxy_dbuser_arn(OWNER))]
+    for action in settings.MIGRATE_AWS_ACTIONS:
+        assert granted[action] == [(None, ref("DatabaseWorkerSecret"))]
+    for action in ENI_ACTIONS:
+        assert granted[action] == [(None, "*")]
+
+
+def test_register_role_reads_only_the_bot_token_secret():
+    granted = {a: g for a, g in grants(role_of("RegisterFunction")).items() if not a.startswith("logs:")}
+    assert set(granted) == set(settings.REGISTER_AWS_ACTIONS)
+    for action in settings.REGISTER_AWS_ACTIONS:
+        assert granted[action] == [(None, ref("DiscordBotSecretArn"))]
+
+
+def test_each_role_reads_only_its_own_secrets():
+    readers: dict[str, set[str]] = {}
+    for name, res in template()["Resources"].items():
+        if res["Type"] != "AWS::IAM::Role":
+            continue
+        for _, res_arn in grants(res).get("secretsmanager:GetSecretValue", []):
+            readers.setdefault(json.dumps(res_arn, sort_keys=True), set()).add(name)
+
+    def key(name: str) -> str:
+        return json.dumps(ref(name), sort_keys=True)
+
+    assert readers.pop(key("DiscordBotSecretArn")) == {"WorkerRole", "RegisterRole"}
+    assert readers.pop(key("DatabaseSecretArn")) == {"WorkerRole"}
+    assert readers.pop(key("DatabaseWorkerSecret")) == {"MigrateRole", "ProxyRole"}
+    assert readers.pop(key("DatabaseOwnerSecret")) == {"ProxyRole"}
+    assert readers == {}, f"unexpected secret readers: {readers}"
+    # The proxy's role: assumed by RDS, reading those two logins and doing nothing else.
+    proxy_role = resource("ProxyRole")
+    principal = proxy_role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+    assert principal == {"Service": "rds.amazonaws.com"}
+    assert set(grants(proxy_role)) == {"secretsmanager:GetSecretValue"}
+
+
+def test_new_functions_get_every_variable_they_read():
+    for name, needed in (("MigrateFunction", settings.MIGRATE_ENV), ("RegisterFunction", settings.REGISTER_ENV)):
+        variables = env(name)
+        missing = [variable for variable in needed if variable not in variables]
+        assert not missing, f"{name} does not set {missing}"
+    assert env("RegisterFunction")[settings.DISCORD_BOT_TOKEN_SECRET_ARN] == ref("DiscordBotSecretArn")
+    assert env("RegisterFunction")[settings.DISCORD_API_BASE] == settings.DEFAULT_DISCORD_API_BASE
+    assert settings.DISCORD_BOT_TOKEN not in env("RegisterFunction")
+
+
+def test_custom_resources_rerun_when_the_code_or_the_migrations_change():
+    migrate = resource("MigrateSchema")
+    props = migrate["Properties"]
+    assert props["ServiceToken"] == arn_of("MigrateFunction")
+    # A new function version (code or SQL changed) or a new code layer means a new Update call.
+    assert props["FunctionVersion"] == {"Ref": "MigrateFunction.Version"}
+    assert props["CodeLayer"] == ref("CodeLayer")
+    assert function("MigrateFunction")["AutoPublishAlias"]
+    # Only once the proxy has its target and the functions have a way out.
+    assert {"DatabaseProxyTargetGroup", "EgressReady"} <= set(as_list(migrate["DependsOn"]))
+    register = resource("RegisterApplicationCommands")["Properties"]
+    assert register["ServiceToken"] == arn_of("RegisterFunction")
+    assert register["CodeLayer"] == ref("CodeLayer")
+    # The SQL files ship with the migrate function (a link sam build follows).
+    shipped = sorted(p.name for p in (ROOT / function("MigrateFunction")["CodeUri"] / "migrations").glob("*.sql"))
+    assert shipped == sorted(p.name for p in (ROOT / "infra/migrations").glob("*.sql")) and shipped
+
+
+def test_samconfig_dev_has_snapstart_off_and_prod_on():
+    default = _overrides(samconfig()["default"]["deploy"]["parameters"])
+    prod = _overrides(samconfig()["prod"]["deploy"]["parameters"])
+    assert default["IngressSnapStart"] == "false"
+    assert prod["IngressSnapStart"] == "true"
+    assert prod["DatabaseDeletionProtection"] == "true"
+    for overrides in (default, prod):
+        assert overrides["DatabaseMode"] == "create"

@@ -36,6 +36,9 @@ SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
 METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
 DISCORD_BOT_TOKEN_SECRET_ARN = "DISCORD_BOT_TOKEN_SECRET_ARN"
 DISCORD_INVALID_REQUEST_LIMIT = "DISCORD_INVALID_REQUEST_LIMIT"
+# The deploy's migrate function: the worker's database login (username/password JSON), whose role
+# it creates and whose password it sets (the RDS Proxy logs in to PostgreSQL with the same secret).
+DB_WORKER_SECRET_ARN = "DB_WORKER_SECRET_ARN"
 # Local only (the dev stack, the tests, ladderctl register): the token itself, never in the template.
 DISCORD_BOT_TOKEN = "DISCORD_BOT_TOKEN"
 
@@ -70,6 +73,12 @@ WORKER_ENV = (
     METRICS_NAMESPACE,
 )
 
+# The deploy-time custom resources (template.yaml, DatabaseMode=create): the migrate function
+# connects as the schema owner (DB_USER) and sets up the worker's role; the register function puts
+# the registry's commands on Discord with the bot token.
+MIGRATE_ENV = (DB_AUTH, DB_HOST, DB_PORT, DB_NAME, DB_USER, DB_TLS, DB_WORKER_SECRET_ARN, LOG_LEVEL, SERVICE_NAME)
+REGISTER_ENV = (DISCORD_APPLICATION_ID, DISCORD_API_BASE, DISCORD_BOT_TOKEN_SECRET_ARN, LOG_LEVEL, SERVICE_NAME)
+
 # Every AWS API action each function's code calls at runtime, as IAM actions. The template test
 # checks that each role grants these and nothing more; the integration tests record the calls
 # botocore really makes and check them against this list.
@@ -88,6 +97,12 @@ WORKER_BOT_TOKEN_ACTIONS = ("secretsmanager:GetSecretValue",)
 # Only with DB_AUTH=iam / DB_AUTH=secret respectively.
 WORKER_DB_IAM_ACTIONS = ("rds-db:connect",)
 WORKER_DB_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
+
+# The migrate function: its IAM token for the owner (rds-db:connect) and the worker's secret only.
+MIGRATE_DB_IAM_ACTIONS = ("rds-db:connect",)
+MIGRATE_AWS_ACTIONS = ("secretsmanager:GetSecretValue",)
+# The register function: the bot token's secret only.
+REGISTER_AWS_ACTIONS = ("secretsmanager:GetSecretValue",)
 
 DEFAULT_DISCORD_API_BASE = "https://discord.com/api/v10"
 DEFAULT_REPLAY_WINDOW_SECONDS = 300
