@@ -11,8 +11,8 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder import ranks
+from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.countries import country_label
 from ladderline.ladder.labels import (
     EMBED_COLOR,
