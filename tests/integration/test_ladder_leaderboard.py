@@ -28,21 +28,25 @@ def seed_board(url: str) -> list[tuple[int, int]]:
         players.append((user_id, 2000 - (i // 3) * 10))
     values = ", ".join(f"({u}, 'P{u}', '{'DE' if u % 2 else 'FR'}', '{'EUW' if u % 3 else 'NAC'}')"
                        for u, _ in players)
-    mmrs = ", ".join(f"({u}, '{RACE}', {m}, 3, 2, 1, 0)" for u, m in players)
+    mmrs = ", ".join(f"({u}, '{RACE}', {m}, 3, 2, 1, 0, now())" for u, m in players)
     run_sql(url, f"""
         INSERT INTO players (discord_user_id, player_name, country, region) VALUES {values};
-        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn,
+                              last_played_at)
         VALUES {mmrs};
-        -- Another race (shown on the all-races board only) and a row without games (never shown).
-        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won) VALUES
-            (1005, 'bw_zerg', 2100, 1, 1), (1006, 'bw_zerg', 2500, 0, 0);
+        -- Another race (shown on the all-races board only), a row without games and a row whose
+        -- last game is older than 30 days (both unranked: never shown).
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, last_played_at) VALUES
+            (1005, 'bw_zerg', 2100, 1, 1, now()), (1006, 'bw_zerg', 2500, 0, 0, NULL),
+            (1007, 'bw_zerg', 2600, 4, 4, now() - interval '31 days');
     """)
     return sorted(players, key=lambda p: (-p[1], p[0]))
 
 
 def command(pipeline, **options) -> dict:
     data = {"id": "3", "name": "leaderboard", "type": 1,
-            "options": [{"name": k, "type": 3, "value": v} for k, v in options.items()]}
+            "options": [{"name": k, "type": 5 if isinstance(v, bool) else 3, "value": v}
+                        for k, v in options.items()]}
     interaction = make_interaction(2, data=data)
     run_command(pipeline, interaction, expect=DEFERRED_EPHEMERAL)
     return interaction
@@ -62,7 +66,7 @@ def patch_body(pipeline, interaction) -> dict:
 
 def rows(body: dict) -> list[tuple[int, int, int]]:
     """(rank, user id, mmr) of each line of the page."""
-    found = re.findall(r"^\*\*#(\d+)\*\* (?:\S+ )?P(\d+)(?: · \w+)? · \*\*(\d+)\*\*", body["embeds"][0]["description"],
+    found = re.findall(r"^\*\*#(\d+)\*\* `[SABCDEFU]` (?:\S+ )?P(\d+)(?: · \w+)? · \*\*(\d+)\*\*", body["embeds"][0]["description"],
                        re.MULTILINE)
     return [(int(r), int(u), int(m)) for r, u, m in found]
 
@@ -86,12 +90,12 @@ def test_pages_walk_forward_and_back_with_correct_ranks(pipeline):
     assert rows(body) == expected_page(order, 1)
     assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 27 players"
     previous, following = buttons(body)
-    assert previous["disabled"] is True and previous["custom_id"] == f"lb:0:{RACE}::"
-    assert "disabled" not in following and following["custom_id"] == f"lb:2:{RACE}::"
+    assert previous["disabled"] is True and previous["custom_id"] == f"lb:0:{RACE}::::0"
+    assert "disabled" not in following and following["custom_id"] == f"lb:2:{RACE}::::0"
     message = pipeline.discord.message(first["token"])
 
     for page in (2, 3):
-        clicked = page_click(pipeline, message, f"lb:{page}:{RACE}::")
+        clicked = page_click(pipeline, message, f"lb:{page}:{RACE}::::0")
         body = patch_body(pipeline, clicked)
         assert rows(body) == expected_page(order, page)
         assert body["embeds"][0]["footer"]["text"] == f"Page {page}/3 · 27 players"
@@ -100,7 +104,7 @@ def test_pages_walk_forward_and_back_with_correct_ranks(pipeline):
         message = edited
     previous, following = buttons(body)
     assert following["disabled"] is True and "disabled" not in previous
-    assert previous["custom_id"] == f"lb:2:{RACE}::"
+    assert previous["custom_id"] == f"lb:2:{RACE}::::0"
 
     back = page_click(pipeline, message, previous["custom_id"])
     assert rows(patch_body(pipeline, back)) == expected_page(order, 2)
@@ -114,7 +118,7 @@ def test_an_out_of_range_page_shows_the_last_page(pipeline):
     first = command(pipeline, race=RACE)
     message = pipeline.discord.message(first["token"])
 
-    clicked = page_click(pipeline, message, f"lb:99:{RACE}::")
+    clicked = page_click(pipeline, message, f"lb:99:{RACE}::::0")
 
     body = patch_body(pipeline, clicked)
     assert rows(body) == expected_page(order, 3)
@@ -131,7 +135,7 @@ def test_filters_by_country_and_region(pipeline):
     assert rows(body) == [(i + 1, u, m) for i, (u, m) in enumerate(wanted[:10])]
     assert body["embeds"][0]["description"].startswith("**SC2 Terran · 🇩🇪 Germany · Western Europe**")
     assert f"{len(wanted)} players" in body["embeds"][0]["footer"]["text"]
-    assert buttons(body)[1]["custom_id"] == f"lb:2:{RACE}:DE:EUW"
+    assert buttons(body)[1]["custom_id"] == f"lb:2:{RACE}:DE:EUW::0"
 
 
 def test_a_country_typed_by_name_is_understood_and_an_unknown_one_is_named(pipeline):
@@ -152,7 +156,8 @@ def test_the_all_races_board_lists_each_race_of_a_player(pipeline):
     body = patch_body(pipeline, command(pipeline))
 
     first_line = body["embeds"][0]["description"].split("\n")[2]
-    assert first_line == "**#1** 🇩🇪 P1005 · Z1 · **2100** · 1-0-0"
+    # 28 ranked entries: S 0, A 2, B 6, C 6, D 6, E 6, F 2 (DOMAIN.md §8's remainders).
+    assert first_line == "**#1** `A` 🇩🇪 P1005 · Z1 · **2100** · 1-0-0"
     assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 28 entries (one per player and race)"
 
 
@@ -164,16 +169,38 @@ def test_an_empty_board_says_so_with_both_buttons_disabled(pipeline):
     assert [b.get("disabled") for b in buttons(body)] == [True, True]
 
 
-def test_profile_rank_is_the_position_on_the_race_board(pipeline):
+def test_profile_rank_is_the_letter_and_place_among_all_ranked_entries(pipeline):
     order = seed_board(pipeline.database_url)
-    user_id, _ = order[13]  # rank 14, inside a tied triple
+    user_id, _ = order[13]  # 14th Terran, inside a tied triple; P1005's Zerg is ahead of everyone
     interaction = make_interaction(2, data={"id": "2", "name": "profile", "type": 1,
                                             "options": [{"name": "user", "type": 6, "value": str(user_id)}]})
     run_command(pipeline, interaction, expect=DEFERRED_EPHEMERAL)
 
     [embed] = pipeline.discord.message(interaction["token"])["embeds"]
 
-    assert "Rank **#14** of 27" in embed["fields"][0]["value"]
+    assert "Rank **D** · #15 of 28" in embed["fields"][0]["value"]
+
+
+def test_the_rank_filter_and_best_race_only(pipeline):
+    order = seed_board(pipeline.database_url)
+
+    body = patch_body(pipeline, command(pipeline, rank="A"))
+    assert [(u, m) for _, u, m in rows(body)] == [(1005, 2100), order[0]]
+    assert body["embeds"][0]["description"].startswith("**All races · Rank A**")
+    assert buttons(body)[1]["custom_id"] == "lb:2::::A:0"
+
+    # P1005 has Zerg 2100 and Terran 1990: best race only keeps the Zerg row.
+    best = patch_body(pipeline, command(pipeline, best_race_only=True))
+    assert body_users(best).count(1005) == 1
+    assert "Best race only" in best["embeds"][0]["description"]
+    assert best["embeds"][0]["footer"]["text"] == "Page 1/3 · 27 players"
+    message = pipeline.discord.message(command(pipeline, best_race_only=True)["token"])
+    page_2 = patch_body(pipeline, page_click(pipeline, message, "lb:2:::::1"))
+    assert 1005 not in body_users(page_2) and len(rows(page_2)) == 10
+
+
+def body_users(body: dict) -> list[int]:
+    return [u for _, u, _ in rows(body)]
 
 
 def test_country_autocomplete_answers_in_line(pipeline):

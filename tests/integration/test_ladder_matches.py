@@ -185,3 +185,28 @@ def test_abort_after_both_confirmed_is_too_late(database_url):
     confirm(database_url, B)
     assert run(database_url, click_job("mab:1", A)).outcome == "abort_confirmed"
     assert sql(database_url, "SELECT status FROM matches_1v1") == [["confirmed"]]
+
+
+def counted(reply) -> list[str]:
+    return [dict(m.dimensions)["transition"] for m in reply.metrics if m.name == "MatchTransitions"
+            for _ in m.values]
+
+
+def test_each_transition_is_counted_once(database_url):
+    matched(database_url)
+    assert counted(confirm(database_url, A)) == []
+    assert counted(confirm(database_url, B)) == ["confirmed"]
+    assert counted(confirm(database_url, B)) == []  # a double click
+    assert counted(deadline(database_url)) == []
+
+
+def test_abandoned_and_aborted_are_counted_once(database_url):
+    matched(database_url)
+    assert counted(deadline(database_url)) == ["abandoned"]
+    assert counted(deadline(database_url)) == []
+    sql(database_url, "UPDATE players SET queue_timeout_until = NULL")
+    run(database_url, click_job("qjoin", A), FOUND_AT + 200)
+    run(database_url, click_job("qjoin", B), FOUND_AT + 200)
+    assert len(dms(run_tick(database_url, "matchmaking_wave", "w2", at=FOUND_AT + 260))) == 2
+    assert counted(run(database_url, click_job("mab:2", A), FOUND_AT + 270)) == ["aborted"]
+    assert counted(run(database_url, click_job("mab:2", A), FOUND_AT + 271)) == []

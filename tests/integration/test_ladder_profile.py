@@ -44,14 +44,16 @@ def seed_profile(url: str) -> None:
         -- the tie-breaker), one tied with a larger id (behind), and one without games (unranked).
         INSERT INTO players (discord_user_id, player_name) VALUES
             (11, 'High'), (12, 'Higher'), (13, 'TiedAhead'), (999999999999999999, 'TiedBehind'), (14, 'NoGames');
-        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn) VALUES
-            ({USER_ID}, 'sc2_terran', 1650, 13, 10, 2, 1),
-            ({USER_ID}, 'bw_zerg', 1500, 0, 0, 0, 0),
-            (11, 'sc2_terran', 1700, 1, 1, 0, 0),
-            (12, 'sc2_terran', 1800, 1, 1, 0, 0),
-            (13, 'sc2_terran', 1650, 1, 1, 0, 0),
-            (999999999999999999, 'sc2_terran', 1650, 1, 0, 1, 0),
-            (14, 'sc2_terran', 2500, 0, 0, 0, 0);
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn,
+                              last_played_at) VALUES
+            ({USER_ID}, 'sc2_terran', 1650, 13, 10, 2, 1, now()),
+            ({USER_ID}, 'bw_zerg', 1500, 0, 0, 0, 0, NULL),
+            ({USER_ID}, 'bw_terran', 1580, 2, 2, 0, 0, now() - interval '40 days'),
+            (11, 'sc2_terran', 1700, 1, 1, 0, 0, now()),
+            (12, 'sc2_terran', 1800, 1, 1, 0, 0, now()),
+            (13, 'sc2_terran', 1650, 1, 1, 0, 0, now()),
+            (999999999999999999, 'sc2_terran', 1650, 1, 0, 1, 0, now()),
+            (14, 'sc2_terran', 2500, 0, 0, 0, 0, NULL);
         INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) VALUES ({USER_ID}, ARRAY['sc2_terran']);
     """)
 
@@ -69,7 +71,10 @@ def test_a_profile_shows_identity_every_race_and_its_rank(pipeline):
     assert "**Also known as:** Alt\\*One, Two" in embed["description"]
     assert "Not activated" not in embed["description"]
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["SC2 Terran"] == "MMR **1650**\n10-2-1 (77% wins)\nRank **#4** of 5"
+    # Five ranked entries get B, C, D, D, E (DOMAIN.md §8 remainders: floors 1, 1, 1, 1 then D); the Terran row last
+    # played 40 days ago is unranked.
+    assert fields["SC2 Terran"] == "MMR **1650**\n10-2-1 (77% wins)\nRank **D** · #4 of 5"
+    assert fields["BW Terran"] == "MMR **1580**\n2-0-0 (100% wins)\nUnranked (no game in 30 days)"
     assert fields["BW Zerg"] == "MMR **1500**\nUnranked (no games yet)"
     assert fields["Last queued as"] == "SC2 Terran"
     assert embed["footer"]["text"] == "Player since 2025-06-06"
@@ -85,7 +90,7 @@ def test_another_players_profile_by_user_option(pipeline):
     assert embed["title"] == "Higher"
     assert "Not activated yet" in embed["description"]
     assert {f["name"]: f["value"] for f in embed["fields"]} == {
-        "SC2 Terran": "MMR **1800**\n1-0-0 (100% wins)\nRank **#1** of 5"}
+        "SC2 Terran": "MMR **1800**\n1-0-0 (100% wins)\nRank **B** · #1 of 5"}
 
 
 def test_a_profile_without_games_says_so(pipeline):

@@ -295,3 +295,29 @@ def test_two_waves_at_once_never_pair_a_player_twice(database_url):
         t.join()
     assert _assert_each_player_in_at_most_one_match(database_url) == 10
     assert "created" in outcomes
+
+
+def measured(reply) -> dict[tuple[str, tuple], list[float]]:
+    out: dict[tuple[str, tuple], list[float]] = {}
+    for metric in reply.metrics:
+        out.setdefault((metric.name, metric.dimensions), []).extend(metric.values)
+    return out
+
+
+def test_a_wave_measures_sides_pairs_waits_and_gaps_once(database_url):
+    seed_ready(database_url, A, bw="bw_zerg", sc2="sc2_zerg", mmr={"bw_zerg": 1500, "sc2_zerg": 1400})
+    seed_ready(database_url, B, sc2="sc2_terran", mmr={"sc2_terran": 1560})
+    seed_ready(database_url, 1003, bw="bw_terran", mmr={"bw_terran": 2400})
+    for user in (A, B, 1003):
+        join(database_url, user)
+    reply = run_tick(database_url, "matchmaking_wave", "w1", at=T0 + 90)
+    found = measured(reply)
+    assert found[("QueueingPlayers", (("side", "bw"),))] == [2]
+    assert found[("QueueingPlayers", (("side", "sc2"),))] == [2]
+    assert found[("WavePairs", ())] == [1]
+    assert found[("MatchMmrGap", ())] == [60]
+    assert found[("MatchWait", ())] == [90, 90]  # both joined at T0, matched at T0 + 90
+    assert len(found[("WaveDuration", ())]) == 1
+    # The same tick again: the same matches, measured once only.
+    again = measured(run_tick(database_url, "matchmaking_wave", "w1", at=T0 + 91))
+    assert again[("WavePairs", ())] == [0] and again[("MatchWait", ())] == []

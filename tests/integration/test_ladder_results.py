@@ -71,6 +71,8 @@ def test_agreeing_reports_finalise_with_elo_in_the_second_reports_transaction(da
     assert sql(database_url, "SELECT mmr, games_played FROM mmrs_1v1 ORDER BY discord_user_id") == [[1500, 0], [1500, 0]]
     second = report(database_url, B, "lost")
     assert second.outcome == "report_ok"
+    assert [(m.name, m.dimensions) for m in second.metrics] == [("MatchTransitions", (("transition", "final"),))]
+    assert first.metrics == () and report(database_url, B, "lost").metrics == ()
     results = {d.user_id: text_of(d.body) for d in dms(second)}
     assert "Alpha** won" in results[str(A)] and "1500 → 1520 (+20" in results[str(A)]
     assert "1500 → 1480 (-20" in results[str(B)]

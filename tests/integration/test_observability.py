@@ -25,6 +25,7 @@ from ladderline.ladder.registry import Ack, registry
 from tests.support.aws import LambdaContext, Pipeline, load_handler
 from tests.support.discord import BOT_TOKEN
 from tests.support.interactions import dumps, make_interaction, signed_event, snowflake
+from tests.support.ladder_jobs import sql
 from tests.support.observability import (
     NAMESPACE,
     REFS,
@@ -163,9 +164,21 @@ def exercise(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     run.ping(dm_after=0)
     assert run.work() == {"batchItemFailures": []}
     assert run.work() == {"batchItemFailures": []}
-    # A tick job (every tick handler under its own key).
+    # A tick job (every tick handler under its own key), with two players queueing: the wave
+    # matches them (wait, MMR gap), then the confirmation deadline abandons the match.
+    for user, races in ((4001, "{bw_zerg}"), (4002, "{sc2_terran}")):
+        sql(p.database_url, "INSERT INTO players (discord_user_id, player_name, battletag, region, terms_accepted_at, "
+                            "activated_at) VALUES (:u, 'P', 'P#1', 'EUW', now(), now())", u=user)
+        sql(p.database_url, "INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) "
+                            "VALUES (:u, CAST(:r AS text[]))", u=user, r=races)
+        sql(p.database_url, "SELECT ladder_queue_join(:u, :k, now())", u=user, k=f"join-{user}")
     p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody=Job.tick("2026-12-01T11:30:00Z").to_json())
     assert run.work() == {"batchItemFailures": []}
+    deadline = Job.timer(route="match_deadline", key="match:1:deadline", payload={"match_id": 1},
+                         scheduled_at_ms=int(time.time() * 1000))
+    p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody=deadline.to_json())
+    assert run.work() == {"batchItemFailures": []}
+    assert sql(p.database_url, "SELECT status FROM matches_1v1") == [["abandoned"]]
     # Too many invalid requests across containers: a worker with a low limit stops calling Discord.
     monkeypatch.setenv(names.DISCORD_INVALID_REQUEST_LIMIT, "1")
     tripped = load_handler("worker")
@@ -222,7 +235,7 @@ def test_every_log_line_is_json_and_interaction_lines_carry_their_ids(observed):
     for line in lines:
         if line.get("job_kind", "interaction") != "interaction":
             # Timers and ticks: their correlation id is the timer key or tick id.
-            assert line["correlation_id"].startswith(("ping:", "2026-")), line
+            assert line["correlation_id"].startswith(("ping:", "match:", "2026-")), line
             continue
         if line["message"] in JOB_MESSAGES or line["message"] in ("publish failed", "discord refused the edit: %s"):
             assert line.get("correlation_id") in by_id, line

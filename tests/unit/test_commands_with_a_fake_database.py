@@ -9,7 +9,7 @@ from ladderline.discord.constants import InteractionType
 from ladderline.discord.limits import validate_message
 from ladderline.job import Job
 from ladderline.ladder.commands import activate, leaderboard, ping, profile, setcountry, terms
-from ladderline.ladder.context import JobContext
+from ladderline.ladder.context import JobContext, now
 from ladderline.ladder.deliveries import DirectMessage
 
 from tests.support.fake_database import FakeDatabase, UnknownFunction
@@ -65,7 +65,7 @@ def test_terms_shows_buttons_until_accepted():
 
 
 def test_profile_without_a_profile_points_at_setup():
-    db = FakeDatabase(ladder_profile=lambda user: None)
+    db = FakeDatabase(ladder_profile_ranked=lambda user, at: None)
 
     reply = profile.handle(ctx(db, "profile"))
 
@@ -74,15 +74,19 @@ def test_profile_without_a_profile_points_at_setup():
 
 def test_a_leaderboard_page_is_one_call_and_a_valid_message():
     rows = [{"rank": i, "user_id": str(10**17 + i), "player_name": f"p{i}", "race": "terran", "mmr": 2000 - i,
-             "won": 3, "lost": 1, "drawn": 0, "country": "DE"} for i in range(1, 11)]
-    db = FakeDatabase(ladder_leaderboard=lambda *args: {"page": 1, "pages": 3, "total": 25, "rows": rows})
+             "won": 3, "lost": 1, "drawn": 0, "country": "DE", "letter": "B"} for i in range(1, 11)]
+    db = FakeDatabase(ladder_leaderboard_ranked=lambda *args: {"page": 1, "pages": 3, "total": 25, "rows": rows})
+    context = ctx(db, "leaderboard")
+    context.clock = lambda: 1_800_000_000.0
 
-    body = leaderboard.handle_command(ctx(db, "leaderboard")).body
+    body = leaderboard.handle_command(context).body
 
-    assert db.calls == [("ladder_leaderboard", (None, None, None, 1, leaderboard.PAGE_SIZE))]
+    assert db.calls == [("ladder_leaderboard_ranked", (None, None, None, None, False, 1, leaderboard.PAGE_SIZE,
+                                                       now(context)))]
     assert validate_message(body) == []
     [previous, following] = body["components"][0]["components"]
-    assert previous["disabled"] is True and following["custom_id"] == "lb:2:::"
+    assert previous["disabled"] is True and following["custom_id"] == "lb:2:::::0"
+    assert "`B`" in body["embeds"][0]["description"]
 
 
 def test_ping_with_dm_after_schedules_a_timer_keyed_on_the_interaction():

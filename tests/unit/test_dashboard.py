@@ -55,7 +55,7 @@ def test_every_graph_has_a_title_a_region_and_units_on_its_axes():
         uses_right = any(isinstance(o, dict) and o.get("yAxis") == "right" for m in props["metrics"] for o in m)
         assert not uses_right or props["yAxis"]["right"]["label"], props["title"]
         # Units also in the title, where they survive a screenshot or a small widget.
-        assert re.search(r"\((ms|count|messages|seconds|instances|connections|average count)\b", props["title"]), \
+        assert re.search(r"\((ms|count|messages|seconds|instances|connections|average count|mmr points)\b", props["title"]), \
             props["title"]
 
 
@@ -79,7 +79,8 @@ def test_ack_latency_shows_p50_p99_and_discords_3_second_limit():
 
 
 def test_per_command_graphs_search_so_every_registry_command_appears():
-    searches = [r for r in dashboard_references() if isinstance(r, Search) and r.name != "Deliveries"]
+    searches = [r for r in dashboard_references()
+                if isinstance(r, Search) and r.name not in ("Deliveries", "MatchTransitions")]
     assert {s.name for s in searches} == COMMAND_METRICS
     for search in searches:
         assert search.dimension_names == {"command", "service"}
@@ -136,7 +137,7 @@ def test_every_alarm_notifies_the_topic_and_chose_its_missing_data_treatment():
     found = alarms()
     assert set(found) == {"DeadLetterQueueNotEmptyAlarm", "OldestJobAgeAlarm", "AckLatencyAlarm",
                           "WorkerErrorsAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm",
-                          "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm"}
+                          "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm", "WavesStoppedAlarm"}
     for name, res in found.items():
         props = res["Properties"]
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
@@ -154,6 +155,10 @@ def test_alarm_thresholds_match_the_issue():
     assert found["OldestJobAgeAlarm"]["Threshold"] == 60  # s
     for name in ("DeadLetterQueueNotEmptyAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm"):
         assert (found[name]["ComparisonOperator"], found[name]["Threshold"]) == ("GreaterThanThreshold", 0)
+    waves = found["WavesStoppedAlarm"]
+    assert (waves["MetricName"], waves["Statistic"], waves["Period"], waves["ComparisonOperator"],
+            waves["Threshold"], waves["TreatMissingData"]) == (
+        "WaveDuration", "SampleCount", 300, "LessThanThreshold", 1, "breaching")  # none in 5 minutes
     token = found["TokenExpiredEditsAlarm"]["Dimensions"]
     assert {"Name": "outcome", "Value": EditOutcome.TOKEN_EXPIRED.value} in token
 
@@ -167,3 +172,15 @@ def test_the_alarm_email_subscription_exists_only_with_an_address():
     pattern = parameter("AlarmEmail")["AllowedPattern"]
     assert re.fullmatch(pattern, "") and re.fullmatch(pattern, "ops@example.com")
     assert not re.fullmatch(pattern, "not an address")
+
+
+def test_the_ladder_widgets_chart_the_queue_waves_and_matches():
+    explicit = {(r.name, r.dimensions) for r in dashboard_references() if isinstance(r, Metric)}
+    worker = service_name("WorkerFunction")
+    for side in ("bw", "sc2"):
+        assert ("QueueingPlayers", frozenset({("service", worker), ("side", side)})) in {
+            (n, frozenset(d)) for n, d in explicit}
+    names = {n for n, _ in explicit}
+    assert {"WaveDuration", "WavePairs", "MatchWait", "MatchMmrGap"} <= names
+    [search] = [r for r in dashboard_references() if isinstance(r, Search) and r.name == "MatchTransitions"]
+    assert search.dimension_names == {"service", "transition"}

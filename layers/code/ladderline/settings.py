@@ -248,7 +248,7 @@ class WorkerSettings:
 
 
 # --- the ladder's staff channel (worker) -----------------------------------------------------------
-# Not in WORKER_ENV yet: the template gains parameters StaffChannelId / StaffRoleId with them.
+# Set from the template's StaffChannelId / StaffRoleId parameters (empty when unset).
 STAFF_CHANNEL_ID = "STAFF_CHANNEL_ID"
 STAFF_ROLE_ID = "STAFF_ROLE_ID"
 

@@ -30,19 +30,36 @@ class Database(Protocol):
 
 
 @dataclass(frozen=True)
+class Metric:
+    """A ladder measurement the worker publishes (CloudWatch embedded metric format) after the job.
+
+    values: one or more observations (e.g. each matched player's wait); unit: a CloudWatch unit
+    name (Count, Milliseconds, Seconds, None); dimensions: bounded values only (e.g. side=bw),
+    never an id, so the number of metric streams stays fixed.
+    """
+
+    name: str
+    values: tuple[float, ...]
+    unit: str = "Count"
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Reply:
     """What a handler hands back: the original response's new body, more deliveries, timers.
 
     body is the common case: the message body to PATCH onto the original response (None means
     "leave the message as it is"). `deliveries` go out after it, in order, each exactly once
     (ladderline.ladder.deliveries); `timers` are scheduled after the database work committed.
-    outcome is a label for analytics.
+    outcome is a label for analytics. `metrics` are published once the handler ran (a handler
+    reports a transition only when its SQL says it changed something, so a replay adds nothing).
     """
 
     body: dict[str, Any] | None
     outcome: str = "ok"
     deliveries: tuple[Delivery, ...] = ()
     timers: tuple[Timer, ...] = ()
+    metrics: tuple[Metric, ...] = ()
 
 
 @dataclass

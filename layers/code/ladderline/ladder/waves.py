@@ -23,7 +23,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.ladder import guards, static_data
-from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.context import JobContext, Metric, Reply
 from ladderline.ladder.deliveries import DirectMessage, Timer
 from ladderline.ladder.match_messages import CONFIRM_SECONDS, REMIND_AFTER_SECONDS, found_deliveries
 from ladderline.ladder.matchmaking import Entry, Pair, run_wave
@@ -73,11 +73,31 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
         number = match["match_id"]
         timers.append(Timer(REMIND_TIMER, f"match:{number}:remind", REMIND_AFTER_SECONDS, {"match_id": number}))
         timers.append(Timer(DEADLINE_TIMER, f"match:{number}:deadline", CONFIRM_SECONDS, {"match_id": number}))
-    stats = WaveStats(queued=len(snapshot["entries"]), pairs=len(result["matches"]),
-                      gaps=[abs(m["players"][0]["mmr"] - m["players"][1]["mmr"]) for m in result["matches"]],
+    created = result["status"] == "created"  # a re-run answers the same matches: measured once
+    new = result["matches"] if created else []
+    stats = WaveStats(queued=len(snapshot["entries"]), pairs=len(new),
+                      gaps=[abs(m["players"][0]["mmr"] - m["players"][1]["mmr"]) for m in new],
                       seconds=time.perf_counter() - started)
     recent_waves.append(stats)
-    return Reply(None, outcome=str(result["status"]), deliveries=tuple(deliveries), timers=tuple(timers))
+    joined = {str(e["user_id"]): int(e["joined_at"]) for e in snapshot["entries"]}
+    waits = [max(0.0, now.timestamp() - joined[p["user_id"]]) for m in new for p in m["players"]
+             if p["user_id"] in joined]
+    return Reply(None, outcome=str(result["status"]), deliveries=tuple(deliveries), timers=tuple(timers),
+                 metrics=wave_metrics(snapshot["entries"], stats, waits))
+
+
+def wave_metrics(entries: list[dict[str, Any]], stats: WaveStats, waits: list[float]) -> tuple[Metric, ...]:
+    """Every wave reports its duration and pairs (the "waves stopped" alarm watches WaveDuration),
+    the players queueing per side (a player queueing both games counts on both), and for the new
+    matches each player's wait and each match's MMR gap."""
+    return (
+        Metric("WaveDuration", (round(stats.seconds * 1000, 3),), "Milliseconds"),
+        Metric("WavePairs", (stats.pairs,)),
+        Metric("QueueingPlayers", (sum(1 for e in entries if e.get("bw_race")),), dimensions=(("side", "bw"),)),
+        Metric("QueueingPlayers", (sum(1 for e in entries if e.get("sc2_race")),), dimensions=(("side", "sc2"),)),
+        Metric("MatchWait", tuple(waits), "Seconds"),
+        Metric("MatchMmrGap", tuple(stats.gaps), "None"),
+    )
 
 
 @dataclass(frozen=True)

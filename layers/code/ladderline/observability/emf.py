@@ -15,6 +15,8 @@ import sys
 import time
 from typing import IO, Any
 
+MAX_VALUES = 100
+
 
 class EmfRecord:
     def __init__(self, namespace: str, service: str) -> None:
@@ -23,8 +25,10 @@ class EmfRecord:
         self._directives: list[dict[str, Any]] = []
         self._values: dict[str, Any] = {"service": service}
 
-    def add(self, metrics: dict[str, tuple[float, str]], dimensions: dict[str, str] | None = None) -> EmfRecord:
-        """Add metrics (name -> (value, unit)) under the dimension set service + `dimensions`."""
+    def add(self, metrics: dict[str, tuple[float | list[float], str]],
+            dimensions: dict[str, str] | None = None) -> EmfRecord:
+        """Add metrics (name -> (value or values, unit)) under the dimension set service + `dimensions`.
+        EMF takes at most MAX_VALUES values per metric in one record."""
         dims = {"service": self._service, **(dimensions or {})}
         for name, value in dims.items():
             if self._values.get(name, value) != value:

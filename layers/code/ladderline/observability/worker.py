@@ -14,6 +14,9 @@ never the token. Metrics (namespace POWERTOOLS_METRICS_NAMESPACE, `service` in e
   and `delivery` a delivery kind. DeliveriesRefused, DiscordInvalidRequests and
   DiscordBreakerOpen go out with {service} only, for their alarms. JobsFailed goes out in both sets: alarms need a metric without
   the command dimension, because a CloudWatch alarm cannot aggregate over a dimension.
+- The ladder's own metrics (a Reply's `metrics`: waves, matches) go out as EMF records written
+  directly, one per dimension set with every observation of a metric as a value list (EMF allows
+  100 values per metric and record), so a wave's 200 waits are two log lines, not 200.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from ladderline.discord.rest import RestResult
 from ladderline.job import Job
+from ladderline.ladder.context import Metric
+from ladderline.observability.emf import MAX_VALUES, EmfRecord, write_emf
 from ladderline.observability.logs import StdoutHandler, configure_package_logging
 
 JOB_KEYS = ("correlation_id", "command", "guild_id", "interaction_type", "job_kind")
@@ -98,6 +103,10 @@ class WorkerObserver:
         self.metrics.add_metric(name="TimersScheduled", unit=MetricUnit.Count, value=count)
         self.logger.info("timers scheduled", extra={"timers": count})
 
+    def ladder_metrics(self, job: Job, metrics: tuple[Metric, ...]) -> None:
+        for record in ladder_records(metrics, self._namespace, self._service):
+            write_emf(record)
+
     # RestListener (the Discord client reports these from inside its retries).
     def invalid_request(self, status: int, scope: str | None) -> None:
         self._single("DiscordInvalidRequests", MetricUnit.Count, 1)
@@ -138,6 +147,26 @@ class WorkerObserver:
 
     def analytics_failed(self, rows: int) -> None:
         self.metrics.add_metric(name="AnalyticsRowsDropped", unit=MetricUnit.Count, value=rows)
+
+
+def ladder_records(metrics: tuple[Metric, ...], namespace: str, service: str) -> list[EmfRecord]:
+    """EMF records for a reply's metrics: one per dimension set (and per MAX_VALUES values)."""
+    grouped: dict[tuple[tuple[str, str], ...], dict[str, tuple[list[float], str]]] = {}
+    for metric in metrics:
+        if not metric.values:
+            continue
+        names = grouped.setdefault(metric.dimensions, {})
+        values, _ = names.setdefault(metric.name, ([], metric.unit))
+        values.extend(float(v) for v in metric.values)
+    records = []
+    for dimensions, names in grouped.items():
+        longest = max(len(values) for values, _ in names.values())
+        for start in range(0, longest, MAX_VALUES):
+            chunk: dict[str, tuple[float | list[float], str]] = {
+                name: (values[start:start + MAX_VALUES], unit)
+                for name, (values, unit) in names.items() if values[start:start + MAX_VALUES]}
+            records.append(EmfRecord(namespace, service).add(chunk, dict(dimensions)))
+    return records
 
 
 def _describe(exc: BaseException, token: str) -> dict[str, str]:

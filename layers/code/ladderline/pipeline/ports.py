@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from ladderline.discord.rest import RestResult
 from ladderline.job import Job
+from ladderline.ladder.context import Metric
 from ladderline.ladder.deliveries import Timer
 
 
@@ -92,3 +93,5 @@ class WorkerObserver(Protocol):
     def analytics_failed(self, rows: int) -> None: ...
 
     def timers_scheduled(self, job: Job, count: int) -> None: ...
+
+    def ladder_metrics(self, job: Job, metrics: tuple[Metric, ...]) -> None: ...

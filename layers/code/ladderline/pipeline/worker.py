@@ -214,6 +214,8 @@ class Worker:
             self._observer.command_done(
                 parsed, (time.perf_counter() - started) * 1000,
                 round_trips=self._db.round_trips - round_trips_before, db_ms=self._db.time_ms - db_ms_before)
+            if reply.metrics:
+                self._observer.ladder_metrics(parsed, reply.metrics)
         deliveries: list[Delivery] = []
         if reply.body is not None:
             if parsed.is_interaction:

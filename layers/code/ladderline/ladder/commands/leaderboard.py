@@ -1,12 +1,16 @@
-"""/leaderboard [race] [country] [region]: the ladder, 10 rows a page, with Previous / Next.
+"""/leaderboard [race] [country] [region] [rank] [best_race_only]: the ranked ladder, 10 rows a
+page, with Previous / Next.
 
-One database round trip per page: ladder_leaderboard() (migration 0003) returns the page's rows,
-the total (count(*) OVER ()) and the clamped page number as one jsonb value. Ordering and rank
-(absolute position, ties broken by user id) are defined there, once.
+Only ranked entries are listed: (player, race) entries that played within the last 30 days, each
+with its letter S-F (ladderline.ladder.ranks). One database round trip per page:
+ladder_leaderboard_ranked() (migration 0007) returns the page's rows, the total and the clamped page
+number as one jsonb value. Ordering, letters and places are defined there, once.
 
-The buttons carry the page and the filters in their custom_id, `lb:<page>:<race>:<country>:<region>`
-(empty when unset; <= 100 characters by Discord's rule, ~25 here), so the worker stays stateless;
-a click is acknowledged with DEFERRED_UPDATE and the worker edits the same message.
+The buttons carry the page and the filters in their custom_id,
+`lb:<page>:<race>:<country>:<region>:<letter>:<best 0|1>` (empty when unset; <= 100 characters
+by Discord's rule, ~30 here), so the worker stays stateless; a click is acknowledged with
+DEFERRED_UPDATE and the worker edits the same message. Buttons of messages sent before the rank
+filters existed (five parts) still work.
 """
 
 from __future__ import annotations
@@ -16,8 +20,8 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
-from ladderline.ladder import static_data
-from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder import ranks, static_data
+from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.countries import (
     autocomplete_country,
     country_label,
@@ -38,9 +42,12 @@ class Filters:
     race: str | None = None
     country: str | None = None
     region: str | None = None
+    letter: str | None = None
+    best_only: bool = False
 
     def custom_id(self, page: int) -> str:
-        return ":".join((PAGE_ROUTE, str(page), self.race or "", self.country or "", self.region or ""))
+        return ":".join((PAGE_ROUTE, str(page), self.race or "", self.country or "", self.region or "",
+                         self.letter or "", "1" if self.best_only else "0"))
 
     def label(self) -> str:
         parts = [race_name(self.race) if self.race else "All races"]
@@ -48,6 +55,10 @@ class Filters:
             parts.append(country_label(self.country) or self.country)
         if self.region:
             parts.append(region_label(self.region) or self.region)
+        if self.letter:
+            parts.append(f"Rank {self.letter}")
+        if self.best_only:
+            parts.append("Best race only")
         return " · ".join(parts)
 
 
@@ -70,20 +81,29 @@ def filters_from_options(options: dict[str, Any]) -> Filters:
     if region is not None and static_data.region(str(region)) is None:
         raise FilterError(f"Region: “{str(region)[:50]}” is not a ladder region.")
     country = options.get("country") or None
+    letter = options.get("rank") or None
+    if letter is not None and str(letter) not in ranks.LETTERS:
+        raise FilterError(f"Rank: “{str(letter)[:50]}” is not a ladder rank (S, A, B, C, D, E or F).")
     known_race = static_data.race(str(race)) if race else None
     known_region = static_data.region(str(region)) if region else None
     return Filters(
         race=known_race.code if known_race else None,
         country=_country_code(country) if country else None,
         region=known_region.code if known_region else None,
+        letter=str(letter) if letter else None,
+        best_only=options.get("best_race_only") in (True, "1", "true"),
     )
 
 
 def parse_custom_id(custom_id: str) -> tuple[int, Filters]:
     parts = custom_id.split(":")
-    if len(parts) != 5 or parts[0] != PAGE_ROUTE or not parts[1].isdigit():
+    if len(parts) not in (5, 7) or parts[0] != PAGE_ROUTE or not parts[1].isdigit():
         raise FilterError("This leaderboard button is out of date; run /leaderboard again.")
-    filters = filters_from_options({"race": parts[2], "country": parts[3], "region": parts[4]})
+    letter, best = (parts[5], parts[6]) if len(parts) == 7 else ("", "0")
+    if best not in ("0", "1"):
+        raise FilterError("This leaderboard button is out of date; run /leaderboard again.")
+    filters = filters_from_options({"race": parts[2], "country": parts[3], "region": parts[4], "rank": letter,
+                                    "best_race_only": best})
     return min(int(parts[1]), MAX_PAGE), filters
 
 
@@ -104,7 +124,8 @@ def handle_page(ctx: JobContext) -> Reply:
 
 
 def _page(ctx: JobContext, page: int, filters: Filters) -> Reply:
-    board = ctx.db.call("ladder_leaderboard", filters.race, filters.country, filters.region, page, PAGE_SIZE)
+    board = ctx.db.call("ladder_leaderboard_ranked", filters.race, filters.country, filters.region, filters.letter,
+                        filters.best_only, page, PAGE_SIZE, now(ctx))
     return Reply(render(board, filters))
 
 
@@ -118,7 +139,7 @@ def render(board: dict[str, Any], filters: Filters) -> dict[str, Any]:
         title="🏆 Leaderboard",
         description=f"**{filters.label()}**\n\n{description}",
         color=EMBED_COLOR,
-        footer=f"Page {page}/{pages} · {_count_text(total, race_filtered=filters.race is not None)}",
+        footer=f"Page {page}/{pages} · {_count_text(total, race_filtered=filters.race is not None or filters.best_only)}",
     )
     buttons = responses.action_row(
         responses.button("Previous", filters.custom_id(page - 1), emoji="◀️", disabled=page <= 1),
@@ -139,7 +160,7 @@ def _row(row: dict[str, Any], *, show_race: bool) -> str:
     country = static_data.country(row["country"]) if row.get("country") else None
     flag = f"{country.flag} " if country else ""
     race = f" · {race_short(row['race'])}" if show_race else ""
-    return (f"**#{row['rank']}** {flag}{player_label(row.get('player_name'), row['user_id'])}{race} · "
+    return (f"**#{row['rank']}** `{row.get('letter') or 'U'}` {flag}{player_label(row.get('player_name'), row['user_id'])}{race} · "
             f"**{row['mmr']}** · {row['won']}-{row['lost']}-{row['drawn']}")
 
 
@@ -151,7 +172,7 @@ ROUTES = (
         ephemeral=True,
         handler=handle_command,
         autocomplete=autocomplete_country,
-        description="Show the ladder's top players, 10 per page",
+        description="Show the ranked ladder (played in the last 30 days), 10 per page",
         options=(
             {"type": int(OptionType.STRING), "name": "race", "description": "Only this race", "required": False,
              "choices": [{"name": r.name, "value": r.code} for r in static_data.races()]},
@@ -159,6 +180,10 @@ ROUTES = (
              "required": False, "autocomplete": True},
             {"type": int(OptionType.STRING), "name": "region", "description": "Only players from this region",
              "required": False, "choices": [{"name": r.name, "value": r.code} for r in static_data.regions()]},
+            {"type": int(OptionType.STRING), "name": "rank", "description": "Only this letter rank",
+             "required": False, "choices": [{"name": letter, "value": letter} for letter in ranks.LETTERS]},
+            {"type": int(OptionType.BOOLEAN), "name": "best_race_only",
+             "description": "Only each player's best ranked race", "required": False},
         ),
     ),
     Route(

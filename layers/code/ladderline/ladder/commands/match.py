@@ -20,7 +20,7 @@ from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType
 from ladderline.ladder import guards
 from ladderline.ladder import match_messages as msg
-from ladderline.ladder.context import JobContext, Reply, now, tick_id
+from ladderline.ladder.context import JobContext, Metric, Reply, now, tick_id
 from ladderline.ladder.deliveries import DirectMessage, FollowUp
 from ladderline.ladder.routes import Ack, Route
 from ladderline.settings import StaffSettings
@@ -51,6 +51,17 @@ def _problem(result: dict[str, Any]) -> Reply | None:
     return None
 
 
+# A match's transitions as one metric with a bounded `transition` dimension, counted by the call
+# that made the transition (changed), never by a replay or a double click.
+TRANSITIONS = ("confirmed", "aborted", "abandoned", "final", "conflict")
+
+
+def transition_metric(result: dict[str, Any], status: str) -> tuple[Metric, ...]:
+    if not result.get("changed") or status not in TRANSITIONS:
+        return ()
+    return (Metric("MatchTransitions", (1,), dimensions=(("transition", status),)),)
+
+
 def _bad_button() -> Reply:
     return Reply(responses.message("This button is out of date."), outcome="invalid")
 
@@ -78,7 +89,7 @@ def handle_confirm(ctx: JobContext) -> Reply:
     if result["changed"] and match["status"] == "confirming":
         deliveries.append(msg.opponent_confirmed(match, ctx.job.user_id))
     return Reply(msg.confirmed_body(match, ctx.job.user_id), outcome=f"confirm_{match['status']}",
-                 deliveries=tuple(deliveries))
+                 deliveries=tuple(deliveries), metrics=transition_metric(result, match["status"]))
 
 
 def handle_abort_ask(ctx: JobContext) -> Reply:
@@ -110,7 +121,8 @@ def handle_abort(ctx: JobContext) -> Reply:
     else:
         # Too late: both confirmed (or the deadline passed) first.
         body = msg.confirmed_body(match, ctx.job.user_id)
-    return Reply(body, outcome=f"abort_{match['status']}", deliveries=tuple(after_transition(match)))
+    return Reply(body, outcome=f"abort_{match['status']}", deliveries=tuple(after_transition(match)),
+                 metrics=transition_metric(result, match["status"]))
 
 
 def handle_remind(ctx: JobContext) -> Reply:
@@ -131,7 +143,8 @@ def handle_deadline(ctx: JobContext) -> Reply:
     match = result["match"]
     # Abandoned now or before (a re-run): the notices; confirmed or aborted: nothing to add here.
     deliveries = msg.closed_notices(match) if match["status"] == "abandoned" else []
-    return Reply(None, outcome=f"deadline_{match['status']}", deliveries=tuple(deliveries))
+    return Reply(None, outcome=f"deadline_{match['status']}", deliveries=tuple(deliveries),
+                 metrics=transition_metric(result, match["status"]))
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -170,7 +183,7 @@ def handle_report(ctx: JobContext) -> Reply:
     else:
         text += " " + msg.result_line(match).split("\n")[0]
     return Reply(responses.message(f"📝 Match #{match_id}: {text}"), outcome=f"report_{status}",
-                 deliveries=tuple(deliveries))
+                 deliveries=tuple(deliveries), metrics=transition_metric(result, str(result.get("transition"))))
 
 
 def handle_report_sweep(ctx: JobContext) -> Reply:

@@ -1,7 +1,8 @@
 """/profile [user]: a player's profile card, answered from ONE database round trip.
 
-ladder_profile() (migration 0003) returns the player, every race's MMR, record and rank, and the
-queue preferences as one jsonb value; this module only renders it.
+ladder_profile_ranked() (migration 0007) returns the player, every race's MMR, record, letter rank
+(S-F over the entries that played within 30 days, ladderline.ladder.ranks) and global place, the
+last 5 matches and the queue preferences as one jsonb value; this module only renders it.
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder import ranks
+from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.countries import country_label
 from ladderline.ladder.labels import (
     EMBED_COLOR,
     display_text,
     player_label,
     race_name,
+    race_short,
     record_text,
     region_label,
 )
@@ -31,7 +34,7 @@ def target_user(ctx: JobContext) -> str:
 
 def handle(ctx: JobContext) -> Reply:
     user_id = target_user(ctx)
-    profile = ctx.db.call("ladder_profile", int(user_id))
+    profile = ctx.db.call("ladder_profile_ranked", int(user_id), now(ctx))
     if profile is None:
         if user_id == ctx.job.user_id:
             text = "You don't have a ladder profile yet. Use `/setup` to create one."
@@ -58,6 +61,9 @@ def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:
     fields = [(race_name(r["race"]), race_field(r), True) for r in profile.get("races", [])]
     if not fields:
         fields.append(("Ladder", "No games played yet.", False))
+    recent = [recent_line(m) for m in profile.get("recent") or []]
+    if recent:
+        fields.append(("Last matches", "\n".join(recent), False))
     preferences = profile.get("preferences") or {}
     if preferences.get("last_chosen_races"):
         fields.append(("Last queued as", ", ".join(race_name(r) for r in preferences["last_chosen_races"]), False))
@@ -73,8 +79,28 @@ def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:
 def race_field(race: dict[str, Any]) -> str:
     if not race.get("played"):
         return f"MMR **{race['mmr']}**\nUnranked (no games yet)"
-    return (f"MMR **{race['mmr']}**\n{record_text(race['won'], race['lost'], race['drawn'])}\n"
-            f"Rank **#{race['rank']}** of {race['ranked']}")
+    record = record_text(race["won"], race["lost"], race["drawn"])
+    if not race.get("letter"):
+        return f"MMR **{race['mmr']}**\n{record}\nUnranked (no game in {ranks.ACTIVE_DAYS} days)"
+    return f"MMR **{race['mmr']}**\n{record}\nRank **{race['letter']}** · #{race['rank']} of {race['ranked']}"
+
+
+RESULT_WORDS = {"player_1_win": (1, "won"), "player_2_win": (2, "won"), "draw": (0, "draw")}
+
+
+def recent_line(match: dict[str, Any]) -> str:
+    """One of the last matches: number, races, opponent, outcome and the player's MMR change."""
+    races = f"{race_short(match['race'])} vs {race_short(match['opponent_race'])}"
+    opponent = display_text(match.get("opponent") or "?")
+    result = match.get("result")
+    if match["status"] == "final" and result in RESULT_WORDS:
+        winner, _ = RESULT_WORDS[result]
+        outcome = "Draw" if winner == 0 else ("Won" if winner == match["side"] else "Lost")
+        change = match.get("mmr_change")
+        outcome += f" ({change:+d})" if isinstance(change, int) else ""
+    else:
+        outcome = str(match["status"]).capitalize()
+    return f"#{match['match_id']} · {races} · vs {opponent} · {outcome} · <t:{match['at']}:d>"
 
 
 ROUTES = (
