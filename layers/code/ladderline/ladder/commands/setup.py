@@ -92,6 +92,15 @@ def profile_fields(profile: dict[str, Any]) -> list[tuple[str, str, bool]]:
     ]
 
 
+def typed_fields(fields: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The modal's raw values as embed fields (cut to the input's length: the client enforces it)."""
+    out = []
+    for key in (NAME_FIELD, ALT_FIELD, TAG_FIELD):
+        text = str(fields.get(key) or "").strip()[: INPUT_MAX[key]].replace("`", "'")
+        out.append((LABELS[key], _code(text) if text else "—", True))
+    return out
+
+
 def summary(draft: dict[str, Any], nonce: str) -> dict[str, Any]:
     embed = responses.embed(
         "Check your ladder profile",
@@ -185,7 +194,10 @@ def handle_submit(ctx: JobContext) -> Reply:
         retry_id = f"setup_restart:{args[0][:8]}:{args[1][:8]}"
         retry = responses.action_row(responses.button("Try again", retry_id))
         text = "Your profile was not saved. Please fix:\n" + "\n".join(f"• {p}" for p in problems)
-        return Reply(responses.message(text[:2000], components=[retry]), outcome="invalid")
+        # What the user typed, as the summary's fields: "Try again" reopens the modal prefilled from
+        # them (restart_modal reads the clicked message), so nobody retypes the fields that were fine.
+        typed = responses.embed("What you typed", None, fields=typed_fields(ctx.job.options))
+        return Reply(responses.message(text[:2000], embeds=[typed], components=[retry]), outcome="invalid")
     nonce = ctx.job.interaction_id
     guards.call(ctx, "ladder_setup_draft", int(ctx.job.user_id), draft, nonce)
     return Reply(summary(draft, nonce), outcome="draft")
