@@ -721,6 +721,8 @@ class DiscordEmulator:
         if method == "GET" and path.startswith("/_emulator/messages/"):
             message = self.message(path.rsplit("/", 1)[1])
             return (200, message, {}) if message else (404, UNKNOWN_MESSAGE, {})
+        if method == "GET" and path.startswith("/_emulator/followups/"):
+            return 200, self.followups(path.rsplit("/", 1)[1]), {}
         if method == "GET" and path.startswith("/_emulator/dms/"):
             return 200, self.dms(path.rsplit("/", 1)[1]), {}
         if method == "GET" and path.startswith("/_emulator/channels/"):

@@ -305,6 +305,17 @@ class Simulator:
         outcome.waited_out = True
         outcome.message = self._message(token)
 
+    def followups(self, outcome: Outcome, at_least: int = 1, wait: float = 15.0) -> list[dict[str, Any]]:
+        """Follow-up messages the bot posted with an interaction's token (e.g. a question under a
+        message), oldest first; waits (up to `wait` s) until there are `at_least`."""
+        deadline = time.monotonic() + wait
+        while True:
+            status, messages = self._call("GET", f"/_emulator/followups/{outcome.interaction['token']}")
+            found = messages if status == 200 and isinstance(messages, list) else []
+            if len(found) >= at_least or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
+
     def dms(self, at_least: int = 0, wait: float = 15.0) -> list[dict[str, Any]]:
         """The bot's DMs to this user, oldest first; waits (up to `wait` s) until there are `at_least`."""
         deadline = time.monotonic() + wait

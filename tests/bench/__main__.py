@@ -3,9 +3,11 @@
 Part A (issue 3): every command's worker time against PostgreSQL behind a proxy adding 25 ms each
 way, next to the same with 0 ms (tests/bench/commands.py).
 Part B: the ingress's ack latency, warm p50/p99 and a cold start (tests/bench/ingress.py).
+Part C: the ladder at scale: a wave of 200 queued players, the views at 10,000 players and
+50,000 matches (tests/bench/ladder.py).
 
 Starts its own throwaway PostgreSQL (LocalPostgres + migrations) and moto server; cleans up.
-Options: --runs N (Part A runs per command), --requests N (Part B), --only a|b.
+Options: --runs N (Part A runs per command), --requests N (Part B), --only a|b|c.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="Part A: timed runs per command and delay")
     parser.add_argument("--requests", type=int, default=500, help="Part B: warm requests per case")
-    parser.add_argument("--only", choices=("a", "b"), default=None)
+    parser.add_argument("--only", choices=("a", "b", "c"), default=None)
     args = parser.parse_args(argv)
     # The handlers log at INFO; the figures are what this prints.
     logging.disable(logging.WARNING)
@@ -63,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.only in (None, "b"):
         ok &= part_b(args.requests)
         print()
+    if args.only in (None, "c"):
+        from tests.bench.ladder import run_part_c
+
+        ok &= run_part_c()
     print(f"bench {'PASSED' if ok else 'FAILED'} in {time.perf_counter() - started:.0f} s")
     return 0 if ok else 1
 

@@ -229,3 +229,100 @@ def test_a_second_stack_on_the_same_folder_refuses_and_the_first_keeps_working(s
     info = read_stack(stack.data_dir)
     assert info is not None and info.pid == stack.process.pid  # stack.json still names the first
     assert stack.simulator().command("ping").message["content"].startswith("Pong!")  # its database still answers
+
+
+# --- the ladder: two players from /queue to a result, over HTTP -------------------------------------
+def _text(message: dict | None) -> str:
+    if not message:
+        return ""
+    parts = [message.get("content") or ""]
+    for embed in message.get("embeds") or []:
+        parts += [embed.get("title") or "", embed.get("description") or ""]
+        parts += [f"{f.get('name')}: {f.get('value')}" for f in embed.get("fields") or []]
+    return "\n".join(parts)
+
+
+def _dm(sim: Simulator, needle: str, wait: float = 30) -> dict:
+    """The bot's DM to this player that mentions `needle` (waits for it)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = [m for m in sim.dms() if needle in _text(m)]
+        if found or time.monotonic() >= deadline:
+            assert found, f"no DM with {needle!r}; the DMs are: {[_text(m)[:80] for m in sim.dms()]}"
+            return found[-1]
+        time.sleep(0.2)
+
+
+def _ready(stack: RunningStack, user_id: str, name: str, code: str) -> Simulator:
+    """A player set up through the commands: /setup, the terms, /activate."""
+    sim = stack.simulator(user_id=user_id)
+    sim.last_file = f"last-{user_id}.json"  # each player keeps their own last message
+    sim.command("setup", {"country": "DE", "region": "EUW"})
+    sim.submit_modal({"player_name": name, "alt_names": "", "battletag": f"{name}#1234"})
+    assert sim.click("Confirm").message["embeds"][0]["title"] == "✅ Profile created"
+    sim.command("termsofservice")
+    sim.click("Accept")
+    assert sim.command("activate", {"code": code}).status == 200
+    return sim
+
+
+def _in_dms(sim: Simulator) -> Simulator:
+    """The same player clicking in the bot's DMs (no guild: Discord sends DM interactions without one)."""
+    return Simulator(sim.info, sim.data_dir, user_id=sim.user_id, guild_id=None,
+                     last_file=f"last-dm-{sim.user_id}.json")
+
+
+def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_minus_20(stack: RunningStack) -> None:
+    from ladderctl.simulate import PLAYERS
+    from ladderline.ladder.commands.activate import hash_code
+
+    from tests.support.postgres import pg_connect
+
+    info = read_stack(stack.data_dir)
+    assert info is not None
+    db = pg_connect(info.database_url)
+    db.run("INSERT INTO activation_codes (code_hash, max_uses) VALUES (:h, 10) ON CONFLICT DO NOTHING",
+           h=hash_code("E2E-LADDER"))
+    db.close()
+    carol = _ready(stack, PLAYERS["carol"], "Carol", "E2E-LADDER")
+    dave = _ready(stack, PLAYERS["dave"], "Dave", "E2E-LADDER")
+
+    # /queue: each picks a race (saved at once) and joins; the message turns into "Searching".
+    for sim, select, race, shown in ((carol, "q:bw", "bw_zerg", "Zerg"), (dave, "q:sc2", "sc2_terran", "Terran")):
+        opened = sim.command("queue")
+        assert "Matchmaking queue" in _text(opened.message)
+        assert shown in _text(sim.select(select, [race]).message)
+        searching = sim.click("Join queue")
+        assert "Searching" in _text(searching.message), _text(searching.message)
+        assert "<t:" in _text(searching.message)  # the next wave counts down in the client
+
+    # A tick (every second here) runs the wave: both get "Match #N found" with Confirm / Abort.
+    found = {name: _dm(sim, "found") for name, sim in (("carol", carol), ("dave", dave))}
+    number = _text(found["carol"]).split("Match #", 1)[1].split(" ", 1)[0]
+    assert f"Match #{number} found" in _text(found["dave"])
+    assert "Dave" in _text(found["carol"]) and "Carol" in _text(found["dave"])
+
+    # Both confirm in their DMs: both get the match card.
+    for sim in (carol, dave):
+        confirmed = _in_dms(sim).click("Confirm", message=found["carol" if sim is carol else "dave"])
+        assert confirmed.status == 200 and not confirmed.waited_out
+    cards = {name: _dm(sim, "Host the lobby") for name, sim in (("carol", carol), ("dave", dave))}
+    for card in cards.values():
+        text = _text(card)
+        assert f"Match #{number}: " in text and "Carol#1234" in text and "Dave#1234" in text
+        assert "Match settings" in text and "Not reported yet" in text
+
+    # Reports: "I won" asks first (a follow-up with one button), then reports.
+    for name, sim, label in (("carol", carol, "I won"), ("dave", dave, "I lost")):
+        in_dm = _in_dms(sim)
+        asked = in_dm.click(label, message=cards[name])
+        [question] = in_dm.followups(asked)
+        assert f"Report **{label}** for match #{number}?" in question["content"]
+        reported = in_dm.click(f"Yes, report “{label}”", message=question)
+        assert f"You reported **{label}**" in _text(reported.message), _text(reported.message)
+
+    # The second report finalised the match: both get the result with ±20 at equal ratings.
+    assert "1500 → 1520 (+20" in _text(_dm(carol, f"Match #{number} result"))
+    assert "1500 → 1480 (-20" in _text(_dm(dave, f"Match #{number} result"))
+    profile = carol.command("profile")
+    assert "MMR **1520**" in _text(profile.message) and "Won (+20)" in _text(profile.message)

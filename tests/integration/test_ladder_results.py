@@ -235,3 +235,21 @@ def test_one_reminder_after_an_hour_and_one_staff_flag_after_a_day(database_url)
     assert run_tick(database_url, "report_reminders", "r4", at=CONFIRMED_AT + 90000).deliveries == ()
     # Nothing was decided: still waiting for the report.
     assert sql(database_url, "SELECT status FROM matches_1v1") == [["confirmed"]]
+
+
+def test_the_profile_shows_the_rank_record_and_last_matches_after_a_result(database_url):
+    from tests.support.ladder_jobs import command_job
+
+    confirmed_match(database_url)
+    report(database_url, A, "won")
+    report(database_url, B, "lost")
+    body = run(database_url, command_job("profile", A), CONFIRMED_AT + 700).body
+    fields = {f["name"]: f["value"] for f in body["embeds"][0]["fields"]}
+    # Two ranked entries get C and D (the remainders go to D, then C: DOMAIN.md §8).
+    assert fields["BW Zerg"] == "MMR **1520**\n1-0-0 (100% wins)\nRank **C** · #1 of 2"
+    assert fields["Last matches"].startswith("#1 · Z1 vs T2 · vs Bravo · Won (+20) · <t:")
+    loser = run(database_url, command_job("profile", B), CONFIRMED_AT + 700).body
+    assert "· vs Alpha · Lost (-20)" in text_of(loser)
+    # 31 days later nobody is ranked any more.
+    later = run(database_url, command_job("profile", A), CONFIRMED_AT + 31 * 86400).body
+    assert "Unranked (no game in 30 days)" in text_of(later)
