@@ -727,3 +727,25 @@ def test_samconfig_dev_has_snapstart_off_and_prod_on():
     assert prod["DatabaseDeletionProtection"] == "true"
     for overrides in (default, prod):
         assert overrides["DatabaseMode"] == "create"
+
+
+def test_make_deploy_is_guided_until_samconfig_holds_the_required_answers():
+    from ladderctl.samconfig_ready import REQUIRED, ready
+
+    config = samconfig()
+    # As committed: placeholders, so the first `make deploy` of each environment is guided.
+    assert not ready(config, "default") and not ready(config, "prod")
+    assert not ready(config, "staging")
+    filled = {"default": {
+        "global": {"parameters": {"stack_name": "ladderline-dev"}},
+        "deploy": {"parameters": {"parameter_overrides": [
+            "DiscordApplicationId=123456789012345678", "DiscordPublicKey=" + "ab" * 32,
+            "DiscordBotSecretArn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"]}},
+    }}
+    assert ready(filled, "default")
+    # What `sam deploy --guided` saves: one string of overrides.
+    filled["default"]["deploy"]["parameters"]["parameter_overrides"] = (
+        'DiscordApplicationId="123456789012345678" DiscordPublicKey="' + "ab" * 32
+        + '" DiscordBotSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"')
+    assert ready(filled, "default")
+    assert set(REQUIRED) == {name for name, p in template()["Parameters"].items() if "Default" not in p}
