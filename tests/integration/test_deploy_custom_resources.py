@@ -19,11 +19,13 @@ import uuid
 from collections.abc import Iterator
 
 import boto3
+import botocore.client
 import pg8000.native
 import pytest
 from ladderctl.discord_emulator import DiscordEmulator
 from ladderctl.lambdas import load_handler
 from ladderctl.migrate import MIGRATIONS_DIR, migration_files
+from ladderline import settings
 from ladderline.adapters import custom_resource
 from ladderline.ladder.registry import registry
 
@@ -294,3 +296,31 @@ def test_register_with_a_token_discord_refuses_fails_the_deploy(cfn, register_en
     assert answer.body["Status"] == "FAILED" and "401" in answer.body["Reason"]
     assert register_env.commands(APPLICATION_ID) == []
     assert "not-the-bot-token" not in answer.body["Reason"]
+
+
+# --- the AWS calls they make are the ones their roles grant -----------------------------------
+@pytest.fixture
+def aws_calls(monkeypatch) -> list[str]:
+    made: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        made.append(f"{client.meta.service_model.signing_name}:{operation_name}")
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return made
+
+
+def test_migrate_calls_only_what_its_role_grants(cfn, migrate_env, aws_calls):
+    invoke("migrate", cfn.event("Create"))
+
+    assert cfn.wait_for(1)[0].body["Status"] == "SUCCESS"
+    assert set(aws_calls) == set(settings.MIGRATE_AWS_ACTIONS)
+
+
+def test_register_calls_only_what_its_role_grants(cfn, register_env, aws_calls):
+    invoke("register", cfn.event("Create"))
+
+    assert cfn.wait_for(1)[0].body["Status"] == "SUCCESS"
+    assert set(aws_calls) == set(settings.REGISTER_AWS_ACTIONS)
