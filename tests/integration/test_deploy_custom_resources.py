@@ -212,12 +212,42 @@ def test_an_unreachable_database_fails_the_deploy(cfn, aws, monkeypatch):
     monkeypatch.setenv("DB_AUTH", "url")
     monkeypatch.setenv("DATABASE_URL", f"postgresql://owner@127.0.0.1:{port}/ladderline")
     monkeypatch.setenv("DB_WORKER_SECRET_ARN", put_secret({"username": "w", "password": "p"}))
+    handler = load_handler("migrate")
+    waits: list[float] = []
+    monkeypatch.setattr(handler, "CONNECT_WAIT_SECONDS", 10.0)
+    monkeypatch.setattr(handler, "_sleep", waits.append)  # no real waiting; the deadline still passes
 
-    invoke("migrate", cfn.event("Create"))
+    handler.lambda_handler(cfn.event("Create"), LambdaContext("migrate", 300))
 
     [answer] = cfn.wait_for(1)
     assert answer.body["Status"] == "FAILED"
-    assert answer.body["Reason"]
+    assert "Error" in answer.body["Reason"]
+    # It kept trying, doubling the wait, until the next wait would pass the 10 s window.
+    assert waits == [2.0, 4.0, 8.0]
+
+
+def test_migrate_waits_for_a_proxy_that_is_not_ready_yet(cfn, migrate_env, monkeypatch):
+    # The first attempt meets nothing listening (a proxy whose target is still registering);
+    # by the second the database is there.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://owner@127.0.0.1:{port}/ladderline")
+    handler = load_handler("migrate")
+    waits: list[float] = []
+
+    def database_comes_up(seconds: float) -> None:
+        waits.append(seconds)
+        monkeypatch.setenv("DATABASE_URL", migrate_env["url"])
+
+    monkeypatch.setattr(handler, "_sleep", database_comes_up)
+
+    handler.lambda_handler(cfn.event("Create"), LambdaContext("migrate", 300))
+
+    [answer] = cfn.wait_for(1)
+    assert answer.body["Status"] == "SUCCESS", answer.body["Reason"]
+    assert waits == [2.0]
+    assert applied_versions(migrate_env["url"]) == ALL_VERSIONS
 
 
 def test_delete_succeeds_without_touching_the_database(cfn, aws, monkeypatch):
