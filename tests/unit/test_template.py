@@ -749,3 +749,13 @@ def test_make_deploy_is_guided_until_samconfig_holds_the_required_answers():
         + '" DiscordBotSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"')
     assert ready(filled, "default")
     assert set(REQUIRED) == {name for name, p in template()["Parameters"].items() if "Default" not in p}
+
+
+def test_no_tick_runs_before_the_schema_is_migrated():
+    # The schedule starts with the stack; with DatabaseMode=create its first ticks would otherwise
+    # meet no schema and no worker role and fail their way into the dead-letter queue.
+    assert "SchemaReady" in as_list(resource("TickSchedule")["DependsOn"])
+    gate = resource("SchemaReady")
+    assert "Condition" not in gate
+    condition, when_created, _ = gate["Metadata"]["Schema"]["Fn::If"]
+    assert (condition, when_created) == ("CreateDatabase", ref("MigrateSchema"))
