@@ -759,3 +759,11 @@ def test_no_tick_runs_before_the_schema_is_migrated():
     assert "Condition" not in gate
     condition, when_created, _ = gate["Metadata"]["Schema"]["Fn::If"]
     assert (condition, when_created) == ("CreateDatabase", ref("MigrateSchema"))
+
+
+def test_samconfig_names_the_proxy_the_stack_builds_for_the_dashboard_and_alarm():
+    assert resource("DatabaseProxy")["Properties"]["DBProxyName"] == {"Fn::Sub": "${AWS::StackName}-proxy"}
+    for env_name in ("default", "prod"):
+        stack = samconfig()[env_name]["global"]["parameters"]["stack_name"]
+        overrides = _overrides(samconfig()[env_name]["deploy"]["parameters"])
+        assert overrides["DatabaseProxyName"] == f"{stack}-proxy"
