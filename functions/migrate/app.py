@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pg8000.native
 from aws_lambda_powertools import Logger
 from ladderline import settings as names
 from ladderline.adapters import custom_resource, migrations
@@ -24,6 +26,11 @@ from ladderline.settings import DatabaseSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 PHYSICAL_ID = "ladderline-schema"
+# A proxy whose target was registered a moment ago refuses connections until the target turns
+# available (a minute or two on a first deploy): keep trying this long, well within the
+# function's 600 s, before failing the deploy.
+CONNECT_WAIT_SECONDS = 300.0
+_sleep = time.sleep
 
 logger = Logger(service=os.environ.get(names.SERVICE_NAME, "migrate"),
                 level=os.environ.get(names.LOG_LEVEL, "INFO"))
@@ -36,10 +43,25 @@ def _worker_credentials(secret_arn: str) -> tuple[str, str]:
     return str(secret["username"]), str(secret["password"])
 
 
+def _connect() -> pg8000.native.Connection:
+    deadline = time.monotonic() + CONNECT_WAIT_SECONDS
+    delay = 2.0
+    while True:
+        try:
+            # Settings and a fresh IAM token per attempt (a token lives 15 minutes).
+            return open_connection(resolve_params(DatabaseSettings.from_env()))
+        except (OSError, pg8000.native.InterfaceError, pg8000.native.DatabaseError) as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("database not reachable yet; retrying",
+                           extra={"error": f"{type(exc).__name__}: {exc}", "retry_in_s": delay})
+            _sleep(delay)
+            delay = min(delay * 2, 15.0)
+
+
 def migrate(event: Mapping[str, Any]) -> dict[str, str]:
-    database = DatabaseSettings.from_env()
     worker_secret_arn = os.environ.get(names.DB_WORKER_SECRET_ARN, "").strip()
-    conn = open_connection(resolve_params(database))
+    conn = _connect()
     try:
         applied = migrations.apply_migrations(conn, MIGRATIONS_DIR)
         logger.info("migrations applied", extra={"applied": applied})

@@ -11,8 +11,9 @@ the same transaction: a failure leaves nothing half-applied.
 
 Concurrency: every transaction first takes pg_advisory_xact_lock on a fixed key, so two
 `migrate` runs (two deploys, or two test workers) serialise and each version is applied once.
-Advisory locks pin RDS Proxy connections, which is why the Lambdas never take them; this is an
-operator tool on a direct (or short-lived) connection, where pinning costs nothing.
+Advisory locks pin RDS Proxy connections, which is why the worker never takes them; a migration
+run (this tool, or the deploy's migrate function) is one short-lived connection, where pinning
+costs nothing.
 """
 
 from __future__ import annotations

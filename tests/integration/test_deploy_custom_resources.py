@@ -19,11 +19,13 @@ import uuid
 from collections.abc import Iterator
 
 import boto3
+import botocore.client
 import pg8000.native
 import pytest
 from ladderctl.discord_emulator import DiscordEmulator
 from ladderctl.lambdas import load_handler
 from ladderctl.migrate import MIGRATIONS_DIR, migration_files
+from ladderline import settings
 from ladderline.adapters import custom_resource
 from ladderline.ladder.registry import registry
 
@@ -210,12 +212,42 @@ def test_an_unreachable_database_fails_the_deploy(cfn, aws, monkeypatch):
     monkeypatch.setenv("DB_AUTH", "url")
     monkeypatch.setenv("DATABASE_URL", f"postgresql://owner@127.0.0.1:{port}/ladderline")
     monkeypatch.setenv("DB_WORKER_SECRET_ARN", put_secret({"username": "w", "password": "p"}))
+    handler = load_handler("migrate")
+    waits: list[float] = []
+    monkeypatch.setattr(handler, "CONNECT_WAIT_SECONDS", 10.0)
+    monkeypatch.setattr(handler, "_sleep", waits.append)  # no real waiting; the deadline still passes
 
-    invoke("migrate", cfn.event("Create"))
+    handler.lambda_handler(cfn.event("Create"), LambdaContext("migrate", 300))
 
     [answer] = cfn.wait_for(1)
     assert answer.body["Status"] == "FAILED"
-    assert answer.body["Reason"]
+    assert "Error" in answer.body["Reason"]
+    # It kept trying, doubling the wait, until the next wait would pass the 10 s window.
+    assert waits == [2.0, 4.0, 8.0]
+
+
+def test_migrate_waits_for_a_proxy_that_is_not_ready_yet(cfn, migrate_env, monkeypatch):
+    # The first attempt meets nothing listening (a proxy whose target is still registering);
+    # by the second the database is there.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://owner@127.0.0.1:{port}/ladderline")
+    handler = load_handler("migrate")
+    waits: list[float] = []
+
+    def database_comes_up(seconds: float) -> None:
+        waits.append(seconds)
+        monkeypatch.setenv("DATABASE_URL", migrate_env["url"])
+
+    monkeypatch.setattr(handler, "_sleep", database_comes_up)
+
+    handler.lambda_handler(cfn.event("Create"), LambdaContext("migrate", 300))
+
+    [answer] = cfn.wait_for(1)
+    assert answer.body["Status"] == "SUCCESS", answer.body["Reason"]
+    assert waits == [2.0]
+    assert applied_versions(migrate_env["url"]) == ALL_VERSIONS
 
 
 def test_delete_succeeds_without_touching_the_database(cfn, aws, monkeypatch):
@@ -294,3 +326,31 @@ def test_register_with_a_token_discord_refuses_fails_the_deploy(cfn, register_en
     assert answer.body["Status"] == "FAILED" and "401" in answer.body["Reason"]
     assert register_env.commands(APPLICATION_ID) == []
     assert "not-the-bot-token" not in answer.body["Reason"]
+
+
+# --- the AWS calls they make are the ones their roles grant -----------------------------------
+@pytest.fixture
+def aws_calls(monkeypatch) -> list[str]:
+    made: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        made.append(f"{client.meta.service_model.signing_name}:{operation_name}")
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return made
+
+
+def test_migrate_calls_only_what_its_role_grants(cfn, migrate_env, aws_calls):
+    invoke("migrate", cfn.event("Create"))
+
+    assert cfn.wait_for(1)[0].body["Status"] == "SUCCESS"
+    assert set(aws_calls) == set(settings.MIGRATE_AWS_ACTIONS)
+
+
+def test_register_calls_only_what_its_role_grants(cfn, register_env, aws_calls):
+    invoke("register", cfn.event("Create"))
+
+    assert cfn.wait_for(1)[0].body["Status"] == "SUCCESS"
+    assert set(aws_calls) == set(settings.REGISTER_AWS_ACTIONS)

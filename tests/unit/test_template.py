@@ -727,3 +727,43 @@ def test_samconfig_dev_has_snapstart_off_and_prod_on():
     assert prod["DatabaseDeletionProtection"] == "true"
     for overrides in (default, prod):
         assert overrides["DatabaseMode"] == "create"
+
+
+def test_make_deploy_is_guided_until_samconfig_holds_the_required_answers():
+    from ladderctl.samconfig_ready import REQUIRED, ready
+
+    config = samconfig()
+    # As committed: placeholders, so the first `make deploy` of each environment is guided.
+    assert not ready(config, "default") and not ready(config, "prod")
+    assert not ready(config, "staging")
+    filled = {"default": {
+        "global": {"parameters": {"stack_name": "ladderline-dev"}},
+        "deploy": {"parameters": {"parameter_overrides": [
+            "DiscordApplicationId=123456789012345678", "DiscordPublicKey=" + "ab" * 32,
+            "DiscordBotSecretArn=arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"]}},
+    }}
+    assert ready(filled, "default")
+    # What `sam deploy --guided` saves: one string of overrides.
+    filled["default"]["deploy"]["parameters"]["parameter_overrides"] = (
+        'DiscordApplicationId="123456789012345678" DiscordPublicKey="' + "ab" * 32
+        + '" DiscordBotSecretArn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:bot-AbCdEf"')
+    assert ready(filled, "default")
+    assert set(REQUIRED) == {name for name, p in template()["Parameters"].items() if "Default" not in p}
+
+
+def test_no_tick_runs_before_the_schema_is_migrated():
+    # The schedule starts with the stack; with DatabaseMode=create its first ticks would otherwise
+    # meet no schema and no worker role and fail their way into the dead-letter queue.
+    assert "SchemaReady" in as_list(resource("TickSchedule")["DependsOn"])
+    gate = resource("SchemaReady")
+    assert "Condition" not in gate
+    condition, when_created, _ = gate["Metadata"]["Schema"]["Fn::If"]
+    assert (condition, when_created) == ("CreateDatabase", ref("MigrateSchema"))
+
+
+def test_samconfig_names_the_proxy_the_stack_builds_for_the_dashboard_and_alarm():
+    assert resource("DatabaseProxy")["Properties"]["DBProxyName"] == {"Fn::Sub": "${AWS::StackName}-proxy"}
+    for env_name in ("default", "prod"):
+        stack = samconfig()[env_name]["global"]["parameters"]["stack_name"]
+        overrides = _overrides(samconfig()[env_name]["deploy"]["parameters"])
+        assert overrides["DatabaseProxyName"] == f"{stack}-proxy"
