@@ -30,7 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         if name == chosen:
             modules[name] = importlib.import_module(module_name)
             modules[name].add_arguments(sub_parser)
-    args = parser.parse_args(argv)
+    # A module with ACCEPTS_EXTRA takes loose tokens (simulate's option:value pairs, anywhere) as args.extra.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if not getattr(modules.get(args.command), "ACCEPTS_EXTRA", False):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.extra = extra
     try:
         return int(modules[args.command].run(args) or 0)
     except KeyboardInterrupt:

@@ -128,6 +128,38 @@ def test_setup_flow_modal_submit_then_confirm(stack: RunningStack) -> None:
     assert profile.message["embeds"][0]["title"] == "Stacky"
 
 
+def test_simulate_like_the_client_options_anywhere_refused_modal_then_try_again_prefilled(
+        stack: RunningStack, capsys) -> None:
+    from ladderctl.cli import main
+
+    def simulate(*args: str) -> tuple[int, str, str]:
+        code = main(["simulate", "--data-dir", str(stack.data_dir), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    capsys.readouterr()
+    # Options after the command, mixed with simulate's own (--as after the action too).
+    code, out, _ = simulate("command", "setup", "region:EUW", "--as", "carol", "--opt", "country=DE")
+    assert code == 0
+    assert "modal setup_modal:DE:EUW" in out
+
+    # Longer than the input's max_length: the client stops typing, so nothing is sent.
+    code, _, err = simulate("--as", "carol", "modal", "player_name=ThirteenChars", "battletag=Carol#1234")
+    assert code == 1
+    assert "player_name is 13 characters, at most 12 fit" in err
+    assert "--field player_name=... (Player name)" in err
+
+    # Valid for the client, refused by the bot (the tag needs 3-5 digits), then "Try again".
+    code, out, _ = simulate("--as", "carol", "modal", "--field", "player_name=Carol_B", "battletag=Carol#12")
+    assert code == 0
+    assert "Your profile was not saved" in out and "[Try again]" in out
+    code, out, _ = simulate("--as", "carol", "click", "Try again")
+    assert code == 0
+    assert "modal setup_modal:DE:EUW" in out
+    assert "--field player_name=... (Player name) [3–12 letters, digits or underscores] prefilled 'Carol_B'" in out
+    assert "prefilled 'Carol#12'" in out
+
+
 def test_autocomplete_is_answered_in_line(stack: RunningStack) -> None:
     outcome = stack.simulator().autocomplete("setcountry", {"country": "ger"})
 
