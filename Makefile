@@ -50,8 +50,6 @@ lint: install
 	$(BIN)/ruff check functions layers/code infra tests
 	$(BIN)/mypy layers/code/ladderline
 
-# sam validate --lint and sam build, offline (no Docker, no matching local Python needed).
-# SAM lives in its own venv: its pins must not move the test dependencies.
 # Regenerate both hashed locks from the top-level .in files (uv, pinned, in its own venv).
 # The layer's lock is for the Lambda platform only; the dev lock is universal (markers per Python
 # and OS) so the same file installs on 3.11-3.14, Linux and macOS.
@@ -67,8 +65,12 @@ lock:
 	$(UV) pip compile --quiet requirements-dev.in --universal --python-version 3.11 --generate-hashes \
 		--custom-compile-command "make lock" -o requirements-dev.txt $(LOCK_FLAGS)
 
+# sam validate --lint and sam build, offline (no Docker, no matching local Python needed).
+# SAM lives in its own venv: its pins must not move the test dependencies.
 sam-check:
-	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install --quiet aws-sam-cli==1.170.0 cfn-lint==1.58.0)
+	@test -x .venv-sam/bin/sam || echo "==> installing aws-sam-cli and cfn-lint into .venv-sam (first run only)"
+	test -x .venv-sam/bin/sam || ($(PYTHON) -m venv .venv-sam && .venv-sam/bin/pip install \
+		--disable-pip-version-check --progress-bar on aws-sam-cli==1.170.0 cfn-lint==1.58.0)
 	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam validate --lint
 	PATH="$(CURDIR)/.venv-sam/bin:$$PATH" SAM_CLI_TELEMETRY=0 .venv-sam/bin/sam build
 
