@@ -261,3 +261,28 @@ def test_a_second_stack_on_the_same_folder_refuses_and_the_first_keeps_working(s
     info = read_stack(stack.data_dir)
     assert info is not None and info.pid == stack.process.pid  # stack.json still names the first
     assert stack.simulator().command("ping").message["content"].startswith("Pong!")  # its database still answers
+
+
+def test_demo_while_a_stack_is_starting_on_the_folder_refuses_without_touching_it(tmp_path: Path) -> None:
+    # A stack that holds the folder but has not written stack.json yet (still starting): a real
+    # process holding the lock as `ladderctl dev` does first thing.
+    data_dir = tmp_path / "data"
+    holder_code = ("import sys; from pathlib import Path; from ladderctl.folder_lock import FolderLock\n"
+                   "with FolderLock(Path(sys.argv[1]), owner='ladderctl dev'):\n"
+                   "    print('locked', flush=True); sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", holder_code, str(data_dir)], cwd=ROOT, env=stack_env(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        demo = subprocess.run([sys.executable, "-m", "ladderctl", "demo", "--data-dir", str(data_dir)],
+                              check=False, cwd=ROOT, env=stack_env(), capture_output=True, text=True, timeout=120)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    assert demo.returncode == 1
+    expected = (f"ladderctl demo: {data_dir.resolve()} is in use by another local stack "
+                f"(pid {holder.pid}: ladderctl dev); stop it first, or use another --data-dir")
+    assert demo.stderr.strip().splitlines() == [expected]
+    assert not (data_dir / "postgres").exists()  # it started nothing on the held folder
