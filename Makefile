@@ -37,11 +37,14 @@ test: install
 bench: install
 	$(BIN)/python -m tests.bench
 
+# Settings from ./.env when there is one (see .env.example); the shell's environment wins.
+ENV_FILE := $(if $(wildcard .env),--env-file .env)
+
 dev: install
-	$(BIN)/ladderctl dev
+	$(BIN)/ladderctl $(ENV_FILE) dev
 
 demo: install
-	$(BIN)/ladderctl demo
+	$(BIN)/ladderctl $(ENV_FILE) demo
 
 lint: install
 	$(BIN)/ruff check functions layers/code infra tests

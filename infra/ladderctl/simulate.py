@@ -1,12 +1,18 @@
 """`ladderctl simulate`: act as a Discord user against the running local stack.
 
-    ladderctl simulate command profile --opt user=123
-    ladderctl simulate click setup:confirm          (a button of the last message; a label works too)
+    ladderctl simulate command setup country:DE region:EUW    (options as name:value or name=value,
+    ladderctl simulate command profile --opt user=alice        or --opt name=value, in any order)
+    ladderctl simulate command admin match match_id:3        (a subcommand right after the name)
+    ladderctl simulate click setup_confirm                    (a button of the last message; a label works too)
     ladderctl simulate select leaderboard:region eu
-    ladderctl simulate modal --field name=Alice     (fills the last modal; or give its custom_id)
+    ladderctl simulate modal --field player_name=Alice      (fills the last modal; or give its custom_id)
     ladderctl simulate autocomplete setcountry country=ger
-    ladderctl simulate ping                         (the PING Discord sends when the URL is saved)
+    ladderctl simulate ping                                 (the PING Discord sends when the URL is saved)
+    ladderctl simulate command --help                       (every command and its options)
 
+Like Discord's client, it refuses what the client would never send (an unknown command, a missing
+required option, a value outside an option's choices or range, a non-numeric user, a modal field
+longer than its input allows), showing the command's or modal's own definition (client_rules.py).
 Interactions go through the emulator's control API, so the emulator signs them as Discord would
 and tracks their tokens; the immediate answer is printed, then the final message once the worker
 has edited it. The last message and modal are kept in <data-dir>/last.json for the next click.
@@ -18,6 +24,7 @@ import argparse
 import base64
 import itertools
 import json
+import re
 import secrets
 import sys
 import time
@@ -29,6 +36,8 @@ from typing import Any
 
 from ladderline.discord.snowflake import make_snowflake
 
+from ladderctl import client_rules
+from ladderctl.client_rules import ClientRefusal
 from ladderctl.devstack import DEFAULT_DATA_DIR, StackInfo, read_stack
 from ladderctl.local_log import CALLBACK_NAMES
 
@@ -99,41 +108,14 @@ def make_interaction(kind: int, application_id: str, data: dict[str, Any] | None
     return payload
 
 
-def _option_types(command: str) -> dict[str, int]:
-    """name -> Discord option type, from the command registry (strings when unknown)."""
+def command_data(name: str, options: dict[str, str], focused: str | None = None, *, words: list[str] | None = None,
+                 dm: bool = False) -> dict[str, Any]:
+    """The data Discord's client sends for /name [subcommand] option:value..., checked like the client."""
     try:
-        from ladderline.discord.constants import InteractionType
-        from ladderline.ladder.registry import registry
-
-        route = registry().find(InteractionType.APPLICATION_COMMAND, command)
-    except Exception:  # noqa: BLE001 - a broken registry should not stop simulating
-        return {}
-    return {o["name"]: int(o.get("type", 3)) for o in (route.options if route else ())}
-
-
-def _typed(value: str, kind: int) -> Any:
-    if kind == 4:
-        return int(value)
-    if kind == 10:
-        return float(value)
-    if kind == 5:
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return value
-
-
-def command_data(name: str, options: dict[str, str], focused: str | None = None) -> dict[str, Any]:
-    types = _option_types(name)
-    data: dict[str, Any] = {"id": snowflake(), "name": name, "type": 1}
-    if options:
-        data["options"] = []
-        for key, value in options.items():
-            kind = types.get(key, 3)
-            option: dict[str, Any] = {"name": key, "type": kind,
-                                      "value": value if key == focused else _typed(value, kind)}
-            if key == focused:
-                option["focused"] = True  # autocomplete: the partial text, always a string
-            data["options"].append(option)
-    return data
+        return client_rules.command_data(name, list(words or []), options, snowflake=snowflake(), dm=dm,
+                                         focused=focused, resolve_user=lambda text: PLAYERS.get(text.lower()))
+    except ClientRefusal as exc:
+        raise SimulateError(str(exc)) from None
 
 
 def iter_components(components: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
@@ -186,6 +168,15 @@ def modal_submit_data(modal: dict[str, Any], fields: dict[str, str]) -> dict[str
     return {"custom_id": modal["custom_id"], "components": rows}
 
 
+def check_modal_fields(modal: dict[str, Any], fields: dict[str, str]) -> None:
+    """Refuse what the client would not submit (too long, too short, required and empty)."""
+    modal_submit_data(modal, fields)  # unknown fields first, with the modal's field names
+    try:
+        client_rules.check_modal(modal, iter_components(modal.get("components")), fields, render_modal)
+    except ClientRefusal as exc:
+        raise SimulateError(str(exc)) from None
+
+
 def _walk_all(components: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for component in components:
@@ -222,6 +213,8 @@ class Simulator:
         if not info.emulator_url:
             raise SimulateError("the stack talks to the real Discord: simulate needs the local emulator "
                                 "(start `ladderctl dev` without DISCORD_PUBLIC_KEY/DISCORD_APPLICATION_ID)")
+        if not client_rules.is_snowflake(user_id):
+            raise SimulateError(f"user id {user_id!r} is not a Discord user id (a number, e.g. {DEFAULT_USER})")
         self.info = info
         self.data_dir = Path(data_dir)
         self.user_id = user_id
@@ -326,14 +319,17 @@ class Simulator:
                 return found
             time.sleep(0.1)
 
-    def command(self, name: str, options: dict[str, str] | None = None, wait: float = 15.0) -> Outcome:
-        return self.send(2, command_data(name, options or {}), wait=wait)
+    def command(self, name: str, options: dict[str, str] | None = None, wait: float = 15.0,
+                words: list[str] | None = None) -> Outcome:
+        data = command_data(name, options or {}, words=words, dm=self.guild_id is None)
+        return self.send(2, data, wait=wait)
 
-    def autocomplete(self, name: str, options: dict[str, str], focused: str | None = None) -> Outcome:
+    def autocomplete(self, name: str, options: dict[str, str], focused: str | None = None,
+                     words: list[str] | None = None) -> Outcome:
         if not options:
             raise SimulateError("autocomplete needs the option being typed, e.g. country=ger")
         focused = focused or next(iter(options))
-        return self.send(4, command_data(name, options, focused=focused))
+        return self.send(4, command_data(name, options, focused=focused, words=words, dm=self.guild_id is None))
 
     def last_message(self) -> dict[str, Any]:
         message = self.load_last().get("message")
@@ -368,6 +364,13 @@ class Simulator:
     def select(self, wanted: str, values: list[str], wait: float = 15.0) -> Outcome:
         message = self.last_message()
         menu = self.find_component(wanted, message)
+        offered = [str(o.get("value")) for o in menu.get("options") or []]
+        if offered and not set(values) <= set(offered):
+            raise SimulateError(f"the select {menu['custom_id']} offers {', '.join(offered)}; Discord's client "
+                                f"cannot send {', '.join(v for v in values if v not in offered)}")
+        low, high = int(menu.get("min_values", 1)), int(menu.get("max_values", 1))
+        if not low <= len(values) <= high:
+            raise SimulateError(f"the select {menu['custom_id']} takes {low}-{high} values, not {len(values)}")
         data = {"custom_id": menu["custom_id"], "component_type": int(menu.get("type", SELECT)), "values": values}
         return self.send(3, data, message=message, wait=wait)
 
@@ -379,6 +382,8 @@ class Simulator:
                                     "or give the modal's custom_id and every --field")
             modal = {"custom_id": custom_id, "components": [
                 {"type": ACTION_ROW, "components": [{"type": TEXT_INPUT, "custom_id": k}]} for k in fields]}
+        else:
+            check_modal_fields(modal, fields)
         return self.send(5, modal_submit_data(modal, fields), message=modal.get("message"), wait=wait)
 
     def ping(self) -> Outcome:
@@ -545,45 +550,105 @@ def render_dms(user_id: str, messages: list[dict[str, Any]]) -> str:
 
 
 # --- CLI -------------------------------------------------------------------------------------------
+# simulate's own options may come anywhere; command options and modal fields come as name:value
+# (what Discord's client shows), name=value, or --opt/--field name=value, in any order.
+ACCEPTS_EXTRA = True
+_PAIR = re.compile(r"([A-Za-z0-9_-]+)[:=](.*)", re.DOTALL)
+
+
 def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
     result: dict[str, str] = {}
     for item in items or []:
-        if "=" not in item:
-            raise SimulateError(f"{what} {item!r} must look like name=value")
-        key, value = item.split("=", 1)
-        result[key.strip()] = value
+        found = _PAIR.fullmatch(item)
+        if not found:
+            raise SimulateError(f"{what} {item!r} must look like name:value or name=value")
+        key, value = found.group(1), found.group(2)
+        if key in result:
+            raise SimulateError(f"{key} is given twice (Discord's client takes each option once)")
+        result[key] = value
     return result
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="the dev stack's data folder")
-    parser.add_argument("--user", default=DEFAULT_USER, help=f"acting user id (default {DEFAULT_USER})")
-    parser.add_argument("--as", dest="as_player", metavar="PLAYER",
+def split_words(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Loose tokens after the command: (words such as a subcommand, name:value pairs)."""
+    words = [t for t in tokens if not _PAIR.fullmatch(t)]
+    return words, [t for t in tokens if _PAIR.fullmatch(t)]
+
+
+def _common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """simulate's own options, on the simulate parser and again on each action's (given after it).
+
+    On the actions' parsers the defaults are SUPPRESS, or they would overwrite what was given
+    before the action (argparse copies a subparser's defaults over the namespace).
+    """
+    def default(value: Any) -> Any:
+        return value if top else argparse.SUPPRESS
+
+    parser.add_argument("--data-dir", type=Path, default=default(DEFAULT_DATA_DIR),
+                        help="the dev stack's data folder")
+    parser.add_argument("--user", default=default(DEFAULT_USER), help=f"acting user id (default {DEFAULT_USER})")
+    parser.add_argument("--as", dest="as_player", metavar="PLAYER", default=default(None),
                         help=f"act as a named player ({', '.join(PLAYERS)}) or a user id; each keeps its own "
                              "last message")
-    parser.add_argument("--guild", default=DEFAULT_GUILD, help=f"guild id (default {DEFAULT_GUILD})")
-    parser.add_argument("--dm", action="store_true", help="send as a DM (no guild)")
-    parser.add_argument("--wait", type=float, default=15.0, help="seconds to wait for the final message")
-    parser.add_argument("--json", action="store_true", help="print the raw answer and message as JSON")
-    sub = parser.add_subparsers(dest="action", required=True)
-    command = sub.add_parser("command", help="a slash command")
-    command.add_argument("name")
+    parser.add_argument("--guild", default=default(DEFAULT_GUILD), help=f"guild id (default {DEFAULT_GUILD})")
+    parser.add_argument("--dm", action="store_true", default=default(False), help="send as a DM (no guild)")
+    parser.add_argument("--wait", type=float, default=default(15.0), help="seconds to wait for the final message")
+    parser.add_argument("--json", action="store_true", default=default(False),
+                        help="print the raw answer and message as JSON")
+
+
+def _registry_help() -> str:
+    try:
+        listing = client_rules.describe_all()
+    except Exception as exc:  # noqa: BLE001 - help must print even if the registry is broken
+        listing = f"  (the registry could not be read: {exc})"
+    return "commands (the registry's; `simulate command NAME --help` for one):\n" + listing
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.description = "Act as a Discord user against the local stack, refusing what Discord's client would."
+    parser.epilog = _registry_help()
+    parser.allow_abbrev = False
+    _common(parser, top=True)
+    sub = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    def action(name: str, help_text: str, **kwargs: Any) -> argparse.ArgumentParser:
+        made = sub.add_parser(name, help=help_text, description=help_text, allow_abbrev=False, **kwargs)
+        _common(made, top=False)
+        return made
+
+    command = action("command", "a slash command: NAME [SUBCOMMAND] [option:value ...]", add_help=False)
+    command.add_argument("-h", "--help", dest="show_help", action="store_true",
+                         help="list the commands, or NAME's options")
+    command.add_argument("name", nargs="?", help="the command (see --help)")
     command.add_argument("--opt", action="append", metavar="NAME=VALUE", help="an option (repeatable)")
-    click = sub.add_parser("click", help="click a button of the last message (custom_id or label)")
+    click = action("click", "click a button of the last message (custom_id or label)")
     click.add_argument("custom_id")
-    select = sub.add_parser("select", help="choose values in a select menu of the last message")
+    select = action("select", "choose values in a select menu of the last message")
     select.add_argument("custom_id")
     select.add_argument("values", nargs="+")
-    modal = sub.add_parser("modal", help="submit the last modal (or the one named)")
+    modal = action("modal", "submit the last modal (or the one named): field=value ...")
     modal.add_argument("custom_id", nargs="?")
     modal.add_argument("--field", action="append", metavar="NAME=VALUE", help="a field value (repeatable)")
-    autocomplete = sub.add_parser("autocomplete", help="ask a command's autocomplete for choices")
+    autocomplete = action("autocomplete", "ask a command's autocomplete for choices: NAME option:partial ...")
     autocomplete.add_argument("name")
-    autocomplete.add_argument("options", nargs="+", metavar="NAME=VALUE", help="the first one is being typed")
+    autocomplete.add_argument("--opt", action="append", metavar="NAME=VALUE", help="an option (repeatable)")
     autocomplete.add_argument("--focus", help="which option is being typed (default: the first)")
-    sub.add_parser("ping", help="the PING Discord sends to check the endpoint")
-    dms = sub.add_parser("dms", help="show the bot's DMs to the acting user")
+    action("ping", "the PING Discord sends to check the endpoint")
+    dms = action("dms", "show the bot's DMs to the acting user")
     dms.add_argument("--at-least", type=int, default=0, help="wait (up to --wait) until there are this many")
+
+
+def command_help(name: str | None) -> str:
+    if not name:
+        return _registry_help()
+    registered = client_rules.commands()
+    if name not in registered:
+        raise SimulateError(f"/{name} is not a command of this application; its commands:\n"
+                            + client_rules.describe_all(registered))
+    return f"usage: ladderctl simulate command {client_rules.usage(registered[name])[1:]}\n" + \
+        client_rules.describe_command(registered[name])
 
 
 def player_id(name: str) -> str:
@@ -607,13 +672,53 @@ def open_simulator(data_dir: Path, user_id: str = DEFAULT_USER, guild_id: str | 
     return simulator
 
 
+def _check_ids(args: argparse.Namespace) -> None:
+    for flag, value in (("--user", args.user), ("--guild", args.guild)):
+        if not client_rules.is_snowflake(str(value)):
+            raise SimulateError(f"{flag} {value!r} is not a Discord id (a number, e.g. {DEFAULT_USER})")
+
+
+def _interaction_args(args: argparse.Namespace) -> tuple[list[str], dict[str, str]]:
+    """A command's subcommand words and its options, from wherever they were typed."""
+    words, pairs = split_words(list(getattr(args, "extra", None) or []))
+    return words, _pairs([*(args.opt or []), *pairs], "option")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        extra = list(getattr(args, "extra", None) or [])
+        if args.action == "command" and args.show_help:
+            print(command_help(args.name.lstrip("/") if args.name else None))
+            return 0
+        if extra and args.action not in ("command", "autocomplete", "modal"):
+            raise SimulateError(f"{args.action} takes no {' '.join(extra)!r} (see `simulate {args.action} --help`)")
         user, last_file = args.user, LAST_FILE
         if args.as_player:
             user = player_id(args.as_player)
             last_file = f"last-{user}.json"  # each player clicks on their own last message
-        sim = open_simulator(args.data_dir, user, None if args.dm else args.guild, last_file)
+        _check_ids(argparse.Namespace(user=user, guild=args.guild))
+        dm = bool(args.dm)
+        # Checked before looking for the stack: what the client would refuse never needs one.
+        if args.action == "command":
+            if not args.name:
+                raise SimulateError("which command? " + _registry_help())
+            words, options = _interaction_args(args)
+            command_data(args.name.lstrip("/"), options, words=words, dm=dm)
+        elif args.action == "autocomplete":
+            words, options = _interaction_args(args)
+            if not options:
+                raise SimulateError("autocomplete needs the option being typed, e.g. country:ger")
+            command_data(args.name.lstrip("/"), options, args.focus or next(iter(options)), words=words, dm=dm)
+        elif args.action == "modal":
+            # Fields are name=value only: a modal's custom_id has colons (setup_modal:DE:EUW).
+            loose = extra
+            if args.custom_id and "=" in args.custom_id:
+                loose, args.custom_id = [args.custom_id, *extra], None
+            words = [t for t in loose if "=" not in t]
+            if words:
+                raise SimulateError(f"modal fields look like name=value, not {' '.join(words)!r}")
+            fields = _pairs([*(args.field or []), *loose], "--field")
+        sim = open_simulator(args.data_dir, user, None if dm else args.guild, last_file)
         if args.action == "dms":
             messages = sim.dms(args.at_least, wait=args.wait if args.at_least else 0)
             if args.json:
@@ -622,15 +727,15 @@ def run(args: argparse.Namespace) -> int:
                 print(render_dms(user, messages))
             return 0 if len(messages) >= args.at_least else 1
         if args.action == "command":
-            outcome = sim.command(args.name.lstrip("/"), _pairs(args.opt, "--opt"), wait=args.wait)
+            outcome = sim.command(args.name.lstrip("/"), options, wait=args.wait, words=words)
         elif args.action == "click":
             outcome = sim.click(args.custom_id, wait=args.wait)
         elif args.action == "select":
             outcome = sim.select(args.custom_id, args.values, wait=args.wait)
         elif args.action == "modal":
-            outcome = sim.submit_modal(_pairs(args.field, "--field"), args.custom_id, wait=args.wait)
+            outcome = sim.submit_modal(fields, args.custom_id, wait=args.wait)
         elif args.action == "autocomplete":
-            outcome = sim.autocomplete(args.name.lstrip("/"), _pairs(args.options, "option"), args.focus)
+            outcome = sim.autocomplete(args.name.lstrip("/"), options, args.focus, words=words)
         else:
             outcome = sim.ping()
     except SimulateError as exc:

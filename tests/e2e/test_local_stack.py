@@ -128,6 +128,38 @@ def test_setup_flow_modal_submit_then_confirm(stack: RunningStack) -> None:
     assert profile.message["embeds"][0]["title"] == "Stacky"
 
 
+def test_simulate_like_the_client_options_anywhere_refused_modal_then_try_again_prefilled(
+        stack: RunningStack, capsys) -> None:
+    from ladderctl.cli import main
+
+    def simulate(*args: str) -> tuple[int, str, str]:
+        code = main(["simulate", "--data-dir", str(stack.data_dir), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    capsys.readouterr()
+    # Options after the command, mixed with simulate's own (--as after the action too).
+    code, out, _ = simulate("command", "setup", "region:EUW", "--as", "carol", "--opt", "country=DE")
+    assert code == 0
+    assert "modal setup_modal:DE:EUW" in out
+
+    # Longer than the input's max_length: the client stops typing, so nothing is sent.
+    code, _, err = simulate("--as", "carol", "modal", "player_name=ThirteenChars", "battletag=Carol#1234")
+    assert code == 1
+    assert "player_name is 13 characters, at most 12 fit" in err
+    assert "--field player_name=... (Player name)" in err
+
+    # Valid for the client, refused by the bot (the tag needs 3-5 digits), then "Try again".
+    code, out, _ = simulate("--as", "carol", "modal", "--field", "player_name=Carol_B", "battletag=Carol#12")
+    assert code == 0
+    assert "Your profile was not saved" in out and "[Try again]" in out
+    code, out, _ = simulate("--as", "carol", "click", "Try again")
+    assert code == 0
+    assert "modal setup_modal:DE:EUW" in out
+    assert "--field player_name=... (Player name) [3–12 letters, digits or underscores] prefilled 'Carol_B'" in out
+    assert "prefilled 'Carol#12'" in out
+
+
 def test_autocomplete_is_answered_in_line(stack: RunningStack) -> None:
     outcome = stack.simulator().autocomplete("setcountry", {"country": "ger"})
 
@@ -326,3 +358,28 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
     assert "1500 → 1480 (-20" in _text(_dm(dave, f"Match #{number} result"))
     profile = carol.command("profile")
     assert "MMR **1520**" in _text(profile.message) and "Won (+20)" in _text(profile.message)
+
+
+def test_demo_while_a_stack_is_starting_on_the_folder_refuses_without_touching_it(tmp_path: Path) -> None:
+    # A stack that holds the folder but has not written stack.json yet (still starting): a real
+    # process holding the lock as `ladderctl dev` does first thing.
+    data_dir = tmp_path / "data"
+    holder_code = ("import sys; from pathlib import Path; from ladderctl.folder_lock import FolderLock\n"
+                   "with FolderLock(Path(sys.argv[1]), owner='ladderctl dev'):\n"
+                   "    print('locked', flush=True); sys.stdin.read()\n")
+    holder = subprocess.Popen([sys.executable, "-c", holder_code, str(data_dir)], cwd=ROOT, env=stack_env(),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        demo = subprocess.run([sys.executable, "-m", "ladderctl", "demo", "--data-dir", str(data_dir)],
+                              check=False, cwd=ROOT, env=stack_env(), capture_output=True, text=True, timeout=120)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+
+    assert demo.returncode == 1
+    expected = (f"ladderctl demo: {data_dir.resolve()} is in use by another local stack "
+                f"(pid {holder.pid}: ladderctl dev); stop it first, or use another --data-dir")
+    assert demo.stderr.strip().splitlines() == [expected]
+    assert not (data_dir / "postgres").exists()  # it started nothing on the held folder
