@@ -306,3 +306,14 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
     assert "1500 → 1480 (-20" in _text(_dm(dave, f"Match #{number} result"))
     profile = carol.command("profile")
     assert "MMR **1520**" in _text(profile.message) and "Won (+20)" in _text(profile.message)
+
+
+def test_make_demo_walks_two_players_to_a_result_and_prints_both_ratings(stack: RunningStack, capsys) -> None:
+    from ladderctl.cli import main
+
+    assert main(["demo", "--data-dir", str(stack.data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "FAILED" not in out
+    ratings = [line for line in out.splitlines() if line.startswith("new rating: ")]
+    assert len(ratings) == 2
+    assert ratings[0].endswith("BW Protoss 1500 → 1520") and ratings[1].endswith("SC2 Zerg 1500 → 1480")
