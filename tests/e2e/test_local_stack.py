@@ -268,6 +268,7 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
     dave = _ready(stack, PLAYERS["dave"], "Dave", "E2E-LADDER")
 
     # /queue: each picks a race (saved at once) and joins; the message turns into "Searching".
+    searching_tokens = {}
     for sim, select, race, shown in ((carol, "q:bw", "bw_zerg", "Zerg"), (dave, "q:sc2", "sc2_terran", "Terran")):
         opened = sim.command("queue")
         assert "Matchmaking queue" in _text(opened.message)
@@ -275,12 +276,19 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
         searching = sim.click("Join queue")
         assert "Searching" in _text(searching.message), _text(searching.message)
         assert "<t:" in _text(searching.message)  # the next wave counts down in the client
+        searching_tokens[sim.user_id] = searching.interaction["token"]
 
     # A tick (every second here) runs the wave: both get "Match #N found" with Confirm / Abort.
     found = {name: _dm(sim, "found") for name, sim in (("carol", carol), ("dave", dave))}
     number = _text(found["carol"]).split("Match #", 1)[1].split(" ", 1)[0]
     assert f"Match #{number} found" in _text(found["dave"])
     assert "Dave" in _text(found["carol"]) and "Carol" in _text(found["dave"])
+    # The Searching messages (ephemeral: only the Join click's token can edit them) say so too.
+    for sim in (carol, dave):
+        deadline = time.monotonic() + 10
+        while "found" not in _text(sim._message(searching_tokens[sim.user_id])) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"Match #{number} found" in _text(sim._message(searching_tokens[sim.user_id]))
 
     # Both confirm in their DMs: both get the match card.
     for sim in (carol, dave):

@@ -321,3 +321,26 @@ def test_a_wave_measures_sides_pairs_waits_and_gaps_once(database_url):
     # The same tick again: the same matches, measured once only.
     again = measured(run_tick(database_url, "matchmaking_wave", "w1", at=T0 + 91))
     assert again[("WavePairs", ())] == [0] and again[("MatchWait", ())] == []
+
+
+def test_the_wave_edits_each_joiners_searching_message_with_the_join_clicks_token(database_url):
+    import dataclasses
+
+    from ladderline.ladder.deliveries import EditResponse
+
+    seed_ready(database_url, A, bw="bw_zerg")
+    seed_ready(database_url, B, sc2="sc2_terran")
+    clicks = {}
+    for user in (A, B):
+        clicks[user] = dataclasses.replace(click_job("qjoin", user), token=f"join-token-{user}", application_id="77")
+        run(database_url, clicks[user])
+    assert sql(database_url, "SELECT join_token FROM queue_entries ORDER BY discord_user_id") == [
+        [f"join-token-{A}"], [f"join-token-{B}"]]
+    reply = run_tick(database_url, "matchmaking_wave", "w1", at=T0 + 60)
+    edits = [d for d in reply.deliveries if isinstance(d, EditResponse)]
+    assert sorted((e.interaction_id, e.application_id, e.token) for e in edits) == sorted(
+        (clicks[u].interaction_id, "77", f"join-token-{u}") for u in (A, B))
+    assert all("Match #1 found" in text_of(e.body) for e in edits)
+    assert "join-token" not in repr(edits)  # a token is never printed
+    # The tokens left with the entries.
+    assert sql(database_url, "SELECT count(*) FROM queue_entries") == [[0]]

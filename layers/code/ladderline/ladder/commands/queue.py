@@ -180,7 +180,10 @@ def handle_component(ctx: JobContext) -> Reply:
 
 
 def handle_join(ctx: JobContext) -> Reply:
-    result = guards.call(ctx, "ladder_queue_join", int(ctx.job.user_id), ctx.job.interaction_id, now(ctx))
+    # The click's token is kept with the entry: the wave edits this Searching message with it when
+    # the player is matched (an ephemeral message can only be edited through its token, 15 min).
+    result = guards.call(ctx, "ladder_queue_join", int(ctx.job.user_id), ctx.job.interaction_id, now(ctx),
+                         ctx.job.application_id, ctx.job.token)
     refused = _refused(result)
     if refused:
         return refused
