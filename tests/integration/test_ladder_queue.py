@@ -344,3 +344,17 @@ def test_the_wave_edits_each_joiners_searching_message_with_the_join_clicks_toke
     assert "join-token" not in repr(edits)  # a token is never printed
     # The tokens left with the entries.
     assert sql(database_url, "SELECT count(*) FROM queue_entries") == [[0]]
+
+
+def test_queue_is_ephemeral_in_a_server_and_plain_in_the_bots_dms(pipeline):
+    from tests.support.interactions import make_interaction
+    from tests.support.ladder import DEFERRED_EPHEMERAL, run_command
+
+    data = {"id": "9", "name": "queue", "type": 1}
+    in_server = run_command(pipeline, make_interaction(2, data=data), expect=DEFERRED_EPHEMERAL)
+    in_dm = run_command(pipeline, make_interaction(2, data=data, guild_id=None), expect={"type": 5})
+    assert in_server["flags"] & 64
+    assert not (in_dm.get("flags") or 0) & 64
+    # Other commands stay ephemeral in DMs too (they answer one question and may go away).
+    run_command(pipeline, make_interaction(2, data={"id": "2", "name": "profile", "type": 1}, guild_id=None),
+                expect=DEFERRED_EPHEMERAL)
