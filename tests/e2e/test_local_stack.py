@@ -252,7 +252,9 @@ def _in_dms(sim: Simulator) -> Simulator:
                      last_file=f"last-dm-{sim.user_id}.json")
 
 
-def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_minus_20(stack: RunningStack) -> None:
+def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_minus_20(stack: RunningStack,
+                                                                                      capsys) -> None:
+    from ladderctl.cli import main
     from ladderctl.simulate import PLAYERS
     from ladderline.ladder.commands.activate import hash_code
 
@@ -301,13 +303,19 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
         assert "Match settings" in text and "Not reported yet" in text
 
     # Reports: "I won" asks first (a follow-up with one button), then reports.
-    for name, sim, label in (("carol", carol, "I won"), ("dave", dave, "I lost")):
-        in_dm = _in_dms(sim)
-        asked = in_dm.click(label, message=cards[name])
-        [question] = in_dm.followups(asked)
-        assert f"Report **{label}** for match #{number}?" in question["content"]
-        reported = in_dm.click(f"Yes, report “{label}”", message=question)
-        assert f"You reported **{label}**" in _text(reported.message), _text(reported.message)
+    in_dm = _in_dms(carol)
+    asked = in_dm.click("I won", message=cards["carol"])
+    [question] = in_dm.followups(asked)
+    assert f"Report **I won** for match #{number}?" in question["content"]
+    reported = in_dm.click("Yes, report “I won”", message=question)
+    assert "You reported **I won**" in _text(reported.message), _text(reported.message)
+    # Dave does the same from the command line: `simulate --as dave click "I lost" --in-dms`.
+    capsys.readouterr()
+    cli = ["simulate", "--data-dir", str(stack.data_dir), "--as", "dave"]
+    assert main([*cli, "click", "I lost", "--in-dms"]) == 0
+    assert f"Report **I lost** for match #{number}?" in capsys.readouterr().out
+    assert main([*cli, "--dm", "click", "Yes, report “I lost”"]) == 0
+    assert "You reported **I lost**" in capsys.readouterr().out
 
     # The second report finalised the match: both get the result with ±20 at equal ratings.
     assert "1500 → 1520 (+20" in _text(_dm(carol, f"Match #{number} result"))
