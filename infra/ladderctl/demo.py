@@ -1,8 +1,12 @@
-"""`ladderctl demo`: walk a new random player through the bot on the local stack, and check it.
+"""`ladderctl demo`: walk two new random players through the bot on the local stack, and check it.
 
-/setup (the modal in-line, the modal submit, Confirm) -> /profile -> /termsofservice (Accept) ->
-/leaderboard (Next page) -> /setcountry (autocomplete, then the command). Every step is printed;
-each final message is checked, and the exit code is 1 if any step does not end as expected.
+Player one: /setup (the modal in-line, the modal submit, Confirm) -> /profile -> /termsofservice
+(Accept) -> /leaderboard (Next page) -> /setcountry (autocomplete, then the command).
+Then the ladder with a second player: both /activate, /queue (a race each, Join), are matched by
+the next tick's wave, confirm in their DMs, get the match card, report (I won / I lost, each
+confirmed once more), and get the result; the demo ends printing both new ratings.
+Every step is printed; each final message and every DM both players receive is checked, and the
+exit code is 1 if any step does not end as expected.
 
 Uses the stack of `ladderctl dev` when one is answering (<data-dir>/stack.json), otherwise starts
 one in this process on free ports. So that the leaderboard has a second page, it first adds
@@ -28,10 +32,13 @@ from ladderctl.simulate import (
     SimulateError,
     Simulator,
     iter_components,
+    render_message,
     render_outcome,
 )
 
 SAMPLE_PLAYERS = 24
+DEMO_CODE = "DEMO-LADDER-CODE"  # an activation code the demo adds (hashed) to the stack's database
+MATCH_WAIT_S = 45.0  # a few ticks of `ladderctl dev` (5 s by default)
 SAMPLE_ID_BASE = 990_000_000_000_000_000
 SAMPLE_NAMES = ("Serral", "Maru", "Clem", "Reynor", "Dark", "Hero", "Oliveira", "Solar", "Classic", "ByuN",
                 "Zest", "Rogue", "herO", "SpeCial", "Elazer", "MaxPax", "Cure", "ShoWTimE", "Astrea", "Harstem",
@@ -61,15 +68,21 @@ def seed_sample_players(database_url: str) -> int:
         won, lost = 30 - i, 10 + i // 2
         mmrs.append("(" + ", ".join([sql.literal(uid), sql.literal(races[i % len(races)]),
                                      sql.literal(2400 - 25 * i), sql.literal(won + lost), sql.literal(won),
-                                     sql.literal(lost), "0"]) + ")")
+                                     sql.literal(lost), "0", "now()"]) + ")")
     conn = connect(database_url)
     try:
         conn.run("BEGIN")
         added = conn.run(
             "INSERT INTO players (discord_user_id, player_name, country, region, terms_accepted_at, activated_at) "
             f"VALUES {', '.join(players)} ON CONFLICT DO NOTHING RETURNING 1")
+        # Played just now, so they are ranked (the leaderboard lists entries played within 30 days).
         conn.run("INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, "
-                 f"games_drawn) VALUES {', '.join(mmrs)} ON CONFLICT DO NOTHING")
+                 f"games_drawn, last_played_at) VALUES {', '.join(mmrs)} "
+                 "ON CONFLICT (discord_user_id, race) DO UPDATE SET last_played_at = now()")
+        from ladderline.ladder.commands.activate import hash_code
+
+        conn.run("INSERT INTO activation_codes (code_hash, max_uses) VALUES (:h, 1000000) ON CONFLICT DO NOTHING",
+                 h=hash_code(DEMO_CODE))
         conn.run("COMMIT")
     finally:
         conn.close()
@@ -181,11 +194,10 @@ def available_commands() -> set[str]:
     return {route.key for route in registry().routes()}
 
 
-def walk(sim: Simulator, out: TextIO) -> int:
+def walk(sim: Simulator, out: TextIO, suffix: int) -> int:
     """Run every step; returns the number of failed steps."""
     from ladderline.ladder import static_data
 
-    suffix = random.randint(1000, 9999)
     player, tag = f"Demo{suffix}", f"Demo#{suffix}"
     region = static_data.regions()[0].code
     routes = available_commands()
@@ -209,9 +221,185 @@ def walk(sim: Simulator, out: TextIO) -> int:
             if number <= 3:  # without a profile, the rest cannot work
                 break
     verdict = "passed" if not failures else f"FAILED ({failures} step(s))"
-    print(f"\ndemo {verdict} in {time.monotonic() - started:.1f} s (player {player}, user {sim.user_id})",
+    print(f"\nfirst player's walk {verdict} in {time.monotonic() - started:.1f} s (player {player}, user {sim.user_id})",
           file=out, flush=True)
     return failures
+
+
+# --- the ladder with a second player ------------------------------------------------------------------
+@dataclass
+class Player:
+    name: str
+    sim: Simulator  # commands in the server
+    dm: Simulator  # clicks in the bot's DMs (Discord sends those without a guild)
+    select: str  # the /queue race select
+    race: str
+    race_label: str
+    seen: int = 0  # DMs already checked
+    start: int = 0  # DMs before the ladder walk
+
+    def new_dms(self, needle: str, wait: float = 20.0) -> list[dict[str, Any]]:
+        """The DMs since the last call, once one of them mentions `needle`."""
+        deadline = time.monotonic() + wait
+        while True:
+            messages = self.sim.dms()
+            fresh = messages[self.seen:]
+            if any(needle.casefold() in _text(m).casefold() for m in fresh) or time.monotonic() >= deadline:
+                break
+            time.sleep(0.2)
+        expect(any(needle.casefold() in _text(m).casefold() for m in fresh),
+               f"{self.name} got no DM mentioning {needle!r} (got: {[_text(m)[:60] for m in fresh]})")
+        self.seen = len(messages)
+        return fresh
+
+    def dm_with(self, needle: str) -> dict[str, Any]:
+        found = [m for m in self.sim.dms() if needle.casefold() in _text(m).casefold()]
+        expect(bool(found), f"{self.name} has no DM mentioning {needle!r}")
+        return found[-1]
+
+
+def second_player(info: Any, data_dir: Path, out: TextIO, suffix: int) -> Simulator | None:
+    """A second new player, set up through the same commands; None if that fails."""
+    user_id = str(random.randint(10**17, 9 * 10**17))
+    sim = Simulator(info, data_dir, user_id=user_id, guild_id=DEFAULT_GUILD, last_file="last-demo-2.json")
+    name = f"Rival{suffix}"
+    try:
+        print(f"\n== a second player: /setup, modal, Confirm, /termsofservice, Accept ({name}, user {user_id})",
+              file=out, flush=True)
+        sim.command("setup", {"country": "FI", "region": "EUW"})
+        sim.submit_modal({"player_name": name, "alt_names": "", "battletag": f"Rival#{suffix}"})
+        expect_in("Profile created", sim.click("Confirm").message)
+        sim.command("termsofservice")
+        expect_in("you accepted the terms", sim.click("Accept").message)
+        print("   ok", file=out, flush=True)
+        return sim
+    except (DemoFailure, SimulateError) as exc:
+        print(f"   FAILED: {exc}", file=out, flush=True)
+        return None
+
+
+def walk_ladder(first: Simulator, second: Simulator, names: tuple[str, str], out: TextIO) -> int:
+    """Both players from /activate to a result; returns the number of failed steps (stops at the first)."""
+    players = [
+        Player(names[0], first, _dm_simulator(first), "q:bw", "bw_protoss", "BW Protoss"),
+        Player(names[1], second, _dm_simulator(second), "q:sc2", "sc2_zerg", "SC2 Zerg"),
+    ]
+    a, b = players
+    for p in players:
+        p.seen = p.start = len(p.sim.dms())
+    match: dict[str, str] = {}
+
+    def activate(p: Player) -> Outcome:
+        o = p.sim.command("activate", {"code": DEMO_CODE})
+        expect_answer(o, 5)
+        expect_in("activated", o.message)
+        return o
+
+    def queue(p: Player) -> Outcome:
+        opened = p.sim.command("queue")
+        expect_answer(opened, 5)
+        expect_in("Matchmaking queue", opened.message)
+        chosen = p.sim.select(p.select, [p.race])
+        expect_answer(chosen, 6)
+        expect_in(p.race_label.split(" ", 1)[1], chosen.message)
+        joined = p.sim.click("Join queue")
+        expect_answer(joined, 7)
+        expect_in("Searching", joined.message)
+        expect_in("Next matchmaking wave", joined.message)
+        return joined
+
+    def matched() -> None:
+        for p, other in ((a, b), (b, a)):
+            [found] = [m for m in p.new_dms("found", wait=MATCH_WAIT_S) if "found" in _text(m)]
+            expect(other.name in _text(found), f"{p.name} was matched with someone else: {_text(found)[:120]}")
+            number = _text(found).split("Match #", 1)[1].split(" ", 1)[0]
+            expect(match.setdefault("number", number) == number, "the two DMs name different matches")
+            expect(bool(button(found, "Confirm")) and bool(button(found, "Abort")), "no Confirm / Abort")
+            print(f"   {p.name}'s DM:\n{render_message(found, '     ')}", file=out, flush=True)
+
+    def confirm(p: Player, other: Player, last: bool) -> Outcome:
+        o = p.dm.click("Confirm", message=p.dm_with(f"Match #{match['number']} found"))
+        expect_answer(o, 7)
+        if not last:
+            expect_in("Waiting for your opponent", o.message)
+            other.new_dms("confirmed")
+        return o
+
+    def cards() -> None:
+        for p, other in ((a, b), (b, a)):
+            fresh = p.new_dms("Host the lobby")
+            [card] = [m for m in fresh if "Host the lobby" in _text(m)]
+            for needle in (f"Match #{match['number']}", other.name, "Match settings", "Not reported yet"):
+                expect_in(needle, card)
+            expect(all(button(card, label) for label in ("I won", "I lost", "Draw")), "no report buttons")
+            print(f"   {p.name}'s match card:\n{render_message(card, '     ')}", file=out, flush=True)
+
+    def report(p: Player, other: Player, label: str, last: bool) -> Outcome:
+        card = p.dm_with("Host the lobby")
+        asked = p.dm.click(label, message=card)
+        expect_answer(asked, 6)
+        questions = p.dm.followups(asked)
+        expect(len(questions) == 1, f"expected one question, got {len(questions)}")
+        expect_in(f"Report **{label}** for match #{match['number']}?", questions[0])
+        o = p.dm.click(f"Yes, report “{label}”", message=questions[0])
+        expect_answer(o, 7)
+        expect_in(f"You reported **{label}**", o.message)
+        if not last:
+            expect_in("Waiting for your opponent", o.message)
+            other.new_dms("Your opponent reported")
+        return o
+
+    def results() -> None:
+        for p, change in ((a, "+20"), (b, "-20")):
+            [result] = [m for m in p.new_dms(f"Match #{match['number']} result")
+                        if f"Match #{match['number']} result" in _text(m)]
+            expect_in(f"({change}, {p.race_label})", result)
+            print(f"   {p.name}'s result:\n{render_message(result, '     ')}", file=out, flush=True)
+        for p in players:
+            # Every DM of the walk is about this match: found, opponent confirmed, card, opponent
+            # reported, result (each checked above), and nothing else.
+            every = p.sim.dms()[p.start:]
+            stray = [_text(m)[:60] for m in every if f"match #{match['number']}" not in _text(m).casefold()]
+            expect(not stray, f"{p.name} got DMs that are not about the match: {stray}")
+            print(f"   {p.name}: {len(every)} DMs, all about match #{match['number']}", file=out, flush=True)
+
+    steps_ = [
+        (f"{a.name}: /activate code:{DEMO_CODE}", lambda: activate(a)),
+        (f"{b.name}: /activate code:{DEMO_CODE}", lambda: activate(b)),
+        (f"{a.name}: /queue, pick {a.race_label}, Join", lambda: queue(a)),
+        (f"{b.name}: /queue, pick {b.race_label}, Join", lambda: queue(b)),
+        ("the next tick's wave matches them: both get \"Match #N found\"", matched),
+        (f"{a.name} confirms in the DM", lambda: confirm(a, b, last=False)),
+        (f"{b.name} confirms: both get the match card", lambda: (confirm(b, a, last=True), cards())),
+        (f"{a.name} reports \"I won\" (and confirms the report)", lambda: report(a, b, "I won", last=False)),
+        (f"{b.name} reports \"I lost\": the match is final", lambda: report(b, a, "I lost", last=True)),
+        ("both get the result", results),
+    ]
+    started = time.monotonic()
+    for number, (title, run_step) in enumerate(steps_, 1):
+        print(f"\n== L{number}. {title}", file=out, flush=True)
+        try:
+            outcome = run_step()
+            if isinstance(outcome, Outcome):
+                print(render_outcome(outcome), file=out, flush=True)
+            print("   ok", file=out, flush=True)
+        except (DemoFailure, SimulateError) as exc:
+            print(f"   FAILED: {exc}", file=out, flush=True)
+            return 1
+    # Every DM either player received during the ladder walk, each one checked above.
+    print(f"\ndemo passed: the ladder took {time.monotonic() - started:.1f} s (match #{match['number']})", file=out)
+    for p in players:
+        profile = p.sim.command("profile")
+        field = next((f for e in (profile.message or {}).get("embeds") or [] for f in e.get("fields") or []
+                      if f.get("name") == p.race_label), None)
+        mmr = (field or {}).get("value", "?").split("\n", 1)[0].replace("MMR ", "").strip("*")
+        print(f"new rating: {p.name} {p.race_label} 1500 → {mmr}", file=out, flush=True)
+    return 0
+
+
+def _dm_simulator(sim: Simulator) -> Simulator:
+    return Simulator(sim.info, sim.data_dir, user_id=sim.user_id, guild_id=None,
+                     last_file=f"last-demo-dm-{sim.user_id}.json")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -243,7 +431,13 @@ def run(args: argparse.Namespace) -> int:
         if added:
             print(f"added {added} sample players so the leaderboard has a second page", file=out)
         sim = Simulator(info, args.data_dir, user_id=user_id, guild_id=DEFAULT_GUILD, last_file="last-demo.json")
-        return 1 if walk(sim, out) else 0
+        suffix = random.randint(1000, 9999)
+        if walk(sim, out, suffix):
+            return 1
+        rival = second_player(info, args.data_dir, out, suffix)
+        if rival is None:
+            return 1
+        return 1 if walk_ladder(sim, rival, (f"Demo{suffix}", f"Rival{suffix}"), out) else 0
     except (DevStackError, SimulateError) as exc:
         print(f"ladderctl demo: {exc}", file=sys.stderr)
         return 1

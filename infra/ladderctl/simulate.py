@@ -359,7 +359,25 @@ class Simulator:
         if button.get("disabled"):
             raise SimulateError(f"the button {button['custom_id']} is disabled (Discord would not send the click)")
         data = {"custom_id": button["custom_id"], "component_type": int(button.get("type", BUTTON))}
-        return self.send(3, data, message=message, wait=wait)
+        outcome = self.send(3, data, message=message, wait=wait)
+        # A click answered with a new message under the clicked one (a follow-up, e.g. "Report
+        # I won?"): that message is the one to click next.
+        status, followups = self._call("GET", f"/_emulator/followups/{outcome.interaction['token']}")
+        if status == 200 and isinstance(followups, list) and followups:
+            outcome.extra["followups"] = followups
+            self.save_last(message=followups[-1])
+        return outcome
+
+    def dm_with(self, wanted: str) -> dict[str, Any]:
+        """The newest of the bot's DMs to this user with an enabled component `wanted` (custom_id,
+        label or custom_id prefix), e.g. the Confirm of "Match #N found"."""
+        for message in reversed(self.dms()):
+            try:
+                if not self.find_component(wanted, message).get("disabled"):
+                    return message
+            except SimulateError:
+                continue
+        raise SimulateError(f"no DM from the bot to {self.user_id} has an enabled {wanted!r} component")
 
     def select(self, wanted: str, values: list[str], wait: float = 15.0) -> Outcome:
         message = self.last_message()
@@ -536,6 +554,9 @@ def render_outcome(outcome: Outcome) -> str:
         lines.append(render_message(outcome.message))
     elif outcome.callback_type == 4:
         lines.append(render_message(outcome.message))
+    for followup in outcome.extra.get("followups") or []:
+        lines.append("follow-up message (the last message now):")
+        lines.append(render_message(followup))
     return "\n".join(lines)
 
 
@@ -625,6 +646,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     command.add_argument("--opt", action="append", metavar="NAME=VALUE", help="an option (repeatable)")
     click = action("click", "click a button of the last message (custom_id or label)")
     click.add_argument("custom_id")
+    click.add_argument("--in-dms", action="store_true",
+                       help="click it on the newest of the bot's DMs that has it (sent without a guild, as "
+                            "Discord does in DMs), e.g. Confirm on \"Match #N found\"")
     select = action("select", "choose values in a select menu of the last message")
     select.add_argument("custom_id")
     select.add_argument("values", nargs="+")
@@ -728,6 +752,9 @@ def run(args: argparse.Namespace) -> int:
             return 0 if len(messages) >= args.at_least else 1
         if args.action == "command":
             outcome = sim.command(args.name.lstrip("/"), options, wait=args.wait, words=words)
+        elif args.action == "click" and args.in_dms:
+            sim.guild_id = None
+            outcome = sim.click(args.custom_id, wait=args.wait, message=sim.dm_with(args.custom_id))
         elif args.action == "click":
             outcome = sim.click(args.custom_id, wait=args.wait)
         elif args.action == "select":

@@ -153,3 +153,45 @@ SELECT jsonb_build_object(
         WHERE f.place > (c.page - 1) * p_page_size AND f.place <= c.page * p_page_size), '[]'::jsonb))
 FROM chosen c
 $$;
+
+
+-- --- the joiner's "Searching" message, edited when a wave matches them ---------------------------
+-- The Searching message is the ephemeral /queue message, which only its interaction token can
+-- edit, for 15 minutes. Join keeps the Join click's token with the entry; the wave edits the
+-- message with it while it lives (the DM is the message that always arrives). The token goes
+-- with the entry: deleted when the player is matched, leaves or expires.
+ALTER TABLE queue_entries ADD COLUMN join_application_id text, ADD COLUMN join_token text;
+
+-- Join with the click's application id and token (one round trip, like the 3-argument form,
+-- which workers of the previous release still call during a deploy).
+CREATE FUNCTION ladder_queue_join(p_user bigint, p_key text, p_now timestamptz, p_application text,
+                                  p_token text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_result jsonb := ladder_queue_join(p_user, p_key, p_now);
+BEGIN
+    IF v_result->>'status' = 'joined' AND nullif(p_token, '') IS NOT NULL THEN
+        UPDATE queue_entries SET join_application_id = p_application, join_token = p_token
+        WHERE discord_user_id = p_user AND join_key = p_key;
+    END IF;
+    RETURN v_result;
+END $$;
+
+CREATE OR REPLACE FUNCTION ladder_wave_snapshot(p_now timestamptz) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object(
+        'wave_count', (SELECT wave_count FROM matchmaking_state),
+        'entries', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'user_id', e.discord_user_id, 'join_key', e.join_key,
+                       'bw_race', e.bw_race, 'sc2_race', e.sc2_race,
+                       'bw_mmr', coalesce(b.mmr, e.bw_mmr), 'sc2_mmr', coalesce(s.mmr, e.sc2_mmr),
+                       'vetoes', to_jsonb(e.vetoes), 'region', e.region, 'waves', e.waves,
+                       'joined_at', ladder_epoch(e.joined_at),
+                       'join_application_id', e.join_application_id, 'join_token', e.join_token)
+                   ORDER BY e.discord_user_id)
+            FROM queue_entries e
+            LEFT JOIN mmrs_1v1 b ON b.discord_user_id = e.discord_user_id AND b.race = e.bw_race
+            LEFT JOIN mmrs_1v1 s ON s.discord_user_id = e.discord_user_id AND s.race = e.sc2_race
+        ), '[]'::jsonb))
+$$;

@@ -304,7 +304,9 @@ def _in_dms(sim: Simulator) -> Simulator:
                      last_file=f"last-dm-{sim.user_id}.json")
 
 
-def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_minus_20(stack: RunningStack) -> None:
+def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_minus_20(stack: RunningStack,
+                                                                                      capsys) -> None:
+    from ladderctl.cli import main
     from ladderctl.simulate import PLAYERS
     from ladderline.ladder.commands.activate import hash_code
 
@@ -320,6 +322,7 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
     dave = _ready(stack, PLAYERS["dave"], "Dave", "E2E-LADDER")
 
     # /queue: each picks a race (saved at once) and joins; the message turns into "Searching".
+    searching_tokens = {}
     for sim, select, race, shown in ((carol, "q:bw", "bw_zerg", "Zerg"), (dave, "q:sc2", "sc2_terran", "Terran")):
         opened = sim.command("queue")
         assert "Matchmaking queue" in _text(opened.message)
@@ -327,12 +330,19 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
         searching = sim.click("Join queue")
         assert "Searching" in _text(searching.message), _text(searching.message)
         assert "<t:" in _text(searching.message)  # the next wave counts down in the client
+        searching_tokens[sim.user_id] = searching.interaction["token"]
 
     # A tick (every second here) runs the wave: both get "Match #N found" with Confirm / Abort.
     found = {name: _dm(sim, "found") for name, sim in (("carol", carol), ("dave", dave))}
     number = _text(found["carol"]).split("Match #", 1)[1].split(" ", 1)[0]
     assert f"Match #{number} found" in _text(found["dave"])
     assert "Dave" in _text(found["carol"]) and "Carol" in _text(found["dave"])
+    # The Searching messages (ephemeral: only the Join click's token can edit them) say so too.
+    for sim in (carol, dave):
+        deadline = time.monotonic() + 10
+        while "found" not in _text(sim._message(searching_tokens[sim.user_id])) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"Match #{number} found" in _text(sim._message(searching_tokens[sim.user_id]))
 
     # Both confirm in their DMs: both get the match card.
     for sim in (carol, dave):
@@ -345,13 +355,19 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
         assert "Match settings" in text and "Not reported yet" in text
 
     # Reports: "I won" asks first (a follow-up with one button), then reports.
-    for name, sim, label in (("carol", carol, "I won"), ("dave", dave, "I lost")):
-        in_dm = _in_dms(sim)
-        asked = in_dm.click(label, message=cards[name])
-        [question] = in_dm.followups(asked)
-        assert f"Report **{label}** for match #{number}?" in question["content"]
-        reported = in_dm.click(f"Yes, report “{label}”", message=question)
-        assert f"You reported **{label}**" in _text(reported.message), _text(reported.message)
+    in_dm = _in_dms(carol)
+    asked = in_dm.click("I won", message=cards["carol"])
+    [question] = in_dm.followups(asked)
+    assert f"Report **I won** for match #{number}?" in question["content"]
+    reported = in_dm.click("Yes, report “I won”", message=question)
+    assert "You reported **I won**" in _text(reported.message), _text(reported.message)
+    # Dave does the same from the command line: `simulate --as dave click "I lost" --in-dms`.
+    capsys.readouterr()
+    cli = ["simulate", "--data-dir", str(stack.data_dir), "--as", "dave"]
+    assert main([*cli, "click", "I lost", "--in-dms"]) == 0
+    assert f"Report **I lost** for match #{number}?" in capsys.readouterr().out
+    assert main([*cli, "--dm", "click", "Yes, report “I lost”"]) == 0
+    assert "You reported **I lost**" in capsys.readouterr().out
 
     # The second report finalised the match: both get the result with ±20 at equal ratings.
     assert "1500 → 1520 (+20" in _text(_dm(carol, f"Match #{number} result"))
@@ -383,3 +399,14 @@ def test_demo_while_a_stack_is_starting_on_the_folder_refuses_without_touching_i
                 f"(pid {holder.pid}: ladderctl dev); stop it first, or use another --data-dir")
     assert demo.stderr.strip().splitlines() == [expected]
     assert not (data_dir / "postgres").exists()  # it started nothing on the held folder
+
+
+def test_make_demo_walks_two_players_to_a_result_and_prints_both_ratings(stack: RunningStack, capsys) -> None:
+    from ladderctl.cli import main
+
+    assert main(["demo", "--data-dir", str(stack.data_dir)]) == 0
+    out = capsys.readouterr().out
+    assert "FAILED" not in out
+    ratings = [line for line in out.splitlines() if line.startswith("new rating: ")]
+    assert len(ratings) == 2
+    assert ratings[0].endswith("BW Protoss 1500 → 1520") and ratings[1].endswith("SC2 Zerg 1500 → 1480")

@@ -11,7 +11,14 @@ from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType
 from ladderline.job import Job
 from ladderline.ladder.context import JobContext, Reply
-from ladderline.ladder.deliveries import ChannelMessage, DirectMessage, EditMessage, FollowUp, Timer
+from ladderline.ladder.deliveries import (
+    ChannelMessage,
+    DirectMessage,
+    EditMessage,
+    EditResponse,
+    FollowUp,
+    Timer,
+)
 from ladderline.ladder.routes import Ack, Route
 from ladderline.pipeline.outbox import nonce_for
 
@@ -57,10 +64,17 @@ def command(key, handler):
     return Route(key=key, kind=InteractionType.APPLICATION_COMMAND, ack=Ack.DEFERRED_MESSAGE, handler=handler)
 
 
+def edit_earlier(ctx: JobContext) -> Reply:
+    """A timer editing an earlier interaction's response with that interaction's token."""
+    p = ctx.job.payload
+    return Reply(None, deliveries=(EditResponse(f"{ctx.job.interaction_id}:searching", p["interaction_id"],
+                                                p["application_id"], p["token"], responses.message("Match found!")),))
+
+
 MODULE = SimpleNamespace(
     ROUTES=(command("three", three), command("edit_later", edit_later), command("follow", follow),
             command("remind", remind)),
-    TIMERS={"remind": reminder},
+    TIMERS={"remind": reminder, "edit_earlier": edit_earlier},
 )
 
 
@@ -227,3 +241,21 @@ def test_a_reply_that_publishes_a_timer_twice_still_runs_it_once(harness):
         run(h.worker, timer)
 
     assert [m["content"] for m in h.discord.dms(job.user_id)] == ["Reminder!"]
+
+
+@pytest.mark.parametrize(("age_s", "edited"), [(60, True), (16 * 60, False)])
+def test_a_timer_edits_an_earlier_response_only_while_its_token_lives(harness, age_s, edited):
+    h = harness
+    earlier, _ = interaction_job(h.discord, "three", created=time.time() - age_s)
+    timer = Job.timer(route="edit_earlier", key=f"t:{earlier.interaction_id}", scheduled_at_ms=int(time.time() * 1000),
+                      payload={"interaction_id": earlier.interaction_id, "application_id": earlier.application_id,
+                               "token": earlier.token})
+
+    assert run(h.worker, timer)["outcome"] == "ok"
+
+    patches = [r for r in h.discord.requests if r.method == "PATCH" and earlier.token in r.path.split("/")]
+    if edited:
+        assert len(patches) == 1 and h.discord.message(earlier.token)["content"] == "Match found!"
+        assert ("edit_response", "sent") in h.observer.deliveries()
+    else:  # a token this old is never used (Discord would count a 401 against the bot)
+        assert patches == [] and ("edit_response", "skipped") in h.observer.deliveries()

@@ -321,3 +321,40 @@ def test_a_wave_measures_sides_pairs_waits_and_gaps_once(database_url):
     # The same tick again: the same matches, measured once only.
     again = measured(run_tick(database_url, "matchmaking_wave", "w1", at=T0 + 91))
     assert again[("WavePairs", ())] == [0] and again[("MatchWait", ())] == []
+
+
+def test_the_wave_edits_each_joiners_searching_message_with_the_join_clicks_token(database_url):
+    import dataclasses
+
+    from ladderline.ladder.deliveries import EditResponse
+
+    seed_ready(database_url, A, bw="bw_zerg")
+    seed_ready(database_url, B, sc2="sc2_terran")
+    clicks = {}
+    for user in (A, B):
+        clicks[user] = dataclasses.replace(click_job("qjoin", user), token=f"join-token-{user}", application_id="77")
+        run(database_url, clicks[user])
+    assert sql(database_url, "SELECT join_token FROM queue_entries ORDER BY discord_user_id") == [
+        [f"join-token-{A}"], [f"join-token-{B}"]]
+    reply = run_tick(database_url, "matchmaking_wave", "w1", at=T0 + 60)
+    edits = [d for d in reply.deliveries if isinstance(d, EditResponse)]
+    assert sorted((e.interaction_id, e.application_id, e.token) for e in edits) == sorted(
+        (clicks[u].interaction_id, "77", f"join-token-{u}") for u in (A, B))
+    assert all("Match #1 found" in text_of(e.body) for e in edits)
+    assert "join-token" not in repr(edits)  # a token is never printed
+    # The tokens left with the entries.
+    assert sql(database_url, "SELECT count(*) FROM queue_entries") == [[0]]
+
+
+def test_queue_is_ephemeral_in_a_server_and_plain_in_the_bots_dms(pipeline):
+    from tests.support.interactions import make_interaction
+    from tests.support.ladder import DEFERRED_EPHEMERAL, run_command
+
+    data = {"id": "9", "name": "queue", "type": 1}
+    in_server = run_command(pipeline, make_interaction(2, data=data), expect=DEFERRED_EPHEMERAL)
+    in_dm = run_command(pipeline, make_interaction(2, data=data, guild_id=None), expect={"type": 5})
+    assert in_server["flags"] & 64
+    assert not (in_dm.get("flags") or 0) & 64
+    # Other commands stay ephemeral in DMs too (they answer one question and may go away).
+    run_command(pipeline, make_interaction(2, data={"id": "2", "name": "profile", "type": 1}, guild_id=None),
+                expect=DEFERRED_EPHEMERAL)

@@ -29,6 +29,20 @@ class EditOriginal:
 
 
 @dataclass(frozen=True)
+class EditResponse:
+    """Edit an EARLIER interaction's response with that interaction's token, while it lives (15
+    minutes from the interaction's creation; ephemeral messages can only be edited this way).
+    Skipped, not retried, once the token is too old or Discord says it expired: use it only for
+    a courtesy update next to a message that always arrives (a DM)."""
+
+    key: str
+    interaction_id: str
+    application_id: str
+    token: str = field(repr=False)  # never printed: a job's token is a secret
+    body: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class FollowUp:
     """A new message after the original response (interaction token)."""
 
@@ -74,7 +88,7 @@ class EditMessage:
             raise ValueError("EditMessage needs target_key, or channel_id and message_id")
 
 
-Delivery = EditOriginal | FollowUp | DirectMessage | ChannelMessage | EditMessage
+Delivery = EditOriginal | EditResponse | FollowUp | DirectMessage | ChannelMessage | EditMessage
 
 
 @dataclass(frozen=True)

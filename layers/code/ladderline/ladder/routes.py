@@ -44,6 +44,10 @@ class Route:
     kind: InteractionType  # APPLICATION_COMMAND, MESSAGE_COMPONENT or MODAL_SUBMIT
     ack: Ack
     ephemeral: bool = True
+    # In the bot's DMs nobody else can see the message anyway; a plain one stays in the DM's
+    # history (an ephemeral one is dismissable and goes away), which a long-lived message (the
+    # /queue view) wants.
+    ephemeral_in_dm: bool = True
     handler: Handler | None = None
     modal: Callable[[Interaction], dict[str, Any]] | None = None
     autocomplete: Callable[[Interaction], list[dict[str, Any]]] | None = None
@@ -68,6 +72,10 @@ class Route:
             raise ValueError(f"route {self.key}: update acks are for components only")
         if not self.contexts or not self.integration_types:
             raise ValueError(f"route {self.key}: contexts and integration_types must not be empty")
+
+    def ephemeral_for(self, guild_id: str | None) -> bool:
+        """Whether the answer is ephemeral where the interaction happened (no guild: the bot's DM)."""
+        return self.ephemeral and (guild_id is not None or self.ephemeral_in_dm)
 
     def command_json(self) -> dict[str, Any]:
         """The CHAT_INPUT application command Discord registers for this route."""

@@ -24,7 +24,7 @@ from typing import Any
 from ladderline.discord import responses
 from ladderline.ladder import guards, static_data
 from ladderline.ladder.context import JobContext, Metric, Reply
-from ladderline.ladder.deliveries import DirectMessage, Timer
+from ladderline.ladder.deliveries import DirectMessage, EditResponse, Timer
 from ladderline.ladder.match_messages import CONFIRM_SECONDS, REMIND_AFTER_SECONDS, found_deliveries
 from ladderline.ladder.matchmaking import Entry, Pair, run_wave
 
@@ -68,8 +68,10 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
     result = guards.call(ctx, "ladder_wave_commit", tick, int(snapshot["wave_count"]), rows, seen, now)
     deliveries: list[Any] = []
     timers: list[Timer] = []
+    joins = {str(e["user_id"]): e for e in snapshot["entries"]}
     for match in result["matches"]:
         deliveries.extend(found_deliveries(match))
+        deliveries.extend(searching_edits(match, joins))
         number = match["match_id"]
         timers.append(Timer(REMIND_TIMER, f"match:{number}:remind", REMIND_AFTER_SECONDS, {"match_id": number}))
         timers.append(Timer(DEADLINE_TIMER, f"match:{number}:deadline", CONFIRM_SECONDS, {"match_id": number}))
@@ -84,6 +86,23 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
              if p["user_id"] in joined]
     return Reply(None, outcome=str(result["status"]), deliveries=tuple(deliveries), timers=tuple(timers),
                  metrics=wave_metrics(snapshot["entries"], stats, waits))
+
+
+def searching_edits(match: dict[str, Any], joins: dict[str, dict[str, Any]]) -> list[EditResponse]:
+    """Each player's Searching message (the Join click's response) says the match was found, while
+    the click's token lives; the outbox skips it after that (the DM always arrives)."""
+    number = match["match_id"]
+    out = []
+    for player in match["players"]:
+        entry = joins.get(player["user_id"]) or {}
+        if entry.get("join_token") and entry.get("join_application_id"):
+            out.append(EditResponse(
+                f"match:{number}:searching:{player['user_id']}", str(entry["join_key"]),
+                str(entry["join_application_id"]), str(entry["join_token"]),
+                responses.message(embeds=[responses.embed(
+                    f"⚔️ Match #{number} found",
+                    "Check your direct messages: **Confirm** there within 2 minutes.", color=0x2ECC71)])))
+    return out
 
 
 def wave_metrics(entries: list[dict[str, Any]], stats: WaveStats, waits: list[float]) -> tuple[Metric, ...]:

@@ -136,7 +136,7 @@ class Ingress:
             return result(route.modal(interaction), "modal")
         answer = self._deferred_answer(route, interaction)
         job = Job.from_interaction(interaction, route=route.key, ack_type=answer["type"],
-                                   ephemeral=route.ephemeral, received_at_ms=received_at_ms)
+                                   ephemeral=route.ephemeral_for(interaction.guild_id), received_at_ms=received_at_ms)
         try:
             self._publisher.publish(job)
         except Exception:  # any failure to queue: nothing may be acknowledged as deferred
@@ -154,4 +154,4 @@ class Ingress:
             return responses.update_message(responses.with_components_disabled(interaction.message or {}))
         if route.ack is Ack.DEFERRED_UPDATE and from_component:
             return {"type": CallbackType.DEFERRED_UPDATE_MESSAGE}
-        return responses.deferred_channel_message(ephemeral=route.ephemeral)
+        return responses.deferred_channel_message(ephemeral=route.ephemeral_for(interaction.guild_id))

@@ -36,6 +36,7 @@ from ladderline.ladder.deliveries import (
     DirectMessage,
     EditMessage,
     EditOriginal,
+    EditResponse,
     FollowUp,
 )
 from ladderline.pipeline.ports import DeliveryStore, Recorded, WorkerObserver
@@ -61,7 +62,7 @@ def nonce_for(key: str) -> str:
 
 
 def kind_of(delivery: Delivery) -> str:
-    return {EditOriginal: "edit_original", FollowUp: "followup", DirectMessage: "dm",
+    return {EditOriginal: "edit_original", EditResponse: "edit_response", FollowUp: "followup", DirectMessage: "dm",
             ChannelMessage: "channel_message", EditMessage: "edit_message"}[type(delivery)]
 
 
@@ -150,6 +151,8 @@ class _Run:
             self.edit_original(delivery)
         elif isinstance(delivery, FollowUp):
             self.followup(delivery)
+        elif isinstance(delivery, EditResponse):
+            self.edit_response(delivery)
         elif isinstance(delivery, DirectMessage):
             self.direct_message(delivery.key, delivery.user_id, delivery.body, "dm")
         elif isinstance(delivery, ChannelMessage):
@@ -260,6 +263,23 @@ class _Run:
         result = self.o._discord.edit_message(channel_id, message_id, delivery.body, deadline=self.deadline)
         self.settle("edit_message", result)
         self.observe("edit_message", "sent" if result.delivered else "refused", result)
+        if result.delivered:
+            self.report.sent.append(delivery.key)
+
+    def edit_response(self, delivery: EditResponse) -> None:
+        """An earlier interaction's response, while its token lives; never retried past it and
+        never answered by DM instead (the caller sends the DM that always arrives)."""
+        left = TOKEN_LIFETIME_SECONDS - age_seconds(delivery.interaction_id, self.o._clock())
+        if left < TOKEN_MARGIN_SECONDS:
+            self.skip(delivery.key, "edit_response")
+            return
+        result = self.o._discord.edit_original(delivery.application_id, delivery.token, delivery.interaction_id,
+                                               delivery.body, deadline=self.deadline)
+        if result.outcome is Outcome.TOKEN_EXPIRED or (result.retriable and left < RETRY_HORIZON_SECONDS):
+            self.skip(delivery.key, "edit_response")
+            return
+        self.settle("edit_response", result)
+        self.observe("edit_response", "sent" if result.delivered else "refused", result)
         if result.delivered:
             self.report.sent.append(delivery.key)
 

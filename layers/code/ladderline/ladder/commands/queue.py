@@ -180,7 +180,10 @@ def handle_component(ctx: JobContext) -> Reply:
 
 
 def handle_join(ctx: JobContext) -> Reply:
-    result = guards.call(ctx, "ladder_queue_join", int(ctx.job.user_id), ctx.job.interaction_id, now(ctx))
+    # The click's token is kept with the entry: the wave edits this Searching message with it when
+    # the player is matched (an ephemeral message can only be edited through its token, 15 min).
+    result = guards.call(ctx, "ladder_queue_join", int(ctx.job.user_id), ctx.job.interaction_id, now(ctx),
+                         ctx.job.application_id, ctx.job.token)
     refused = _refused(result)
     if refused:
         return refused
@@ -215,8 +218,9 @@ def handle_expiry(ctx: JobContext) -> Reply:
 
 
 ROUTES = (
+    # Ephemeral in a server, plain in the bot's DMs (it stays there while the player searches).
     Route(key="queue", kind=InteractionType.APPLICATION_COMMAND, ack=Ack.DEFERRED_MESSAGE, ephemeral=True,
-          handler=handle_command, description="Queue for a 1v1 ladder match", contexts=SERVER_AND_BOT_DM),
+          ephemeral_in_dm=False, handler=handle_command, description="Queue for a 1v1 ladder match", contexts=SERVER_AND_BOT_DM),
     Route(key=ROUTE, kind=InteractionType.MESSAGE_COMPONENT, ack=Ack.DEFERRED_UPDATE, ephemeral=True,
           handler=handle_component),
     Route(key=JOIN_ROUTE, kind=InteractionType.MESSAGE_COMPONENT, ack=Ack.UPDATE_DISABLED, ephemeral=True,
