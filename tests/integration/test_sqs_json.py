@@ -214,20 +214,23 @@ def test_reset_rereads_credentials_and_reconnects(scripted):
     assert sqs.connections == 2
 
 
-def test_the_ingress_registers_its_reset_for_snapstart_restores(aws, discord_key, monkeypatch):
+def test_the_ingress_registers_its_snapstart_hooks(aws, discord_key, monkeypatch):
     snapshot_restore_py = pytest.importorskip("snapshot_restore_py")
     monkeypatch.setattr(snapshot_restore_py, "_after_restore_registry", [])
+    monkeypatch.setattr(snapshot_restore_py, "_before_snapshot_registry", [])
     monkeypatch.setenv(names.DISCORD_PUBLIC_KEY, discord_key.verify_key.encode().hex())
     monkeypatch.setenv(names.DISCORD_APPLICATION_ID, APPLICATION_ID)
     monkeypatch.setenv(names.QUEUE_URL, aws.queue_url)
     ingress = load_handler("ingress")
     [(hook, _, _)] = snapshot_restore_py._after_restore_registry
+    [(before, _, _)] = snapshot_restore_py._before_snapshot_registry
 
     hook()  # what the runtime does after a restore
     ingress.lambda_handler(signed_event(dumps(make_interaction(2, data={"id": "1", "name": "ping", "type": 1})),
                                         discord_key), None)
 
     assert hook == ingress.publisher.reset
+    assert before == ingress.routes.preload
     assert len(aws.receive()) == 1
 
 

@@ -1,7 +1,7 @@
 """The ingress's SendMessage without boto3: SQS's JSON protocol over one kept-alive connection.
 
 Why not boto3: importing it and creating a client was most of the ingress's cold start (~200 ms
-measured with `python -X importtime`, against a few ms for http.client + adapters/sigv4.py), and
+measured with `python -X importtime`, against a few ms for adapters/http1.py + adapters/sigv4.py), and
 the ingress makes exactly one kind of AWS call. The worker keeps boto3 (Powertools needs it).
 
 - Protocol: POST / with `X-Amz-Target: AmazonSQS.SendMessage` and a JSON body
@@ -19,16 +19,16 @@ the ingress makes exactly one kind of AWS call. The worker keeps boto3 (Powertoo
 
 from __future__ import annotations
 
-import calendar
 import hashlib
-import http.client
 import json
 import logging
+import ssl
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from ladderline.adapters.http1 import ConnectionClosed, Http1Connection
 from ladderline.adapters.sigv4 import Credentials, SigV4Signer
 from ladderline.job import Job
 from ladderline.settings import AwsRuntime, ConfigError
@@ -83,22 +83,40 @@ class CredentialSource:
 
 def _container_credentials(runtime: AwsRuntime) -> tuple[Credentials, float]:
     url = urlsplit(runtime.container_credentials_uri)
-    connection_type = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-    conn = connection_type(url.netloc, timeout=CONNECT_TIMEOUT)
+    https = url.scheme == "https"
+    conn = Http1Connection(url.hostname or "127.0.0.1", url.port or (443 if https else 80),
+                           tls=_tls_context() if https else None)
     try:
+        conn.connect(CONNECT_TIMEOUT)
         headers = {"Authorization": runtime.container_authorization_token} if runtime.container_authorization_token else {}
-        conn.request("GET", url.path + (f"?{url.query}" if url.query else ""), headers=headers)
-        response = conn.getresponse()
-        body = response.read()
+        status, _, body = conn.request("GET", url.path + (f"?{url.query}" if url.query else ""), headers, b"",
+                                       READ_TIMEOUT)
+    except OSError as exc:
+        raise SqsError(f"container credentials endpoint: {type(exc).__name__}", retriable=True) from exc
     finally:
         conn.close()
-    if response.status != 200:
-        raise SqsError(f"container credentials endpoint answered {response.status}", retriable=True)
+    if status != 200:
+        raise SqsError(f"container credentials endpoint answered {status}", retriable=True)
     data = json.loads(body)
     expiration = data.get("Expiration")
-    expires_at = (calendar.timegm(time.strptime(expiration[:19], "%Y-%m-%dT%H:%M:%S"))
-                  if expiration else float("inf"))
+    if expiration:
+        from datetime import datetime  # here: only SnapStart functions read this endpoint
+
+        expires_at = datetime.fromisoformat(expiration).timestamp()  # 3.11+ reads "Z"
+    else:
+        expires_at = float("inf")
     return Credentials(data["AccessKeyId"], data["SecretAccessKey"], data.get("Token")), expires_at
+
+
+_TLS: ssl.SSLContext | None = None
+
+
+def _tls_context() -> ssl.SSLContext:
+    global _TLS
+    if _TLS is None:
+        # Loading the CA bundle costs a few ms: once per container (and before a snapshot).
+        _TLS = ssl.create_default_context()
+    return _TLS
 
 
 class SqsJsonClient:
@@ -109,42 +127,22 @@ class SqsJsonClient:
                  budget_seconds: float = BUDGET_SECONDS) -> None:
         endpoint = runtime.endpoint_url or f"https://sqs.{runtime.region}.amazonaws.com"
         parts = urlsplit(endpoint)
-        self._https = parts.scheme == "https"
-        self._host = parts.netloc
+        https = parts.scheme == "https"
+        hostname = parts.hostname or "127.0.0.1"
+        self._conn = Http1Connection(hostname, parts.port or (443 if https else 80),
+                                     tls=_tls_context() if https else None)
+        self._host = parts.netloc  # what is signed: the Host header as sent
         self._path = parts.path.rstrip("/") + "/"
         self._signer = SigV4Signer("sqs", runtime.region)
         self._credentials = credentials
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._budget = budget_seconds
-        self._conn: http.client.HTTPConnection | None = None
-        self._ssl_context: Any = None
 
     def reset(self) -> None:
         """Forget the connection and the credentials (after a SnapStart restore)."""
-        self._close()
+        self._conn.close()
         self._credentials.reset()
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _connection(self, timeout: float) -> tuple[http.client.HTTPConnection, bool]:
-        if self._conn is not None:
-            self._conn.timeout = timeout
-            if self._conn.sock is not None:
-                self._conn.sock.settimeout(timeout)
-            return self._conn, True
-        if self._https:
-            import ssl  # only for https: the local stack and tests talk plain HTTP
-
-            if self._ssl_context is None:
-                self._ssl_context = ssl.create_default_context()
-            self._conn = http.client.HTTPSConnection(self._host, timeout=timeout, context=self._ssl_context)
-        else:
-            self._conn = http.client.HTTPConnection(self._host, timeout=timeout)
-        return self._conn, False
 
     def call(self, target: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """One SQS action (e.g. "SendMessage"); raises SqsError when it did not succeed in time."""
@@ -152,8 +150,7 @@ class SqsJsonClient:
         deadline = time.monotonic() + self._budget
         last: SqsError | None = None
         for attempt in (1, 2):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
+            if deadline - time.monotonic() <= 0.05:
                 break
             try:
                 return self._attempt(target, body, deadline)
@@ -165,33 +162,29 @@ class SqsJsonClient:
         raise last or SqsError(f"SQS {target}: no time left", retriable=True)
 
     def _attempt(self, target: str, body: bytes, deadline: float) -> dict[str, Any]:
+        conn = self._conn
         for _reopen in (1, 2):
-            fresh_timeout = min(self._connect_timeout, max(0.05, deadline - time.monotonic()))
-            conn, reused = self._connection(fresh_timeout)
+            reused = conn.connected
             try:
-                if conn.sock is None:
-                    conn.connect()
-                conn.sock.settimeout(min(self._read_timeout, max(0.05, deadline - time.monotonic())))
+                if not reused:
+                    conn.connect(min(self._connect_timeout, max(0.05, deadline - time.monotonic())))
                 headers = self._signer.sign("POST", self._host, self._path, {
                     "Content-Type": CONTENT_TYPE, "X-Amz-Target": f"AmazonSQS.{target}"},
                     body, self._credentials.get())
-                conn.request("POST", self._path, body=body, headers=headers)
-                response = conn.getresponse()
-                data = response.read()
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-                self._close()
+                status, _, data = conn.request("POST", self._path, headers, body,
+                                               min(self._read_timeout, max(0.05, deadline - time.monotonic())))
+            except (ConnectionClosed, ConnectionResetError, BrokenPipeError) as exc:
+                conn.close()
                 if reused:
                     continue  # the server closed the idle kept-alive connection: reopen, no retry used
                 raise SqsError(f"connection lost: {type(exc).__name__}", retriable=True) from exc
-            except (OSError, http.client.HTTPException) as exc:
-                self._close()
+            except OSError as exc:  # refused, timed out, TLS
+                conn.close()
                 raise SqsError(f"{type(exc).__name__}: {exc}", retriable=True) from exc
             except SqsError:
-                self._close()
+                conn.close()
                 raise
-            if response.getheader("connection", "").lower() == "close":
-                self._close()
-            return _decode(response.status, data)
+            return _decode(status, data)
         raise SqsError("connection lost twice", retriable=True)
 
 
