@@ -195,6 +195,13 @@ class DevStack:
         self.aws: AwsResources | None = None
         self.ingress_module: ModuleType | None = None
         self.worker_module: ModuleType | None = None
+        # More worker instances (one loaded module each, its own database connection), polled side
+        # by side up to the event source's MaximumConcurrency; ingress instances, one per request
+        # in flight, as Lambda runs one request per container at a time.
+        self.more_workers: list[ModuleType] = []
+        self._ingress_idle: list[ModuleType] = []
+        self._ingress_lock = threading.Lock()
+        self._ingress_init_lock = threading.Lock()
         self._postgres: Any = None
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
@@ -279,6 +286,7 @@ class DevStack:
             region=self.aws.region, batch_size=self.settings.batch_size,
             batching_window_seconds=self.settings.batching_window_seconds,
             timeout_seconds=self.settings.worker_timeout, on_batch=self._batch_done,
+            instances=[m.lambda_handler for m in self.more_workers],
         ).start()
         if opts.tick_seconds > 0:
             self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds).start()
@@ -313,11 +321,11 @@ class DevStack:
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
-        if self.worker_module is not None:
+        for worker in [*([self.worker_module] if self.worker_module else []), *self.more_workers]:
             with contextlib.suppress(Exception):
-                self.worker_module.worker.close()
-            self.worker_module = None
-        self.ingress_module = None
+                worker.worker.close()
+        self.worker_module, self.more_workers = None, []
+        self.ingress_module, self._ingress_idle = None, []
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
@@ -393,6 +401,10 @@ class DevStack:
                 os.environ[names.SERVICE_NAME] = name  # as template.yaml sets per function
                 module = load_handler(name)
                 setattr(self, f"{name}_module", module)
+                if name == "worker":
+                    self.more_workers = [load_handler(name) for _ in range(self.settings.max_concurrency - 1)]
+                else:
+                    self._ingress_idle = [module]
         except HandlerLoadError as exc:
             raise DevStackError(str(exc)) from None
 
@@ -433,7 +445,12 @@ class DevStack:
         from ladderctl.lambdas import LambdaContext
 
         started = time.perf_counter()
-        result = self.ingress_module.lambda_handler(event, LambdaContext("ingress", self.settings.ingress_timeout))
+        instance = self._take_ingress()
+        try:
+            result = instance.lambda_handler(event, LambdaContext("ingress", self.settings.ingress_timeout))
+        finally:
+            with self._ingress_lock:
+                self._ingress_idle.append(instance)
         elapsed = (time.perf_counter() - started) * 1000
         try:
             answer = json.loads(result.get("body") or "null")
@@ -442,6 +459,22 @@ class DevStack:
         status = int(result.get("statusCode", 200))
         self.console.step(interaction_id, f"answered in {elapsed:.1f} ms ({describe_answer(status, answer)})", label)
         return result
+
+    def _take_ingress(self) -> ModuleType:
+        """An idle ingress instance, or a new one (a cold start, as when Lambda scales out)."""
+        with self._ingress_lock:
+            if self._ingress_idle:
+                return self._ingress_idle.pop()
+        saved = os.environ.get(names.SERVICE_NAME)
+        with self._ingress_init_lock:  # the environment is the process's: one init at a time
+            os.environ[names.SERVICE_NAME] = "ingress"
+            try:
+                return load_handler("ingress")
+            finally:
+                if saved is None:
+                    os.environ.pop(names.SERVICE_NAME, None)
+                else:
+                    os.environ[names.SERVICE_NAME] = saved
 
     def _batch_done(self, batch: BatchResult) -> None:
         for message in batch.messages:

@@ -48,6 +48,8 @@ class StackSettings:
     max_receive_count: int = 4
     batch_size: int = 10
     batching_window_seconds: int = 0
+    # The event source's ScalingConfig.MaximumConcurrency: worker invocations at once.
+    max_concurrency: int = 5
     worker_timeout: int = 15
     ingress_timeout: int = 5
     key_schema: list[dict[str, str]] = field(default_factory=lambda: [{"AttributeName": "id", "KeyType": "HASH"}])
@@ -141,6 +143,8 @@ def read_template(path: Path | None = None) -> StackSettings:
                                "RedrivePolicy maxReceiveCount"),
         batch_size=_int(_resolve(sqs_event.get("BatchSize", 10), parameters), "BatchSize"),
         batching_window_seconds=_int(window, "MaximumBatchingWindowInSeconds"),
+        max_concurrency=_int(_resolve((sqs_event.get("ScalingConfig") or {}).get(
+            "MaximumConcurrency", defaults.max_concurrency), parameters), "MaximumConcurrency"),
         worker_timeout=timeout_of(worker_name) or 3,
         ingress_timeout=timeout_of(ingress_name) or 3,
         key_schema=table_props.get("KeySchema") or defaults.key_schema,
