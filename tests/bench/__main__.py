@@ -5,6 +5,7 @@ way, next to the same with 0 ms (tests/bench/commands.py).
 Part B: the ingress's ack latency, warm p50/p99 and a cold start, side by side with a boto3
 reference handler (tests/bench/ingress.py, tests/bench/reference_ingress.py).
 Part C: a worker batch of 10 against a Discord 100 ms away (tests/bench/worker_batch.py).
+Part D: `ladderctl load`, 2,000 interactions from 200 users against a local stack (tests/bench/load_burst.py).
 
 Starts its own throwaway PostgreSQL (LocalPostgres + migrations) and moto server; cleans up.
 Options: --runs N (Part A runs per command), --requests N (Part B), --only a|b.
@@ -52,6 +53,12 @@ def part_c() -> bool:
         return run_part_c(url)
 
 
+def part_d() -> bool:
+    from tests.bench.load_burst import run_part_d
+
+    return run_part_d()
+
+
 def part_a(runs: int) -> bool:
     from ladderctl.migrate import apply_migrations
     from ladderctl.postgres import LocalPostgres, connect
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="Part A: timed runs per command and delay")
     parser.add_argument("--requests", type=int, default=500, help="Part B: warm requests per case")
-    parser.add_argument("--only", choices=("a", "b", "c"), default=None)
+    parser.add_argument("--only", choices=("a", "b", "c", "d"), default=None)
     args = parser.parse_args(argv)
     # The handlers log at INFO; the figures are what this prints.
     logging.disable(logging.WARNING)
@@ -98,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if args.only in (None, "c"):
         ok &= part_c()
+        print()
+    if args.only in (None, "d"):
+        ok &= part_d()
         print()
     print(f"bench {'PASSED' if ok else 'FAILED'} in {time.perf_counter() - started:.0f} s")
     return 0 if ok else 1

@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -138,11 +139,15 @@ class SqsJsonClient:
         self._connect_timeout = connect_timeout
         self._read_timeout = read_timeout
         self._budget = budget_seconds
+        # Lambda runs one request per container at a time; a caller with threads shares the one
+        # connection in turn (requests on one HTTP/1.1 connection cannot interleave).
+        self._lock = threading.Lock()
 
     def reset(self) -> None:
         """Forget the connection and the credentials (after a SnapStart restore)."""
-        self._conn.close()
-        self._credentials.reset()
+        with self._lock:
+            self._conn.close()
+            self._credentials.reset()
 
     def call(self, target: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """One SQS action (e.g. "SendMessage"); raises SqsError when it did not succeed in time."""
@@ -153,7 +158,8 @@ class SqsJsonClient:
             if deadline - time.monotonic() <= 0.05:
                 break
             try:
-                return self._attempt(target, body, deadline)
+                with self._lock:
+                    return self._attempt(target, body, deadline)
             except SqsError as exc:
                 last = exc
                 if not exc.retriable:
