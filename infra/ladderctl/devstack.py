@@ -54,6 +54,7 @@ from ladderctl.local_log import Console, StdoutTap, describe_answer, describe_in
 from ladderctl.poller import BatchResult, SqsPoller
 
 DEFAULT_DATA_DIR = ROOT / ".local"
+SWITCH_INTERVAL_SECONDS = 0.001
 DEFAULT_PORT = 3000
 DEFAULT_DISCORD_PORT = 3001
 DATABASE_NAME = "ladderline"
@@ -548,6 +549,10 @@ def options_from_args(args: argparse.Namespace) -> DevOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    # One process runs what Lambda runs apart (ingress, worker instances, the emulator): hand the
+    # GIL over more often than every 5 ms, so a request thread is not kept waiting behind the
+    # worker threads' CPU work (issue 12: ack latency under a burst).
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ladderline.discord.constants import InteractionType
@@ -53,13 +52,19 @@ class _Lazy:
         return self.load()(interaction)
 
 
-@dataclass(frozen=True)
 class IngressRoute:
-    key: str
-    ack: Ack
-    ephemeral: bool
-    modal: Callable[[Interaction], dict[str, Any]] | None = None
-    autocomplete: Callable[[Interaction], list[dict[str, Any]]] | None = None
+    """A plain class: a dataclass's generated code is compiled at import, on the cold start's path."""
+
+    __slots__ = ("ack", "autocomplete", "ephemeral", "key", "modal")
+
+    def __init__(self, key: str, ack: Ack, ephemeral: bool,
+                 modal: Callable[[Interaction], dict[str, Any]] | None = None,
+                 autocomplete: Callable[[Interaction], list[dict[str, Any]]] | None = None) -> None:
+        self.key = key
+        self.ack = ack
+        self.ephemeral = ephemeral
+        self.modal = modal
+        self.autocomplete = autocomplete
 
 
 class IngressRoutes:
