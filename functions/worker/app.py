@@ -8,7 +8,7 @@ idempotency store, the deliveries record, timers, analytics, and Powertools' par
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch import EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
@@ -22,6 +22,7 @@ from ladderline.adapters.timers import SqsTimerScheduler
 from ladderline.discord.rest import DiscordRest
 from ladderline.ladder.registry import registry
 from ladderline.observability.worker import LOG_HANDLER, WorkerObserver, route_package_logs
+from ladderline.pipeline.batch import ConcurrentBatchProcessor
 from ladderline.pipeline.worker import Worker, idempotency_config
 from ladderline.settings import DatabaseSettings, WorkerSettings
 
@@ -33,7 +34,8 @@ route_package_logs(logger)
 metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
 # A batch whose records all failed still answers with batchItemFailures (instead of raising), so
 # every failure takes the same, per-record path back to the queue and, in the end, the DLQ.
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+# The batch's records run side by side (pipeline/batch.py): no user waits for another's Discord call.
+processor = ConcurrentBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 observer = WorkerObserver(logger, metrics, settings.metrics_namespace, settings.service_name)
 database = PgDatabase.from_settings(DatabaseSettings.from_env())
 sqs = sqs_client()

@@ -1,4 +1,4 @@
-"""`ladderctl`: the operator and developer command line (migrate, register, dev, simulate, demo).
+"""`ladderctl`: the operator and developer command line (migrate, register, dev, simulate, demo, load).
 
 Each subcommand lives in its own module with `add_arguments(parser)` and `run(args) -> int`;
 modules are imported only when their subcommand runs, so `ladderctl migrate` never pays for moto.
@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "dev": ("ladderctl.devstack", "run the whole bot locally (PostgreSQL, SQS, DynamoDB, Discord)"),
     "simulate": ("ladderctl.simulate", "send a signed interaction to the local endpoint"),
     "demo": ("ladderctl.demo", "walk a new player through the bot on the local stack"),
+    "load": ("ladderctl.load", "a burst of signed interactions from many users against the local stack"),
 }
 
 

@@ -28,6 +28,7 @@ import logging
 import os
 import secrets
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -52,9 +53,10 @@ from ladderctl.local_aws import (
 )
 from ladderctl.local_http import IngressServer, PortInUse, summarize
 from ladderctl.local_log import Console, StdoutTap, describe_answer, describe_interaction
-from ladderctl.poller import BatchResult, SqsPoller
+from ladderctl.poller import BatchResult
 
 DEFAULT_DATA_DIR = ROOT / ".local"
+SWITCH_INTERVAL_SECONDS = 0.001
 DEFAULT_PORT = 3000
 DEFAULT_DISCORD_PORT = 3001
 DATABASE_NAME = "ladderline"
@@ -195,12 +197,18 @@ class DevStack:
         self.emulator: Any = None
         self.aws: AwsResources | None = None
         self.ingress_module: ModuleType | None = None
-        self.worker_module: ModuleType | None = None
+        # The poller and the worker instances (one loaded module each, its own database connection,
+        # up to the event source's MaximumConcurrency) run in their own process (ladderctl.worker_host).
+        self._worker_host: subprocess.Popen | None = None
+        self._worker_reader: threading.Thread | None = None
+        # Ingress instances, one per request in flight, as Lambda runs one request per container at a time.
+        self._ingress_idle: list[ModuleType] = []
+        self._ingress_lock = threading.Lock()
+        self._ingress_init_lock = threading.Lock()
         self._postgres: Any = None
         self._lock: FolderLock | None = None
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
-        self._poller: SqsPoller | None = None
         self._ticker: Ticker | None = None
         self._saved_stdout: TextIO | None = None
         self._log_file: TextIO | None = None
@@ -280,13 +288,7 @@ class DevStack:
             names.DISCORD_BOT_TOKEN: bot_token,
             **self.aws.env(),
         })
-        assert self.worker_module is not None
-        self._poller = SqsPoller(
-            self.aws.client("sqs"), self.aws.queue_url, self.worker_module.lambda_handler,
-            region=self.aws.region, batch_size=self.settings.batch_size,
-            batching_window_seconds=self.settings.batching_window_seconds,
-            timeout_seconds=self.settings.worker_timeout, on_batch=self._batch_done,
-        ).start()
+        self._start_worker_host()
         if opts.tick_seconds > 0:
             self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds).start()
         self._server.start()
@@ -317,14 +319,8 @@ class DevStack:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
-        if self._poller is not None:
-            self._poller.stop()
-            self._poller = None
-        if self.worker_module is not None:
-            with contextlib.suppress(Exception):
-                self.worker_module.worker.close()
-            self.worker_module = None
-        self.ingress_module = None
+        self._stop_worker_host()
+        self.ingress_module, self._ingress_idle = None, []
         if self.emulator is not None:
             self.emulator.stop()
             self.emulator = None
@@ -398,11 +394,10 @@ class DevStack:
         if self.options.capture_output:
             self._capture_output()
         try:
-            for name in ("ingress", "worker"):
-                self._saved_env.setdefault(names.SERVICE_NAME, os.environ.get(names.SERVICE_NAME))
-                os.environ[names.SERVICE_NAME] = name  # as template.yaml sets per function
-                module = load_handler(name)
-                setattr(self, f"{name}_module", module)
+            self._saved_env.setdefault(names.SERVICE_NAME, os.environ.get(names.SERVICE_NAME))
+            os.environ[names.SERVICE_NAME] = "ingress"  # as template.yaml sets per function
+            self.ingress_module = load_handler("ingress")
+            self._ingress_idle = [self.ingress_module]
         except HandlerLoadError as exc:
             raise DevStackError(str(exc)) from None
 
@@ -443,7 +438,12 @@ class DevStack:
         from ladderctl.lambdas import LambdaContext
 
         started = time.perf_counter()
-        result = self.ingress_module.lambda_handler(event, LambdaContext("ingress", self.settings.ingress_timeout))
+        instance = self._take_ingress()
+        try:
+            result = instance.lambda_handler(event, LambdaContext("ingress", self.settings.ingress_timeout))
+        finally:
+            with self._ingress_lock:
+                self._ingress_idle.append(instance)
         elapsed = (time.perf_counter() - started) * 1000
         try:
             answer = json.loads(result.get("body") or "null")
@@ -452,6 +452,73 @@ class DevStack:
         status = int(result.get("statusCode", 200))
         self.console.step(interaction_id, f"answered in {elapsed:.1f} ms ({describe_answer(status, answer)})", label)
         return result
+
+    def _start_worker_host(self) -> None:
+        """The poller and MaximumConcurrency worker instances in their own process; its stdout
+        (the handlers' JSON lines) is relayed to ours, its batch reports to _batch_done."""
+        assert self.aws is not None
+        from ladderctl.worker_host import BATCH_KEY, READY_KEY
+
+        env = {**os.environ, names.SERVICE_NAME: "worker", "PYTHONUNBUFFERED": "1"}
+        command = [sys.executable, "-m", "ladderctl.worker_host", "--queue-url", self.aws.queue_url,
+                   "--region", self.aws.region, "--instances", str(self.settings.max_concurrency),
+                   "--batch-size", str(self.settings.batch_size),
+                   "--window", str(self.settings.batching_window_seconds),
+                   "--timeout", str(self.settings.worker_timeout)]
+        self._worker_host = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                             text=True, encoding="utf-8", errors="replace")
+        ready = threading.Event()
+        host = self._worker_host
+        assert host.stdout is not None
+        stream = host.stdout
+
+        def relay() -> None:
+            for line in stream:
+                if line.startswith('{"' + BATCH_KEY):
+                    record = json.loads(line)[BATCH_KEY]
+                    error = type(record["error"], (Exception,), {})() if record["error"] else None
+                    with contextlib.suppress(Exception):
+                        self._batch_done(BatchResult(record["messages"], set(record["failed_ids"]), error,
+                                                     record["elapsed_ms"]))
+                elif line.startswith('{"' + READY_KEY):
+                    ready.set()
+                else:
+                    sys.stdout.write(line)
+            ready.set()
+
+        self._worker_reader = threading.Thread(target=relay, name="worker-host-output", daemon=True)
+        self._worker_reader.start()
+        if not ready.wait(120) or host.poll() is not None:
+            raise DevStackError("the worker instances did not start (see dev.log)")
+
+    def _stop_worker_host(self) -> None:
+        host, self._worker_host = self._worker_host, None
+        if host is not None:
+            host.terminate()  # the poller lets invocations under way finish, as Lambda does
+            try:
+                host.wait(timeout=self.settings.worker_timeout + 15)
+            except subprocess.TimeoutExpired:
+                host.kill()
+                host.wait(timeout=10)
+        if self._worker_reader is not None:
+            self._worker_reader.join(timeout=5)
+            self._worker_reader = None
+
+    def _take_ingress(self) -> ModuleType:
+        """An idle ingress instance, or a new one (a cold start, as when Lambda scales out)."""
+        with self._ingress_lock:
+            if self._ingress_idle:
+                return self._ingress_idle.pop()
+        saved = os.environ.get(names.SERVICE_NAME)
+        with self._ingress_init_lock:  # the environment is the process's: one init at a time
+            os.environ[names.SERVICE_NAME] = "ingress"
+            try:
+                return load_handler("ingress")
+            finally:
+                if saved is None:
+                    os.environ.pop(names.SERVICE_NAME, None)
+                else:
+                    os.environ[names.SERVICE_NAME] = saved
 
     def _batch_done(self, batch: BatchResult) -> None:
         for message in batch.messages:
@@ -525,6 +592,10 @@ def options_from_args(args: argparse.Namespace) -> DevOptions:
 
 
 def run(args: argparse.Namespace) -> int:
+    # One process runs what Lambda runs apart (ingress, worker instances, the emulator): hand the
+    # GIL over more often than every 5 ms, so a request thread is not kept waiting behind the
+    # worker threads' CPU work (issue 12: ack latency under a burst).
+    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:

@@ -29,7 +29,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
@@ -37,6 +36,8 @@ import nacl.signing
 from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS
 from ladderline.discord.limits import Problem, find_modal_problems, find_problems, format_path
 from ladderline.discord.snowflake import created_at_ms, make_snowflake
+
+from ladderctl.local_http import BurstHTTPServer, LowLatencyHandler
 
 __all__ = ["DiscordEmulator", "RecordedRequest"]
 SUPPRESS_EMBEDS = 1 << 2
@@ -130,14 +131,14 @@ class DiscordEmulator:
         self._blocked_dms: set[str] = set()
         self._buckets: dict[str, tuple[int, float]] = {}  # bucket key -> (used, window end)
         self.invalid_requests = 0
-        self._server: ThreadingHTTPServer | None = None
+        self._server: BurstHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> DiscordEmulator:
         handler = type("_BoundHandler", (_Handler,), {"emulator": self})
-        self._server = ThreadingHTTPServer((self.host, self._port), handler)
-        self._server.daemon_threads = True
+        # Listen backlog and one-segment answers: see ladderctl.local_http.
+        self._server = BurstHTTPServer((self.host, self._port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="discord-emulator", daemon=True
         )
@@ -746,7 +747,7 @@ class DiscordEmulator:
             self._requests.append(request)
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LowLatencyHandler):
     emulator: DiscordEmulator
     protocol_version = "HTTP/1.1"  # keep-alive, as requests.Session expects from Discord
     server_version = "discord-emulator"

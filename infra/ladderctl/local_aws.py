@@ -11,8 +11,11 @@ times (checked in moto/sqs/models.py), as SQS does, so the poller need not emula
 from __future__ import annotations
 
 import json
-import logging
 import os
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,6 +51,8 @@ class StackSettings:
     max_receive_count: int = 4
     batch_size: int = 10
     batching_window_seconds: int = 0
+    # The event source's ScalingConfig.MaximumConcurrency: worker invocations at once.
+    max_concurrency: int = 5
     worker_timeout: int = 15
     ingress_timeout: int = 5
     key_schema: list[dict[str, str]] = field(default_factory=lambda: [{"AttributeName": "id", "KeyType": "HASH"}])
@@ -141,6 +146,8 @@ def read_template(path: Path | None = None) -> StackSettings:
                                "RedrivePolicy maxReceiveCount"),
         batch_size=_int(_resolve(sqs_event.get("BatchSize", 10), parameters), "BatchSize"),
         batching_window_seconds=_int(window, "MaximumBatchingWindowInSeconds"),
+        max_concurrency=_int(_resolve((sqs_event.get("ScalingConfig") or {}).get(
+            "MaximumConcurrency", defaults.max_concurrency), parameters), "MaximumConcurrency"),
         worker_timeout=timeout_of(worker_name) or 3,
         ingress_timeout=timeout_of(ingress_name) or 3,
         key_schema=table_props.get("KeySchema") or defaults.key_schema,
@@ -172,6 +179,12 @@ class AwsResources:
                 "AWS_DEFAULT_REGION": self.region, **FAKE_CREDENTIALS}
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
 class LocalAws:
     """moto in server mode on loopback with the template's queue, DLQ and idempotency table."""
 
@@ -182,15 +195,28 @@ class LocalAws:
         self._server: Any = None
 
     def start(self) -> AwsResources:
-        # Werkzeug logs every request at INFO; the dev console is for interactions.
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        from moto.server import ThreadedMotoServer
-
+        """moto in its own process: in a thread it shared the stack's GIL with the ingress, the
+        worker and the emulator, and under a burst its request handling starved them."""
         for name, value in FAKE_CREDENTIALS.items():
             os.environ.setdefault(name, value)
-        self._server = ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
-        self._server.start()
-        self.port = int(self._server._server.server_address[1])
+        port = self.port or _free_port(self.host)
+        self._server = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while True:
+            if self._server.poll() is not None:
+                self._server = None
+                raise StackConfigError(f"moto exited at start (is port {port} on {self.host} free?)")
+            try:
+                with socket.create_connection((self.host, port), timeout=0.5):
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise StackConfigError("moto did not start within 60 s") from None
+                time.sleep(0.1)
+        self.port = port
         endpoint = f"http://{self.host}:{self.port}"
         return self._create(endpoint)
 
@@ -219,7 +245,12 @@ class LocalAws:
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.stop()
+            self._server.terminate()
+            try:
+                self._server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._server.kill()
+                self._server.wait(timeout=10)
             self._server = None
 
 

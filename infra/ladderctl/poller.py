@@ -6,7 +6,10 @@ within MaximumBatchingWindowInSeconds, invoke, then delete every message not nam
 batchItemFailures. Failed messages are left alone: they reappear after the visibility timeout
 (which the worker itself shortens for a failed job) and SQS (moto too) moves them to the DLQ once received maxReceiveCount times. An invocation that
 raises fails the whole batch (nothing deleted), as in Lambda. One poller = one concurrent
-invocation: the handler module holds per-invocation state, as a Lambda container does.
+invocation: the handler module holds per-invocation state, as a Lambda container does. Like the
+event source, which runs up to the function's MaximumConcurrency invocations at once, the poller
+runs one polling loop per handler instance it is given (`instances`): each instance is its own
+loaded worker module, with its own database connection.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,10 +43,13 @@ class SqsPoller:
     def __init__(self, sqs: Any, queue_url: str, handler: Callable[[dict, Any], Any], *, region: str,
                  batch_size: int = 10, batching_window_seconds: float = 0, timeout_seconds: float = 15,
                  function_name: str = "worker",
-                 on_batch: Callable[[BatchResult], None] | None = None) -> None:
+                 on_batch: Callable[[BatchResult], None] | None = None,
+                 instances: Sequence[Callable[[dict, Any], Any]] = ()) -> None:
         self.sqs = sqs
         self.queue_url = queue_url
         self.handler = handler
+        # Further instances (other loaded worker modules), each polled by its own loop.
+        self.instances = [handler, *instances]
         self.region = region
         self.batch_size = max(1, batch_size)
         self.window = max(0.0, float(batching_window_seconds))
@@ -51,20 +57,23 @@ class SqsPoller:
         self.function_name = function_name
         self.on_batch = on_batch
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
         self._arn = queue_arn(queue_url, region)
 
     def start(self) -> SqsPoller:
-        self._thread = threading.Thread(target=self._run, name="sqs-poller", daemon=True)
-        self._thread.start()
+        for number, handler in enumerate(self.instances):
+            thread = threading.Thread(target=self._run, args=(handler,), name=f"sqs-poller-{number}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
         return self
 
     def stop(self, timeout: float = 30) -> None:
-        """Stop polling; an invocation under way finishes first (as Lambda lets it)."""
+        """Stop polling; invocations under way finish first (as Lambda lets them)."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=timeout)
-            self._thread = None
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        self._threads = []
 
     def _receive(self, max_messages: int, wait: int) -> list[dict[str, Any]]:
         return self.sqs.receive_message(
@@ -83,8 +92,9 @@ class SqsPoller:
             messages.extend(self._receive(self.batch_size - len(messages), wait))
         return messages
 
-    def poll_once(self) -> BatchResult | None:
+    def poll_once(self, handler: Callable[[dict, Any], Any] | None = None) -> BatchResult | None:
         """One receive + invoke + delete cycle (None when the queue was empty)."""
+        handler = handler or self.handler
         messages = self._gather()
         if not messages:
             return None
@@ -92,7 +102,7 @@ class SqsPoller:
         error: BaseException | None = None
         failed: set[str] = set()
         try:
-            result = self.handler(sqs_event(messages, self._arn, self.region),
+            result = handler(sqs_event(messages, self._arn, self.region),
                                   LambdaContext(self.function_name, self.timeout_seconds, self.region))
             failed = {str(item.get("itemIdentifier")) for item in (result or {}).get("batchItemFailures", [])}
         except Exception as exc:  # noqa: BLE001 - a function error: Lambda retries the whole batch
@@ -109,11 +119,11 @@ class SqsPoller:
             self.on_batch(batch)
         return batch
 
-    def _run(self) -> None:
+    def _run(self, handler: Callable[[dict, Any], Any]) -> None:
         backoff = 0.5
         while not self._stop.is_set():
             try:
-                self.poll_once()
+                self.poll_once(handler)
                 backoff = 0.5
             except Exception:
                 logger.exception("polling the queue failed; retrying in %.1f s", backoff)

@@ -9,6 +9,7 @@ import json
 import botocore.client
 import pytest
 from ladderline import settings
+from ladderline.adapters.sqs_json import SqsJsonClient
 
 from tests.support.aws import LambdaContext, load_handler
 from tests.support.interactions import make_interaction
@@ -28,6 +29,14 @@ def calls(monkeypatch):
         return original(client, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    # The ingress signs its own calls (no botocore): record them where they are made.
+    original_call = SqsJsonClient.call
+
+    def recording_call(client, target, payload):
+        made.append(f"sqs:{target}")
+        return original_call(client, target, payload)
+
+    monkeypatch.setattr(SqsJsonClient, "call", recording_call)
     return made
 
 

@@ -60,3 +60,11 @@ def test_a_tick_from_the_schedule_gets_its_payload_from_its_id():
     job = Job.from_json('{"schema_version":2,"kind":"tick","route":"tick","interaction_id":"2026-12-01T11:31:00Z"}')
 
     assert job.payload["scheduled_at_ms"] == 1796124660000 and job.received_at_ms == 1796124660000
+
+
+def test_to_json_serialises_every_field_as_to_dict_does():
+    job = Job(interaction_id="1", route="profile", options={"nested": [1, {"deep": "é"}]}, values=["a"],
+              payload={"k": {"v": 2}}, extra={"x": None}, subcommand="resolve")
+
+    assert json.loads(job.to_json()) == job.to_dict()
+    assert Job.from_json(job.to_json()) == job

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
+import time
 
 import boto3
 import pytest
@@ -128,3 +130,41 @@ def test_the_local_stack_takes_its_queue_and_event_source_settings_from_the_temp
     assert settings.key_schema == [{"AttributeName": "id", "KeyType": "HASH"}]
     assert settings.ttl_attribute == "expiration"
     assert settings.visibility_timeout >= 6 * settings.worker_timeout
+
+
+def test_several_instances_invoke_side_by_side_each_with_its_own_batches(queues) -> None:
+    sqs, _, _ = queues
+    # A real visibility timeout: a message in flight in one instance is not handed to another.
+    queue_url = sqs.create_queue(QueueName=f"poller-side-by-side-{next(_names)}",
+                                 Attributes={"VisibilityTimeout": "60"})["QueueUrl"]
+    instances = 3
+    # Each invocation waits until all three are in flight: one invocation at a time never gets there.
+    all_in = threading.Barrier(instances, timeout=20)
+    seen: dict[int, list[str]] = {}
+    lock = threading.Lock()
+
+    def instance(number: int):
+        def handler(event: dict, context: object) -> dict:
+            with lock:
+                first = number not in seen
+                seen.setdefault(number, []).extend(r["body"] for r in event["Records"])
+            if first:
+                all_in.wait()
+            return {"batchItemFailures": []}
+        return handler
+
+    for body in range(30):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=str(body))
+    poller = SqsPoller(sqs, queue_url, instance(0), region="us-east-1", batch_size=1,
+                       instances=[instance(n) for n in range(1, instances)]).start()
+    try:
+        deadline = time.monotonic() + 60
+        while count(sqs, queue_url) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        poller.stop()
+
+    assert not all_in.broken
+    assert set(seen) == {0, 1, 2}
+    bodies = [b for batch in seen.values() for b in batch]
+    assert sorted(bodies, key=int) == [str(n) for n in range(30)]  # each message invoked once

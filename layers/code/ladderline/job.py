@@ -17,7 +17,7 @@ still read, because jobs published by the previous release are in flight during 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -102,7 +102,10 @@ class Job:
         return asdict(self)
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False)
+        # The fields as they are (json.dumps copies nothing): asdict's deep copy was a fifth of
+        # the ingress's CPU per request (cProfile, issue 12).
+        return json.dumps({name: getattr(self, name) for name in _FIELD_NAMES}, separators=(",", ":"),
+                          ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, data: Any) -> Job:
@@ -165,3 +168,6 @@ class Job:
 def tick_time_ms(tick_id: str) -> int:
     """A tick id is the schedule's scheduled time (ISO 8601, e.g. 2026-12-01T11:30:00Z)."""
     return int(datetime.fromisoformat(tick_id).timestamp() * 1000)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Job))

@@ -171,6 +171,50 @@ class IngressSettings:
         )
 
 
+# --- what the Lambda runtime sets (never the template) -------------------------------------------
+# Read by the ingress's own SQS client (adapters/sqs_json.py); boto3 reads the same names itself.
+AWS_REGION = "AWS_REGION"
+AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
+AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # local stack and tests only
+AWS_ENDPOINT_URL_SQS = "AWS_ENDPOINT_URL_SQS"
+AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
+AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
+AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
+# With SnapStart, Lambda gives the role's credentials through this endpoint instead of the three
+# variables above (a snapshot must not carry credentials that expire).
+AWS_CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+AWS_CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+
+
+@dataclass(frozen=True)
+class AwsRuntime:
+    """Region, endpoint and credential sources of the function's role, as the runtime sets them."""
+
+    region: str
+    endpoint_url: str
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    container_credentials_uri: str
+    container_authorization_token: str = field(repr=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> AwsRuntime:
+        env = os.environ if env is None else env
+        region = (env.get(AWS_REGION, "") or env.get(AWS_DEFAULT_REGION, "")).strip()
+        if not region:
+            raise ConfigError(f"{AWS_REGION} is not set")
+        return cls(
+            region=region,
+            endpoint_url=(env.get(AWS_ENDPOINT_URL_SQS, "") or env.get(AWS_ENDPOINT_URL, "")).strip().rstrip("/"),
+            access_key_id=env.get(AWS_ACCESS_KEY_ID, "").strip(),
+            secret_access_key=env.get(AWS_SECRET_ACCESS_KEY, "").strip(),
+            session_token=env.get(AWS_SESSION_TOKEN, "").strip(),
+            container_credentials_uri=env.get(AWS_CONTAINER_CREDENTIALS_FULL_URI, "").strip(),
+            container_authorization_token=env.get(AWS_CONTAINER_AUTHORIZATION_TOKEN, "").strip(),
+        )
+
+
 @dataclass(frozen=True)
 class DatabaseSettings:
     """How the worker reaches PostgreSQL.

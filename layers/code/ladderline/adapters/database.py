@@ -7,6 +7,9 @@
   without verifying anything.
 - TCP_NODELAY is set on the socket before pg8000 uses it: pg8000 never sets it, and Nagle's
   algorithm stalled the TLS handshake by ~40 ms.
+- One connection per container, shared by the batch's concurrent records (pipeline/batch.py):
+  pg8000 connections are not thread-safe, so every use holds a lock. A statement takes a few ms
+  against the 100+ ms of a Discord call, so serialising them costs little.
 - Every transaction is one simple-query message, `BEGIN; <statement>; COMMIT;`: one round trip
   instead of pg8000's three for a parameterised run(), and no named prepared statements (they break
   under transaction pooling and pin RDS Proxy sessions). Values are quoted by ladderline.adapters.sql.
@@ -19,6 +22,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,7 +135,10 @@ class PgDatabase:
     def __init__(self, connect: Callable[[], pg8000.native.Connection]) -> None:
         self._connect = connect
         self._conn: pg8000.native.Connection | None = None
-        # Statements sent (one message each), for the round-trips metric and tests.
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        # Statements sent (one message each), for the round-trips metric and tests: totals here,
+        # per thread in thread_counters() (a command's own share while others run beside it).
         self.round_trips = 0
         self.time_ms = 0.0
 
@@ -150,14 +157,28 @@ class PgDatabase:
                 self._conn.close()
             self._conn = None
 
+    def thread_counters(self) -> tuple[int, float]:
+        """(round trips, ms) of the calling thread's statements so far."""
+        return getattr(self._local, "round_trips", 0), getattr(self._local, "time_ms", 0.0)
+
+    def _count(self, round_trips: int, ms: float) -> None:
+        self.round_trips += round_trips
+        self.time_ms += ms
+        self._local.round_trips = getattr(self._local, "round_trips", 0) + round_trips
+        self._local.time_ms = getattr(self._local, "time_ms", 0.0) + ms
+
     def transaction(self, statement: str) -> list[list[Any]]:
         """Run statement in an explicit transaction, in one round trip; reconnect once if the
         connection was broken (our statements are idempotent, so a retry cannot write twice)."""
+        with self._lock:
+            return self._transaction(statement)
+
+    def _transaction(self, statement: str) -> list[list[Any]]:
         for attempt in (1, 2):
             conn = self._connection()
             started = time.perf_counter()
             try:
-                self.round_trips += 1
+                self._count(1, 0.0)
                 rows = conn.run(f"BEGIN;\n{statement};\nCOMMIT;")
                 return rows or []
             except _CONNECTION_ERRORS:
@@ -171,7 +192,7 @@ class PgDatabase:
                 self._rollback()
                 raise
             finally:
-                self.time_ms += (time.perf_counter() - started) * 1000
+                self._count(0, (time.perf_counter() - started) * 1000)
         raise AssertionError("unreachable")
 
     def call(self, function: str, *args: Any) -> Any:
@@ -183,10 +204,11 @@ class PgDatabase:
         if self._conn is None:
             return
         try:
-            self.round_trips += 1
+            self._count(1, 0.0)
             self._conn.run("ROLLBACK")
         except _CONNECTION_ERRORS:
             self._discard()
 
     def close(self) -> None:
-        self._discard()
+        with self._lock:
+            self._discard()

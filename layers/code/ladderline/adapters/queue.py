@@ -1,35 +1,18 @@
-"""Publishing jobs to SQS (the only AWS call the ingress makes)."""
+"""The worker's SQS client (boto3). The ingress publishes without boto3: adapters/sqs_json.py."""
 
 from __future__ import annotations
 
 from typing import Any
-
-from ladderline.job import Job
 
 
 def sqs_client(endpoint_url: str | None = None) -> Any:
     import boto3
     from botocore.config import Config
 
-    # Discord gives us 3 s in all: a slow SQS call must fail fast so the ingress can still answer
-    # "temporarily unavailable" in time, rather than time out and leave "This interaction failed".
+    # Fail fast: a stuck call would hold the batch (and its users) until the function times out.
     config = Config(connect_timeout=1, read_timeout=1.5, retries={"max_attempts": 2, "mode": "standard"},
                     tcp_keepalive=True)
     return boto3.client("sqs", endpoint_url=endpoint_url, config=config)
-
-
-class SqsPublisher:
-    def __init__(self, client: Any, queue_url: str) -> None:
-        self._client = client
-        self._queue_url = queue_url
-
-    def publish(self, job: Job) -> None:
-        self._client.send_message(
-            QueueUrl=self._queue_url,
-            MessageBody=job.to_json(),
-            # Lets operators filter the DLQ by command without decoding bodies (no token here).
-            MessageAttributes={"route": {"DataType": "String", "StringValue": job.route}},
-        )
 
 
 class SqsRetryScheduler:

@@ -22,8 +22,10 @@ never the token. Metrics (namespace POWERTOOLS_METRICS_NAMESPACE, `service` in e
 from __future__ import annotations
 
 import contextlib
+import threading
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
@@ -50,23 +52,37 @@ def route_package_logs(logger: Logger) -> None:
     configure_package_logging(logger.registered_handler, logger.log_level)
 
 
+class _LockedMetrics:
+    """Metrics.add_metric from several threads: Powertools' metric set is a plain dict."""
+
+    def __init__(self, metrics: Metrics) -> None:
+        self._metrics = metrics
+        self._lock = threading.Lock()
+
+    def add_metric(self, **kwargs: Any) -> None:
+        with self._lock:
+            self._metrics.add_metric(**kwargs)
+
+
 class WorkerObserver:
     """The worker's observer (ladderline.pipeline.ports.WorkerObserver) on Powertools."""
 
     def __init__(self, logger: Logger, metrics: Metrics, namespace: str, service: str) -> None:
         self.logger = logger
-        self.metrics = metrics
+        self.metrics = _LockedMetrics(metrics)
         self._namespace = namespace
         self._service = service
 
     @contextlib.contextmanager
     def job_scope(self, job: Job) -> Iterator[None]:
-        self.logger.append_keys(correlation_id=job.interaction_id, command=job.route,
-                                guild_id=job.guild_id, interaction_type=job.interaction_type, job_kind=job.kind)
+        # Thread-safe keys: a batch's records run in threads side by side, each with its own job.
+        self.logger.thread_safe_append_keys(correlation_id=job.interaction_id, command=job.route,
+                                            guild_id=job.guild_id, interaction_type=job.interaction_type,
+                                            job_kind=job.kind)
         try:
             yield
         finally:
-            self.logger.remove_keys(list(JOB_KEYS))
+            self.logger.thread_safe_remove_keys(list(JOB_KEYS))
 
     def _single(self, name: str, unit: MetricUnit, value: float, **dims: str) -> None:
         with single_metric(name=name, unit=unit, value=value, namespace=self._namespace,

@@ -21,8 +21,7 @@ from ladderline.discord.constants import CallbackType, InteractionType
 from ladderline.discord.interaction import Interaction, MalformedInteraction
 from ladderline.discord.verify import SignatureError, SignatureVerifier
 from ladderline.job import Job
-from ladderline.ladder.registry import Registry
-from ladderline.ladder.routes import Ack, Route
+from ladderline.ladder.routes import Ack
 
 logger = logging.getLogger("ladderline.ingress")
 
@@ -32,6 +31,25 @@ UNAVAILABLE_TEXT = "The bot is temporarily unavailable, please try again in a mo
 
 class Publisher(Protocol):
     def publish(self, job: Job) -> None: ...
+
+
+class IngressRoute(Protocol):
+    """What the ingress reads of a route (ladder/routes.py Route, or ladder/ingress_routes.py's)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def ack(self) -> Ack: ...
+    @property
+    def ephemeral(self) -> bool: ...
+    @property
+    def modal(self) -> Callable[[Interaction], dict[str, Any]] | None: ...
+    @property
+    def autocomplete(self) -> Callable[[Interaction], list[dict[str, Any]]] | None: ...
+
+
+class RouteTable(Protocol):
+    def find(self, kind: InteractionType | int, key: str) -> IngressRoute | None: ...
 
 
 @dataclass(frozen=True)
@@ -57,7 +75,7 @@ def http_json(status: int, body: dict[str, Any]) -> dict[str, Any]:
 
 
 class Ingress:
-    def __init__(self, verifier: SignatureVerifier, publisher: Publisher, registry: Registry, *,
+    def __init__(self, verifier: SignatureVerifier, publisher: Publisher, registry: RouteTable, *,
                  max_body_bytes: int, clock: Callable[[], float] = time.time) -> None:
         self._verifier = verifier
         self._publisher = publisher
@@ -147,7 +165,7 @@ class Ingress:
         return result(answer, "deferred")
 
     @staticmethod
-    def _deferred_answer(route: Route, interaction: Interaction) -> dict[str, Any]:
+    def _deferred_answer(route: IngressRoute, interaction: Interaction) -> dict[str, Any]:
         from_component = interaction.type == InteractionType.MESSAGE_COMPONENT or (
             interaction.type == InteractionType.MODAL_SUBMIT and interaction.message is not None)
         if route.ack is Ack.UPDATE_DISABLED and interaction.type == InteractionType.MESSAGE_COMPONENT:

@@ -18,6 +18,7 @@ deliveries, each exactly once → its timers.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -92,7 +93,8 @@ class Worker:
         self._config = config
         self._completed: list[CompletedJob] = []
         self._context: Any = None
-        self._ran_fresh = False
+        # Per thread: the records of a batch may run side by side (pipeline/batch.py).
+        self._local = threading.local()
         self._process = idempotent_function(
             data_keyword_argument="job", config=config, persistence_store=persistence)(self._process_job)
 
@@ -153,7 +155,7 @@ class Worker:
     def _handle_one(self, job: Job, key: str, last_attempt: bool, receipt_handle: str | None,
                     receive_count: int) -> dict[str, Any]:
         with self._observer.job_scope(job):
-            self._ran_fresh = False
+            self._local.ran_fresh = False
             try:
                 result = self._process(job={**job.to_dict(), IDEMPOTENCY_KEY_FIELD: key})
             except IdempotencyAlreadyInProgressError:
@@ -172,7 +174,7 @@ class Worker:
                 else:
                     self._retry_soon(receipt_handle, receive_count, last_attempt)
                 raise
-            if not self._ran_fresh:
+            if not self._local.ran_fresh:
                 self._observer.replayed(job)
             self._completed.append(CompletedJob(job, result["outcome"], self._now_ms()))
             return result
@@ -197,7 +199,7 @@ class Worker:
 
     def _process_job(self, job: dict[str, Any]) -> dict[str, Any]:
         """Runs once per idempotency key (Powertools stores the returned dict as the result)."""
-        self._ran_fresh = True
+        self._local.ran_fresh = True
         parsed = Job.from_dict(job)
         handler = self._handler(parsed)
         if handler is None:
@@ -208,12 +210,12 @@ class Worker:
         else:
             ctx = JobContext(job=parsed, db=self._db, started_at_ms=self._now_ms(), clock=self._clock)
             self._observer.job_started(parsed, queue_delay_ms=ctx.started_at_ms - parsed.received_at_ms)
-            round_trips_before, db_ms_before = self._db.round_trips, self._db.time_ms
+            round_trips_before, db_ms_before = self._db_counters()
             started = time.perf_counter()
             reply = handler(ctx)
             self._observer.command_done(
                 parsed, (time.perf_counter() - started) * 1000,
-                round_trips=self._db.round_trips - round_trips_before, db_ms=self._db.time_ms - db_ms_before)
+                round_trips=self._db_counters()[0] - round_trips_before, db_ms=self._db_counters()[1] - db_ms_before)
             if reply.metrics:
                 self._observer.ladder_metrics(parsed, reply.metrics)
         deliveries: list[Delivery] = []
@@ -236,6 +238,11 @@ class Worker:
             self._observer.end_to_end(parsed, self._now_ms() - created_at_ms(parsed.interaction_id))
         return {"outcome": reply.outcome, "edit": report.edit.outcome.value if report.edit else "none",
                 "sent": len(report.sent), "skipped": len(report.skipped)}
+
+    def _db_counters(self) -> tuple[int, float]:
+        # This thread's own statements: other records of the batch may be using the database too.
+        per_thread = getattr(self._db, "thread_counters", None)
+        return per_thread() if per_thread else (self._db.round_trips, self._db.time_ms)
 
     def _tell_user_it_failed(self, job: Job) -> None:
         try:

@@ -1,0 +1,31 @@
+"""Generated from the registry by `python -m ladderline.ladder.ingress_routes`; do not edit.
+
+What the ingress needs of each route (ladder/ingress_routes.py explains why).
+"""
+
+TABLE = {
+    # (interaction type, route key): (ack callback type, ephemeral, modal builder, autocomplete)
+    (2, 'ping'): (5, True, None, None),
+    (2, 'setup'): (9, True, 'ladderline.ladder.commands.setup:open_modal', 'ladderline.ladder.countries:autocomplete_country'),
+    (5, 'setup_modal'): (6, True, None, None),
+    (3, 'setup_confirm'): (7, True, None, None),
+    (3, 'setup_restart'): (9, True, 'ladderline.ladder.commands.setup:restart_modal', None),
+    (3, 'setup_cancel'): (7, True, None, None),
+    (2, 'setcountry'): (5, True, None, 'ladderline.ladder.countries:autocomplete_country'),
+    (2, 'termsofservice'): (5, True, None, None),
+    (3, 'terms_accept'): (7, True, None, None),
+    (3, 'terms_decline'): (7, True, None, None),
+    (2, 'activate'): (5, True, None, None),
+    (2, 'profile'): (5, True, None, None),
+    (2, 'leaderboard'): (5, True, None, 'ladderline.ladder.countries:autocomplete_country'),
+    (3, 'lb'): (6, True, None, None),
+    (2, 'queue'): (5, True, None, None),
+    (3, 'q'): (6, True, None, None),
+    (3, 'qjoin'): (7, True, None, None),
+    (3, 'mc'): (7, False, None, None),
+    (3, 'ma'): (6, False, None, None),
+    (3, 'mab'): (7, False, None, None),
+    (3, 'mr'): (6, True, None, None),
+    (3, 'mrs'): (7, True, None, None),
+    (2, 'admin'): (5, True, None, None),
+}
