@@ -23,7 +23,8 @@ def test_every_route_answers_as_the_registry_would():
     for route in registry().routes():
         found = routes.find(route.kind, route.key)
         assert found is not None
-        assert (found.key, found.ack, found.ephemeral) == (route.key, route.ack, route.ephemeral)
+        assert (found.key, found.ack, found.ephemeral, found.ephemeral_in_dm) == (
+            route.key, route.ack, route.ephemeral, route.ephemeral_in_dm)
         for ours, theirs in ((found.modal, route.modal), (found.autocomplete, route.autocomplete)):
             assert (ours is None) == (theirs is None)
             if ours is not None:
@@ -49,7 +50,7 @@ def test_a_rendered_table_reads_back_the_same():
 
 
 def test_a_lambda_cannot_be_referenced():
-    bad = IngressRoutes({(2, "x"): (9, True, "ladderline.ladder.commands.setup:open_modal", None)})
+    bad = IngressRoutes({(2, "x"): (9, True, "ladderline.ladder.commands.setup:open_modal", None, True)})
     assert bad.find(2, "x") is not None
     from ladderline.ladder.ingress_routes import _reference
 

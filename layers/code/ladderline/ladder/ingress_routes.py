@@ -24,8 +24,9 @@ if TYPE_CHECKING:
     from ladderline.discord.interaction import Interaction
     from ladderline.ladder.registry import Registry
 
-# (interaction type, route key) -> (ack callback type, ephemeral, modal builder, autocomplete)
-TableRow = tuple[int, bool, "str | None", "str | None"]
+# (interaction type, route key) -> (ack callback type, ephemeral, modal builder, autocomplete,
+# ephemeral in the bot's DMs)
+TableRow = tuple[int, bool, "str | None", "str | None", bool]
 
 
 def _resolve(reference: str) -> Callable[..., Any]:
@@ -55,16 +56,22 @@ class _Lazy:
 class IngressRoute:
     """A plain class: a dataclass's generated code is compiled at import, on the cold start's path."""
 
-    __slots__ = ("ack", "autocomplete", "ephemeral", "key", "modal")
+    __slots__ = ("ack", "autocomplete", "ephemeral", "ephemeral_in_dm", "key", "modal")
 
     def __init__(self, key: str, ack: Ack, ephemeral: bool,
                  modal: Callable[[Interaction], dict[str, Any]] | None = None,
-                 autocomplete: Callable[[Interaction], list[dict[str, Any]]] | None = None) -> None:
+                 autocomplete: Callable[[Interaction], list[dict[str, Any]]] | None = None,
+                 ephemeral_in_dm: bool = True) -> None:
         self.key = key
         self.ack = ack
         self.ephemeral = ephemeral
         self.modal = modal
         self.autocomplete = autocomplete
+        self.ephemeral_in_dm = ephemeral_in_dm
+
+    def ephemeral_for(self, guild_id: str | None) -> bool:
+        """As Route.ephemeral_for: whether the answer is ephemeral where the interaction happened."""
+        return self.ephemeral and (guild_id is not None or self.ephemeral_in_dm)
 
 
 class IngressRoutes:
@@ -72,9 +79,10 @@ class IngressRoutes:
 
     def __init__(self, table: dict[tuple[int, str], TableRow]) -> None:
         self._routes: dict[tuple[int, str], IngressRoute] = {}
-        for (kind, key), (ack, ephemeral, modal, autocomplete) in table.items():
+        for (kind, key), (ack, ephemeral, modal, autocomplete, ephemeral_in_dm) in table.items():
             self._routes[(kind, key)] = IngressRoute(key, Ack(ack), ephemeral, _Lazy(modal) if modal else None,
-                                                     _Lazy(autocomplete) if autocomplete else None)
+                                                     _Lazy(autocomplete) if autocomplete else None,
+                                                     ephemeral_in_dm)
 
     def find(self, kind: InteractionType | int, key: str) -> IngressRoute | None:
         kind = int(kind)
@@ -108,16 +116,17 @@ def _reference(function: Callable[..., Any] | None) -> str | None:
 
 def table_from(registry: Registry) -> dict[tuple[int, str], TableRow]:
     return {(int(route.kind), route.key): (int(route.ack.value), route.ephemeral, _reference(route.modal),
-                                           _reference(route.autocomplete))
+                                           _reference(route.autocomplete), route.ephemeral_in_dm)
             for route in registry.routes()}
 
 
 def render(table: dict[tuple[int, str], TableRow]) -> str:
     lines = ['"""Generated from the registry by `python -m ladderline.ladder.ingress_routes`; do not edit.',
              "", "What the ingress needs of each route (ladder/ingress_routes.py explains why).", '"""',
-             "# ruff: noqa: E501", "",
+             "",
              "TABLE = {",
-             "    # (interaction type, route key): (ack callback type, ephemeral, modal builder, autocomplete)"]
+             "    # (interaction type, route key): (ack callback type, ephemeral, modal builder, autocomplete,",
+             "    #   ephemeral in the bot's DMs)"]
     lines += [f"    {key!r}: {row!r}," for key, row in table.items()]
     lines += ["}", ""]
     return "\n".join(lines)
