@@ -116,15 +116,17 @@ def seed(admin: pg8000.native.Connection) -> None:
         SELECT g, 'Player' || g, ARRAY['Alt' || g], 'Player' || g || '#1234',
                (ARRAY['DE','FR','KR','US','FI'])[1 + g % 5], (ARRAY['EUW','NAC','KRJ'])[1 + g % 3], now(), now()
         FROM generate_series(1, {SEED_PLAYERS}) g;
-        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
-        SELECT g, r, 1200 + (g * 37 + length(r) * 11) % 900, 20, 12, 8, 0
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn,
+                              last_played_at)
+        SELECT g, r, 1200 + (g * 37 + length(r) * 11) % 900, 20, 12, 8, 0, now() - make_interval(days => g % 40)
         FROM generate_series(1, {SEED_PLAYERS}) g, unnest(ARRAY['sc2_zerg','sc2_terran','bw_protoss']) r
         WHERE (g + length(r)) % 2 = 0 OR r = 'sc2_zerg';
         INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
                              terms_accepted_at, activated_at)
         VALUES ({ME}, 'Bencher', ARRAY['B2'], 'Bench#1234', 'DE', 'EUW', now(), now());
-        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn)
-        VALUES ({ME}, 'sc2_zerg', 1650, 30, 18, 11, 1), ({ME}, 'bw_terran', 1500, 0, 0, 0, 0);
+        INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, games_drawn,
+                              last_played_at)
+        VALUES ({ME}, 'sc2_zerg', 1650, 30, 18, 11, 1, now()), ({ME}, 'bw_terran', 1500, 0, 0, 0, 0, NULL);
         INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) VALUES ({ME}, ARRAY['sc2_zerg']);
         INSERT INTO activation_codes (code_hash, max_uses) VALUES ('{hash_code("BENCH-CODE")}', 1000000);
         ANALYZE;

@@ -339,8 +339,9 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
     assert "Dave" in _text(found["carol"]) and "Carol" in _text(found["dave"])
     # The Searching messages (ephemeral: only the Join click's token can edit them) say so too.
     for sim in (carol, dave):
-        deadline = time.monotonic() + 10
-        while "found" not in _text(sim._message(searching_tokens[sim.user_id])) and time.monotonic() < deadline:
+        deadline = time.monotonic() + 30
+        while (f"Match #{number} found" not in _text(sim._message(searching_tokens[sim.user_id]))
+               and time.monotonic() < deadline):
             time.sleep(0.2)
         assert f"Match #{number} found" in _text(sim._message(searching_tokens[sim.user_id]))
 
