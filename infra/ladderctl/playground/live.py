@@ -197,7 +197,7 @@ class Live:
                 self._note("rejection", None, f"job {interaction_id} failed in the worker: it stays on the queue "
                            "and is retried (see the dev stack's console)", interaction_id=interaction_id)
 
-    def notice(self, text: str, place: str | None = None) -> None:
+    def notice(self, text: str, place: str | None = "channel") -> None:
         with self._lock:
             self._note("notice", place, text)
 
