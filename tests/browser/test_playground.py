@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.e2e.test_local_stack import RunningStack, free_port, start_stack
 
@@ -24,8 +25,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 if CHROMIUM is None:
     pytest.skip("no Chromium on this machine (apt-get install chromium): browser tests skipped",
                 allow_module_level=True)
-
-from playwright.sync_api import Locator, Page, expect, sync_playwright  # noqa: E402
 
 pytestmark = pytest.mark.e2e
 

@@ -257,7 +257,7 @@ function renderPane(pane) {
     : [el("div", { class: "empty", text: pane.place === "channel" ? "No messages in #ladder yet. Type / for a command."
       : "No messages with the bot yet." })]));
   list.scrollTop = list.scrollHeight;
-  pane.node.querySelectorAll(".place").forEach((b) => b.classList.toggle("active", b.dataset.place === placeKey(pane, b.dataset.place)));
+  pane.node.querySelectorAll(".place").forEach((b) => b.classList.toggle("active", pane.place === placeKey(pane, b.dataset.place)));
   pane.node.querySelector(".chat-head").textContent = pane.place === "channel" ? "# ladder" : "@ ladderline";
   renderComposerHint(pane);
 }
