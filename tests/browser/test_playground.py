@@ -17,6 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from ladderctl.simulate import PLAYERS
+from ladderline.discord import responses
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from tests.e2e.test_local_stack import RunningStack, free_port, start_stack
@@ -244,3 +247,31 @@ def test_a_rejected_request_and_latency_are_shown_on_the_page(page: Page) -> Non
     expect(pongs).to_have_count(before + 1)  # the worker tried the edit again, and it went through
     expect(dave.locator(".thinking")).to_have_count(0)
     shot(page, "7-rejection")
+
+
+def test_a_components_v2_edit_is_drawn_live(page: Page, playground: tuple[RunningStack, str]) -> None:
+    page.select_option("#user-a", label="Dave")
+    dave = pane(page, "Dave")
+    stack = playground[0]
+    outcome = stack.simulator(user_id=PLAYERS["dave"]).command("ping")
+    info = stack.simulator().info
+    v2 = responses.message_v2(
+        responses.container(
+            responses.text_display("## Season standings\n**Alice** leads"),
+            responses.separator(),
+            responses.section("Bobby: 1480 MMR", accessory=responses.button("Profile", "profile:bobby")),
+            accent_color=0x57F287),
+        responses.action_row(responses.button("Refresh", "leaderboard:refresh")))
+
+    # The bot's edit of the original response, as the worker would send it.
+    answer = requests.patch(f"{info.discord_api_base}/webhooks/{info.application_id}/"
+                            f"{outcome.interaction['token']}/messages/@original", json=v2, timeout=10)
+
+    assert answer.status_code == 200
+    box = dave.locator(".msg", has_text="Season standings").locator(".v2-container")
+    expect(box).to_have_css("border-left-color", "rgb(87, 242, 135)")  # the container's accent colour
+    expect(box.locator("strong", has_text="Alice")).to_be_visible()
+    expect(box.locator(".v2-sep")).to_have_count(1)
+    expect(box.locator(".v2-section button.btn", has_text="Profile")).to_be_visible()  # the accessory
+    expect(message(dave, "Season standings").locator("button.btn", has_text="Refresh")).to_be_visible()
+    expect(message(dave, "Season standings").locator(".thinking")).to_have_count(0)
