@@ -15,6 +15,9 @@
   accepts a bot token made for this run (the worker gets it as DISCORD_BOT_TOKEN). With real
   Discord, the bot token comes from DISCORD_BOT_TOKEN in your environment.
 
+- With the emulator, the playground on http://127.0.0.1:3002/ (--playground-port): a page to play as
+  several users in the browser (ladderctl/playground).
+
 Each interaction prints one line per step; the handlers' own output goes to <data-dir>/dev.log.
 <data-dir>/stack.json tells `ladderctl simulate` and `ladderctl demo` where everything is.
 """

@@ -101,3 +101,63 @@ def test_a_refused_edit_is_a_rejection_with_discords_reason_and_no_token(
     assert "edit_ms" in events[0]["timings"][interaction["id"]]  # from the first edit that went through
     text = json.dumps(events) + json.dumps(raw)
     assert interaction["token"] not in text and TOKEN_SHOWN in text
+
+
+# --- the playground's HTTP side (no stack behind it: only what needs none) -------------------------------
+@pytest.fixture
+def server(emulator: DiscordEmulator, tmp_path) -> Iterator[str]:
+    from types import SimpleNamespace
+
+    from ladderctl.playground import Playground
+
+    stack = SimpleNamespace(emulator=emulator, info=None, aws=None, data_dir=tmp_path,
+                            options=SimpleNamespace(tick_seconds=0))
+    playground = Playground(stack, 0).start()
+    yield playground.url
+    playground.stop()
+
+
+def test_the_page_and_its_commands_are_served_on_loopback(server: str) -> None:
+    page = requests.get(server, timeout=5)
+    boot = requests.get(server + "api/bootstrap", timeout=5).json()
+
+    assert server.startswith("http://127.0.0.1:")
+    assert page.status_code == 200 and '<script src="/app.js">' in page.text
+    assert requests.get(server + "app.js", timeout=5).headers["Content-Type"].startswith("text/javascript")
+    assert [u["name"] for u in boot["users"]] == ["Alice", "Bob", "Carol", "Dave"]
+    setup = next(c for c in boot["commands"] if c["name"] == "setup")
+    assert {o["name"] for o in setup["options"]} == {"country", "region"}
+
+
+def test_actions_need_json_from_our_own_host(server: str) -> None:
+    form = requests.post(server + "api/wave", data="x", headers={"Content-Type": "text/plain"}, timeout=5)
+    rebound = requests.get(server + "api/bootstrap", headers={"Host": "evil.example:80"}, timeout=5)
+    stranger = requests.post(server + "api/interact", json={"user": "1", "type": "command", "name": "ping"},
+                             timeout=5)
+
+    assert form.status_code == 415  # a cross-site form cannot send application/json without a preflight
+    assert rebound.status_code == 403  # DNS rebinding: another name for our loopback port
+    assert stranger.status_code == 400 and stranger.json()["error"] == "unknown user 1"
+
+
+def test_the_event_stream_sends_a_snapshot_then_each_change(emulator: DiscordEmulator, server: str) -> None:
+    stream = requests.get(server + "api/events", stream=True, timeout=10)
+    lines = stream.iter_lines(chunk_size=1, decode_unicode=True)  # each event as it comes
+
+    def next_event() -> dict:
+        for line in lines:
+            if line.startswith("data: "):
+                return json.loads(line[len("data: "):])
+        raise AssertionError("the stream ended")
+
+    snapshot = next_event()
+    channel = requests.post(f"{emulator.base_url}/users/@me/channels", json={"recipient_id": "7"}, headers=BOT,
+                            timeout=5).json()["id"]
+    requests.post(f"{emulator.base_url}/channels/{channel}/messages", json={"content": "live!"}, headers=BOT,
+                  timeout=5)
+    event = next_event()
+    stream.close()
+
+    assert stream.headers["Content-Type"].startswith("text/event-stream")
+    assert snapshot["type"] == "snapshot" and snapshot["messages"] == []
+    assert (event["type"], event["place"], event["message"]["content"]) == ("message", "dm:7", "live!")
