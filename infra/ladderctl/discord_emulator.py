@@ -16,6 +16,7 @@ Stdlib + PyNaCl only, so it runs anywhere the dev venv does.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import fnmatch
 import hashlib
@@ -439,7 +440,8 @@ class DiscordEmulator:
             "message": copy.deepcopy(message),
         }
         self._history.append(entry)
-        self._notify({"kind": "message", **copy.deepcopy(entry)})
+        if self._listeners:
+            self._notify({"kind": "message", **copy.deepcopy(entry)})
 
     # --- routing ----------------------------------------------------------------------------
     def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
@@ -452,8 +454,11 @@ class DiscordEmulator:
                 sent = json.loads(body) if body else None
             except ValueError:
                 sent = None
-            self._notify({"kind": "request", "method": method, "path": path, "status": status, "json": sent,
-                          "answer": copy.deepcopy(payload), "rate_limit": dict(extra), "received_at": received_at})
+            # The live view must never change what Discord answers.
+            with contextlib.suppress(Exception), self._lock:  # the answer may be a message being edited
+                answer = copy.deepcopy(payload)
+                self._notify({"kind": "request", "method": method, "path": path, "status": status, "json": sent,
+                              "answer": answer, "rate_limit": dict(extra), "received_at": received_at})
         return status, payload, extra
 
     def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
