@@ -30,7 +30,7 @@ from typing import Any
 
 from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
-from ladderctl.simulate import DEFAULT_CHANNEL
+from ladderctl.simulate import DEFAULT_CHANNEL, iter_components
 
 EPHEMERAL = 1 << 6
 MAX_NOTES = 300  # rejections and notices kept for a page that opens later
@@ -58,7 +58,11 @@ def caption(interaction: dict[str, Any]) -> str:
         return f"used /{data.get('name')}" + (f" {options}" if options else "")
     if kind == 3:
         values = data.get("values")
-        return f"chose {', '.join(values)}" if values else f"clicked {data.get('custom_id')}"
+        if values:
+            return f"chose {', '.join(values)}"
+        clicked = iter_components((interaction.get("message") or {}).get("components"))
+        label = next((c.get("label") for c in clicked if c.get("custom_id") == data.get("custom_id")), None)
+        return f"clicked {label or data.get('custom_id')}"
     if kind == 5:
         return f"submitted {data.get('custom_id')}"
     return ""
