@@ -15,6 +15,9 @@
   accepts a bot token made for this run (the worker gets it as DISCORD_BOT_TOKEN). With real
   Discord, the bot token comes from DISCORD_BOT_TOKEN in your environment.
 
+- With the emulator, the playground on http://127.0.0.1:3002/ (--playground-port): a page to play as
+  several users in the browser (ladderctl/playground).
+
 Each interaction prints one line per step; the handlers' own output goes to <data-dir>/dev.log.
 <data-dir>/stack.json tells `ladderctl simulate` and `ladderctl demo` where everything is.
 """
@@ -59,6 +62,7 @@ DEFAULT_DATA_DIR = ROOT / ".local"
 SWITCH_INTERVAL_SECONDS = 0.001
 DEFAULT_PORT = 3000
 DEFAULT_DISCORD_PORT = 3001
+DEFAULT_PLAYGROUND_PORT = 3002
 DATABASE_NAME = "ladderline"
 STACK_FILE = "stack.json"
 KEY_FILE = "discord-key.json"
@@ -145,6 +149,7 @@ class DevOptions:
     template: Path | None = None
     capture_output: bool = True  # handlers' stdout to <data-dir>/dev.log (off only for debugging)
     tick_seconds: float = DEFAULT_TICK_SECONDS  # 0: no ticks
+    playground_port: int | None = None  # the browser page (emulator only; `ladderctl dev` serves it on 3002)
 
 
 class Ticker:
@@ -210,6 +215,7 @@ class DevStack:
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
         self._ticker: Ticker | None = None
+        self.playground: Any = None
         self._saved_stdout: TextIO | None = None
         self._log_file: TextIO | None = None
         self._log_handler: logging.Handler | None = None
@@ -292,6 +298,14 @@ class DevStack:
         if opts.tick_seconds > 0:
             self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds).start()
         self._server.start()
+        if self.emulator is not None and opts.playground_port is not None:
+            from ladderctl.playground import Playground
+
+            try:
+                self.playground = Playground(self, opts.playground_port, database_url).start()
+            except OSError as exc:
+                raise DevStackError(f"playground port {opts.playground_port}: {exc} (choose one with "
+                                    "--playground-port)") from None
         self.info = StackInfo(
             pid=os.getpid(), endpoint_url=self._server.url, port=self._server.port,
             emulator_url=self.emulator.url if self.emulator else None,
@@ -313,6 +327,9 @@ class DevStack:
             with contextlib.suppress(OSError):
                 if read_stack(self.data_dir) == info:
                     stack_file(self.data_dir).unlink()
+        if self.playground is not None:
+            self.playground.stop()
+            self.playground = None
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -521,6 +538,8 @@ class DevStack:
                     os.environ[names.SERVICE_NAME] = saved
 
     def _batch_done(self, batch: BatchResult) -> None:
+        if self.playground is not None:
+            self.playground.batch_done(batch)
         for message in batch.messages:
             if message["MessageId"] not in batch.failed_ids:
                 continue
@@ -562,6 +581,8 @@ class DevStack:
         else:
             lines.append(f"  aws        real AWS: {info.queue_url}, table {info.table_name}")
         lines.append(f"  logs       {info.log_file}")
+        if self.playground is not None:
+            lines.append(f"  playground {self.playground.url}  <- open it: play as several users in the browser")
         if info.emulator_url:
             lines.append("Try `ladderctl simulate command ping` in another terminal. Ctrl-C stops.")
         else:
@@ -581,6 +602,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
     parser.add_argument("--tick-seconds", type=float, default=DEFAULT_TICK_SECONDS,
                         help=f"queue a tick job this often (default {DEFAULT_TICK_SECONDS:g}; 0: never)")
+    parser.add_argument("--playground-port", type=int, default=DEFAULT_PLAYGROUND_PORT,
+                        help=f"the browser playground's port (default {DEFAULT_PLAYGROUND_PORT}; emulator only)")
+    parser.add_argument("--no-playground", action="store_true", help="do not serve the browser playground")
     parser.add_argument("--no-capture", action="store_true",
                         help="let the handlers' JSON output through to this terminal")
 
@@ -588,7 +612,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def options_from_args(args: argparse.Namespace) -> DevOptions:
     return DevOptions(data_dir=args.data_dir, host=args.host, port=args.port, discord_port=args.discord_port,
                       aws_port=args.aws_port, pg_port=args.pg_port, template=args.template,
-                      capture_output=not args.no_capture, tick_seconds=args.tick_seconds)
+                      capture_output=not args.no_capture, tick_seconds=args.tick_seconds,
+                      playground_port=None if args.no_playground else args.playground_port)
 
 
 def run(args: argparse.Namespace) -> int:

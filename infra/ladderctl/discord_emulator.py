@@ -16,6 +16,7 @@ Stdlib + PyNaCl only, so it runs anywhere the dev venv does.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import fnmatch
 import hashlib
@@ -131,6 +132,8 @@ class DiscordEmulator:
         self._blocked_dms: set[str] = set()
         self._buckets: dict[str, tuple[int, float]] = {}  # bucket key -> (used, window end)
         self.invalid_requests = 0
+        self.latency_seconds = 0.0  # added before every API answer (a slow Discord), set by the playground
+        self._listeners: list[Callable[[dict], None]] = []
         self._server: BurstHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -227,6 +230,36 @@ class DiscordEmulator:
     def commands(self, application_id: str, guild_id: str | None = None) -> list[dict]:
         with self._lock:
             return copy.deepcopy(self._commands.get((str(application_id), guild_id), []))
+
+    # --- live view (the playground) ---------------------------------------------------------
+    def subscribe(self, listener: Callable[[dict], None]) -> Callable[[], None]:
+        """Call `listener` with every answered API request ({"kind": "request", ...}: method, path, status,
+        request and answer JSON, rate-limit headers; never the request headers, which carry the bot token)
+        and every message change ({"kind": "message", ...} as in `messages`). Listeners run on the
+        emulator's threads, some under its lock: they must only queue the event. Returns unsubscribe."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+        return unsubscribe
+
+    def _notify(self, event: dict) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    def interaction(self, token: str) -> dict | None:
+        """The interaction delivered with this token, as it was sent (None when unknown)."""
+        with self._lock:
+            inter = self._interactions.get(token)
+            return copy.deepcopy(inter.raw) if inter else None
+
+    def dm_recipient(self, channel_id: str) -> str | None:
+        """The user whose DM channel this is (None for other channels)."""
+        with self._lock:
+            return next((u for u, c in self._dm_channels.items() if c == str(channel_id)), None)
 
     # --- failure injection ------------------------------------------------------------------
     def script(
@@ -401,17 +434,35 @@ class DiscordEmulator:
         return message
 
     def _log(self, token: str, message: dict | None, event: str, message_id: str | None = None) -> None:
-        self._history.append(
-            {
-                "token": token,
-                "message_id": message_id or (message or {}).get("id"),
-                "event": event,
-                "message": copy.deepcopy(message),
-            }
-        )
+        entry = {
+            "token": token,
+            "message_id": message_id or (message or {}).get("id"),
+            "event": event,
+            "message": copy.deepcopy(message),
+        }
+        self._history.append(entry)
+        if self._listeners:
+            self._notify({"kind": "message", **copy.deepcopy(entry)})
 
     # --- routing ----------------------------------------------------------------------------
     def _handle(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
+        if self.latency_seconds > 0:
+            time.sleep(self.latency_seconds)
+        received_at = self.clock()
+        status, payload, extra = self._route(method, path, headers, body)
+        if self._listeners:
+            try:
+                sent = json.loads(body) if body else None
+            except ValueError:
+                sent = None
+            # The live view must never change what Discord answers.
+            with contextlib.suppress(Exception), self._lock:  # the answer may be a message being edited
+                answer = copy.deepcopy(payload)
+                self._notify({"kind": "request", "method": method, "path": path, "status": status, "json": sent,
+                              "answer": answer, "rate_limit": dict(extra), "received_at": received_at})
+        return status, payload, extra
+
+    def _route(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, Any, dict]:
         match = _API.match(path)
         if not match:
             return 404, NOT_FOUND, {}

@@ -66,8 +66,10 @@ class RunningStack:
 
 
 def start_stack(data_dir: Path, output: Path, *extra: str) -> RunningStack:
+    # The playground's fixed port would collide between stacks: only the browser tests ask for one.
+    playground = () if "--playground-port" in extra else ("--no-playground",)
     command = [sys.executable, "-m", "ladderctl", "dev", "--data-dir", str(data_dir),
-               "--port", str(free_port()), "--discord-port", str(free_port()), *extra]
+               "--port", str(free_port()), "--discord-port", str(free_port()), *playground, *extra]
     out = open(output, "a", encoding="utf-8")  # noqa: SIM115 - the child writes to it until stopped
     process = subprocess.Popen(command, cwd=ROOT, env=stack_env(), stdout=out, stderr=subprocess.STDOUT)
     out.close()

@@ -1,0 +1,277 @@
+"""The playground in a real browser: `ladderctl dev` in a subprocess, its page in headless Chromium.
+
+Every click goes page -> playground -> the emulator's control API (signed) -> the ingress over
+HTTP -> moto's SQS -> the worker -> PostgreSQL and the emulator -> the page over server-sent
+events. The ticker is off (--tick-seconds 0): matches are made only by the page's wave button.
+Screenshots go to tests/artifacts/ (git-ignored; CI keeps them as artifacts).
+
+Chromium is the machine's own (the package manager's); without one these tests are skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from ladderctl.simulate import PLAYERS
+from ladderline.discord import responses
+from playwright.sync_api import Locator, Page, expect, sync_playwright
+
+from tests.e2e.test_local_stack import RunningStack, free_port, start_stack
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("no Chromium on this machine (apt-get install chromium): browser tests skipped",
+                allow_module_level=True)
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+WAIT_MS = 30_000  # how long a step may take on a busy 2-core machine before the test fails
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningStack, str]]:
+    folder = tmp_path_factory.mktemp("playground")
+    port = free_port()
+    running = start_stack(folder / "data", folder / "console.txt", "--tick-seconds", "0",
+                          "--playground-port", str(port))
+    url = f"http://127.0.0.1:{port}/"
+    assert f"playground {url}" in running.console()  # the URL is printed at start-up
+    yield running, url
+    assert running.stop() == 0
+
+
+@pytest.fixture(scope="module")
+def browser_context(playground: tuple[RunningStack, str]) -> Iterator[Any]:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p, tempfile.TemporaryDirectory(prefix="chromium-") as profile:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1600, "height": 1000})
+        context.set_default_timeout(WAIT_MS)
+        expect.set_options(timeout=WAIT_MS)
+        yield context
+        context.close()
+
+
+@pytest.fixture
+def page(browser_context: Any, playground: tuple[RunningStack, str]) -> Iterator[Page]:
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(playground[1])
+    expect(page.locator("#conn")).to_have_text("live")
+    yield page
+    page.close()
+    assert errors == []  # no script error on the page
+
+
+# --- acting like a player ----------------------------------------------------------------------------
+def pane(page: Page, name: str) -> Locator:
+    return page.locator(f'section.pane[data-user-name="{name}"]')
+
+
+def side_by_side(page: Page, left: str, right: str) -> tuple[Locator, Locator]:
+    page.select_option("#user-a", label=left)
+    page.select_option("#user-b", label=right)
+    return pane(page, left), pane(page, right)
+
+
+def slash(where: Locator, name: str, **options: str | tuple[str, str]) -> None:
+    """Type /name, pick it, fill its options (a tuple: type the first, pick the autocomplete choice)."""
+    where.locator(".command-input").fill(f"/{name}")
+    where.locator(f'.suggestion[data-name="{name}"]').click()
+    for option, value in options.items():
+        field = where.locator(f'[data-option="{option}"]')
+        if isinstance(value, tuple):
+            typed, choice = value
+            field.press_sequentially(typed)
+            where.locator(".suggestion", has_text=choice).click()
+        elif field.evaluate("node => node.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    where.locator(".send").click()
+
+
+def message(where: Locator, text: str) -> Locator:
+    return where.locator(".msg", has_text=text).last
+
+
+def click(where: Locator, text: str, button: str) -> None:
+    target = message(where, text).locator("button.btn", has_text=button)
+    expect(target).to_be_enabled()
+    target.click()
+
+
+def fill_modal(where: Locator, **fields: str) -> None:
+    modal = where.locator(".modal")
+    expect(modal).to_be_visible()
+    for name, value in fields.items():
+        modal.locator(f'[name="{name}"]').fill(value)
+    modal.locator(".modal-submit").click()
+
+
+def open_dms(where: Locator) -> None:
+    where.locator('.place[data-place="dm"]').click()
+    expect(where.locator(".chat-head")).to_have_text("@ ladderline")
+
+
+def set_up_player(where: Locator, name: str) -> None:
+    slash(where, "setup", country=("ger", "Germany"), region="EUW")
+    fill_modal(where, player_name=name, battletag=f"{name}#1234")
+    click(where, "Check your ladder profile", "Confirm")
+    expect(message(where, "Profile created")).to_be_visible()
+    slash(where, "termsofservice")
+    click(where, "Not accepted yet", "Accept")
+    expect(message(where, "you accepted the terms")).to_be_visible()
+    slash(where, "activate", code="PLAYGROUND")
+    expect(message(where, "Your account is activated")).to_be_visible()
+
+
+def join_queue(where: Locator, select: str, race: str, label: str) -> None:
+    slash(where, "queue")
+    message(where, "Matchmaking queue").locator(f'select[data-custom-id="{select}"]').select_option(race)
+    # The worker edits the message with the saved choice (the select's own options do not count).
+    expect(message(where, "Matchmaking queue").locator(".e-field", has_text="Selected races")).to_contain_text(label)
+    click(where, "Matchmaking queue", "Join queue")
+    expect(message(where, "Searching")).to_be_visible()
+
+
+def shot(page: Page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"playground-{name}.png"))
+
+
+# --- the tests ------------------------------------------------------------------------------------------
+def test_two_players_set_up_queue_get_matched_confirm_and_report(page: Page) -> None:
+    alice, bob = side_by_side(page, "Alice", "Bob")
+
+    set_up_player(alice, "Alice")
+    set_up_player(bob, "Bobby")
+    shot(page, "1-set-up")
+    join_queue(alice, "q:bw", "bw_terran", "BW Terran")
+    join_queue(bob, "q:sc2", "sc2_zerg", "SC2 Zerg")
+    shot(page, "2-queued")
+
+    page.locator("#wave").click()  # no ticker: only this makes the match
+
+    for player in (alice, bob):
+        expect(player.locator('.place[data-place="dm"] .badge')).to_have_text("1")
+        open_dms(player)
+        expect(message(player, "Match #1 found")).to_be_visible()
+    shot(page, "3-match-found")
+    click(alice, "Match #1 found", "Confirm")
+    click(bob, "Match #1 found", "Confirm")
+    for player in (alice, bob):
+        expect(message(player, "I won").locator("button.btn", has_text="I won")).to_be_enabled()
+    shot(page, "4-confirmed")
+
+    click(alice, "I won", "I won")
+    click(alice, "Yes, report", "Yes, report")
+    expect(message(alice, "Waiting for your opponent")).to_be_visible()
+    click(bob, "I won", "I lost")
+    click(bob, "Yes, report", "Yes, report")
+
+    expect(message(bob, "You reported I lost")).to_contain_text("Alice won")
+    for player, change in ((alice, "(+"), (bob, "(-")):  # the result DM, with the Elo change
+        expect(message(player, "Match #1 result")).to_contain_text("Alice won")
+        expect(message(player, "Match #1 result")).to_contain_text(change)
+    shot(page, "5-reported")
+
+
+def test_a_modal_error_is_shown_then_corrected(page: Page) -> None:
+    page.select_option("#user-a", label="Carol")
+    page.select_option("#user-b", label="off")
+    carol = pane(page, "Carol")
+
+    slash(carol, "setup", country=("fin", "Finland"), region="EUE")
+    modal = carol.locator(".modal")
+    modal.locator(".modal-submit").click()  # empty: the client refuses, as Discord's does
+    expect(modal.locator(".field.invalid .field-error").first).to_have_text("This field is required.")
+    fill_modal(carol, player_name="Carol", battletag="Carol#12")  # long enough, but not a BattleTag
+    expect(message(carol, "Your profile was not saved")).to_contain_text("BattleTag")
+    shot(page, "6-modal-error")
+    click(carol, "Your profile was not saved", "Try again")
+    fill_modal(carol, player_name="Carol", battletag="Carol#1234")
+
+    expect(message(carol, "Check your ladder profile")).to_contain_text("Carol#1234")
+
+
+def test_a_live_update_arrives_without_reload_with_timings_and_raw_json(page: Page) -> None:
+    page.select_option("#user-a", label="Dave")
+    dave = pane(page, "Dave")
+    page.evaluate("window.__sameDocument = true")
+
+    slash(dave, "ping", dm_after="1")
+
+    reply = message(dave, "I'll DM you in 1 s")
+    expect(reply.locator(".timings")).to_contain_text("edit")
+    expect(reply.locator(".timings")).to_contain_text("queue")
+    expect(dave.locator('.place[data-place="dm"] .badge')).to_have_text("1")  # the timer's DM, pushed
+    open_dms(dave)
+    expect(message(dave, "Pong from a timer")).to_be_visible()
+    assert page.evaluate("window.__sameDocument") is True  # the same page: nothing reloaded it
+
+    dave.locator('.place[data-place="channel"]').click()
+    message(dave, "I'll DM you in 1 s").locator(".raw").click()
+    raw = page.locator("#raw-body")
+    expect(raw).to_contain_text('"dm_after"')
+    expect(raw).to_contain_text("<interaction token>")  # the token itself never reaches the page
+    page.keyboard.press("Escape")
+
+
+def test_a_rejected_request_and_latency_are_shown_on_the_page(page: Page) -> None:
+    page.select_option("#user-a", label="Dave")
+    dave = pane(page, "Dave")
+    page.locator("#faults summary").click()
+    page.select_option("#fault-kind", "500")
+    page.select_option("#fault-target", "edits")
+    page.locator("#fault-inject").click()
+    expect(page.locator("#fault-state")).to_contain_text("get 500")
+
+    pongs = dave.locator(".msg", has_text="Database round trip")
+    before = pongs.count()
+
+    slash(dave, "ping")
+
+    expect(dave.locator(".note.rejection", has_text="Discord answered 500 to PATCH")).to_be_visible()
+    expect(pongs).to_have_count(before + 1)  # the worker tried the edit again, and it went through
+    expect(dave.locator(".thinking")).to_have_count(0)
+    shot(page, "7-rejection")
+
+
+def test_a_components_v2_edit_is_drawn_live(page: Page, playground: tuple[RunningStack, str]) -> None:
+    page.select_option("#user-a", label="Dave")
+    dave = pane(page, "Dave")
+    stack = playground[0]
+    outcome = stack.simulator(user_id=PLAYERS["dave"]).command("ping")
+    info = stack.simulator().info
+    v2 = responses.message_v2(
+        responses.container(
+            responses.text_display("## Season standings\n**Alice** leads"),
+            responses.separator(),
+            responses.section("Bobby: 1480 MMR", accessory=responses.button("Profile", "profile:bobby")),
+            accent_color=0x57F287),
+        responses.action_row(responses.button("Refresh", "leaderboard:refresh")))
+
+    # The bot's edit of the original response, as the worker would send it.
+    answer = requests.patch(f"{info.discord_api_base}/webhooks/{info.application_id}/"
+                            f"{outcome.interaction['token']}/messages/@original", json=v2, timeout=10)
+
+    assert answer.status_code == 200
+    box = dave.locator(".msg", has_text="Season standings").locator(".v2-container")
+    expect(box).to_have_css("border-left-color", "rgb(87, 242, 135)")  # the container's accent colour
+    expect(box.locator("strong", has_text="Alice")).to_be_visible()
+    expect(box.locator(".v2-sep")).to_have_count(1)
+    expect(box.locator(".v2-section button.btn", has_text="Profile")).to_be_visible()  # the accessory
+    expect(message(dave, "Season standings").locator("button.btn", has_text="Refresh")).to_be_visible()
+    expect(message(dave, "Season standings").locator(".thinking")).to_have_count(0)
