@@ -111,8 +111,10 @@ class StdoutTap(io.TextIOBase):
         return len(text)
 
     def flush(self) -> None:
+        # IOBase's finalizer flushes too, after the stack closed dev.log (Python 3.13 reports that).
         with self._lock:
-            self.log_file.flush()
+            if not self.log_file.closed:
+                self.log_file.flush()
 
     def _line(self, line: str) -> None:
         with self._lock:
