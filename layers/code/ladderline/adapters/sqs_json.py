@@ -63,10 +63,8 @@ class Url:
         path_part, _, self.query = (slash + tail).partition("?")
         self.path = path_part
         host, colon, port = self.netloc.rpartition(":") if not self.netloc.endswith("]") else ("", "", "")
-        if colon and port.isdigit():
-            self.hostname, self.port = host.strip("[]"), int(port)
-        else:
-            self.hostname, self.port = self.netloc.strip("[]"), None
+        self.port: int | None = int(port) if colon and port.isdigit() else None
+        self.hostname = (host if self.port is not None else self.netloc).strip("[]")
 
 
 class SqsError(Exception):
