@@ -39,6 +39,7 @@ def _free_port() -> int:
 
 def run_part_e(interactions: int = INTERACTIONS, users: int = USERS, concurrency: int = CONCURRENCY) -> bool:
     folder = Path(tempfile.mkdtemp(prefix="ladderline-load-"))
+    keep = False
     env = {k: v for k, v in os.environ.items() if k not in _OUTSIDE}
     log = open(folder / "console.txt", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
@@ -71,6 +72,7 @@ def run_part_e(interactions: int = INTERACTIONS, users: int = USERS, concurrency
               f"(target <= {BURST_TARGET_S} s)  {'ok' if burst_ok else 'MISSED'}"
               + (f"   [final message median {statistics.median(finals):.0f} ms]" if finals else ""))
         print(f"  0 non-200 / lost / duplicated: {'ok' if not report.failed else 'MISSED'}")
+        keep = report.failed
         return ack_ok and burst_ok and not report.failed
     finally:
         process.send_signal(signal.SIGTERM)
@@ -79,4 +81,7 @@ def run_part_e(interactions: int = INTERACTIONS, users: int = USERS, concurrency
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
-        shutil.rmtree(folder, ignore_errors=True)
+        if keep:
+            print(f"  the stack's console and dev.log are kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)

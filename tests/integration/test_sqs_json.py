@@ -243,3 +243,22 @@ def test_nothing_listening_fails_fast_with_a_retriable_error():
         SqsJsonPublisher(client_for(runtime(f"http://127.0.0.1:{port}")), QUEUE).publish(a_job())
 
     assert raised.value.retriable
+
+
+@pytest.mark.parametrize(("url", "parts"), [
+    ("https://sqs.eu-west-1.amazonaws.com", ("https", "sqs.eu-west-1.amazonaws.com", None, "", "")),
+    ("http://127.0.0.1:4566/", ("http", "127.0.0.1", 4566, "/", "")),
+    ("http://169.254.170.2/2018-06-01/credentials?a=1", ("http", "169.254.170.2", None, "/2018-06-01/credentials", "a=1")),
+    ("http://[::1]:9001/v1", ("http", "::1", 9001, "/v1", "")),
+    ("http://host?x=y", ("http", "host", None, "", "x=y")),
+])
+def test_urls_split_as_urllib_would(url, parts):
+    from urllib.parse import urlsplit
+
+    from ladderline.adapters.sqs_json import Url
+
+    ours = Url(url)
+    theirs = urlsplit(url)
+    assert (ours.scheme, ours.hostname, ours.port, ours.path, ours.query) == parts
+    assert (theirs.scheme, theirs.hostname, theirs.port, theirs.path, theirs.query) == parts
+    assert ours.netloc == theirs.netloc

@@ -97,6 +97,10 @@ class Worker:
         self._local = threading.local()
         self._process = idempotent_function(
             data_keyword_argument="job", config=config, persistence_store=persistence)(self._process_job)
+        # Configured here, once, before a batch's records run side by side: Powertools configures
+        # the store on first use and marks it configured before it has set the key expression, so
+        # a second thread arriving then would hash the whole job instead of its key.
+        persistence.configure(config, f"{self._process_job.__module__}.{self._process_job.__qualname__}")
 
     # --- batch lifecycle (called by the Lambda handler) -------------------------------------
 
