@@ -20,9 +20,11 @@ import contextlib
 import copy
 import fnmatch
 import hashlib
+import http.client
 import itertools
 import json
 import re
+import socket
 import threading
 import time
 import urllib.error
@@ -126,6 +128,14 @@ class DiscordEmulator:
         self._commands: dict[tuple[str, str | None], list[dict]] = {}
         self._refused: dict[str, list[str]] = {}
         self._seq = itertools.count()
+        # Per token: how many times its messages changed, and who waits for the next change
+        # (`ladderctl load` waits for each final message instead of polling ten times a second).
+        self._changes: dict[str, int] = {}
+        self._waiters: dict[str, list[threading.Event]] = {}
+        # deliver(): one kept-alive connection to the endpoint per calling thread, as Discord keeps
+        # its connections open; a new connection (and a new server thread) per interaction cost
+        # more CPU than the ingress itself under a burst.
+        self._endpoint_connections = threading.local()
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
         self._channels: dict[str, list[dict]] = {}  # channel id -> messages, oldest first
         self._nonces: dict[tuple[str, str], tuple[str, float]] = {}  # (channel, nonce) -> (message id, at)
@@ -194,6 +204,26 @@ class DiscordEmulator:
         with self._lock:
             inter = self._interactions.get(token)
             return copy.deepcopy(inter.original) if inter and inter.original else None
+
+    def next_message(self, token: str, seen: int, timeout: float) -> tuple[int, dict | None]:
+        """The interaction's message once it has changed more than `seen` times (or at `timeout`),
+        with its change count: a waiter wakes on the edit instead of polling for it."""
+        with self._lock:
+            if self._changes.get(token, 0) == seen:
+                waiter = threading.Event()
+                self._waiters.setdefault(token, []).append(waiter)
+            else:
+                waiter = None
+        if waiter is not None:
+            waiter.wait(timeout)
+            with self._lock:
+                waiting = self._waiters.get(token, [])
+                if waiter in waiting:
+                    waiting.remove(waiter)
+                    if not waiting:
+                        del self._waiters[token]
+        with self._lock:
+            return self._changes.get(token, 0), self.message(token)
 
     def followups(self, token: str) -> list[dict]:
         with self._lock:
@@ -362,12 +392,7 @@ class DiscordEmulator:
             "User-Agent": "Discord-Interactions/1.0 (+https://discord.com)",
             **self.sign(body, timestamp),
         }
-        request = urllib.request.Request(self.endpoint_url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                status, raw = answer.status, answer.read()
-        except urllib.error.HTTPError as error:
-            status, raw = error.code, error.read()
+        status, raw = self._post_to_endpoint(body, headers)
         try:
             parsed: Any = json.loads(raw)
         except ValueError:
@@ -376,6 +401,43 @@ class DiscordEmulator:
             ok = status == 200 and isinstance(parsed, dict) and "type" in parsed
             self.track_interaction(interaction, parsed if ok else None)
         return status, parsed
+
+    def _post_to_endpoint(self, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        assert self.endpoint_url is not None
+        url = urlsplit(self.endpoint_url)
+        if url.scheme != "http":  # a tunnel or a deployed stage: the standard library's client
+            request = urllib.request.Request(self.endpoint_url, data=body, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status, answer.read()
+            except urllib.error.HTTPError as error:
+                return error.code, error.read()
+        target = url.path or "/"
+        if url.query:
+            target += f"?{url.query}"
+        for attempt in (1, 2):
+            conn = getattr(self._endpoint_connections, "conn", None)
+            reused = conn is not None and getattr(self._endpoint_connections, "url", None) == self.endpoint_url
+            if not reused:
+                conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=10)
+                conn.connect()
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                self._endpoint_connections.conn, self._endpoint_connections.url = conn, self.endpoint_url
+            try:
+                conn.request("POST", target, body=body, headers=headers)
+                answer = conn.getresponse()
+                raw = answer.read()
+                if answer.will_close:
+                    conn.close()
+                    self._endpoint_connections.conn = None
+                return answer.status, raw
+            except (http.client.HTTPException, OSError):
+                # The server closed a kept-alive connection between two interactions: one new one.
+                conn.close()
+                self._endpoint_connections.conn = None
+                if attempt == 2 or not reused:
+                    raise
+        raise AssertionError("unreachable")
 
     # --- message objects --------------------------------------------------------------------
     def _snowflake(self) -> str:
@@ -441,6 +503,10 @@ class DiscordEmulator:
             "message": copy.deepcopy(message),
         }
         self._history.append(entry)
+        with self._lock:
+            self._changes[token] = self._changes.get(token, 0) + 1
+            for waiter in self._waiters.pop(token, []):
+                waiter.set()
         if self._listeners:
             self._notify({"kind": "message", **copy.deepcopy(entry)})
 
@@ -770,6 +836,14 @@ class DiscordEmulator:
                     {},
                 )
             return 204, None, {}
+        if method == "GET" and path.startswith("/_emulator/next/"):
+            # /_emulator/next/<token>/<changes seen>: answers at the next change (or after 5 s).
+            _, _, _, token, seen = path.split("/", 4)
+            try:
+                changes, message = self.next_message(token, int(seen), 5.0)
+            except ValueError:
+                return 400, {"message": "expected /_emulator/next/<token>/<changes seen>"}, {}
+            return 200, {"changes": changes, "message": message}, {}
         if method == "GET" and path.startswith("/_emulator/messages/"):
             message = self.message(path.rsplit("/", 1)[1])
             return (200, message, {}) if message else (404, UNKNOWN_MESSAGE, {})

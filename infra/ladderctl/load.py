@@ -147,10 +147,18 @@ class VirtualUser:
     def _await_final(self, sent: Sent, started_wall: float, clicked: dict[str, Any] | None) -> None:
         deadline = time.monotonic() + self.wait
         clicked_edit = _edited_at(clicked) if clicked else None
+        seen = -1  # the message's change count last looked at: the emulator answers at the next change
         while time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-            status, message = self.client.call("GET", f"/_emulator/messages/{sent.token}")
-            if status != 200 or not isinstance(message, dict):
+            status, answer = self.client.call("GET", f"/_emulator/next/{sent.token}/{seen}")
+            if status == 404:  # an emulator without /_emulator/next: poll
+                time.sleep(POLL_SECONDS)
+                status, answer = self.client.call("GET", f"/_emulator/messages/{sent.token}")
+                answer = {"changes": -1, "message": answer}
+            if status != 200 or not isinstance(answer, dict):
+                time.sleep(POLL_SECONDS)
+                continue
+            seen, message = int(answer["changes"]), answer["message"]
+            if not isinstance(message, dict):
                 continue
             if sent.callback_type == 5:
                 final = not (int(message.get("flags") or 0) & LOADING)

@@ -165,18 +165,29 @@ class AwsResources:
     dlq_url: str | None
     table_name: str
     region: str
+    # DynamoDB's own endpoint when it is served apart from SQS (None: endpoint_url serves both).
+    dynamodb_endpoint_url: str | None = None
 
     def client(self, service: str) -> Any:
         import boto3
 
-        return boto3.client(service, region_name=self.region, endpoint_url=self.endpoint_url)
+        endpoint = self.dynamodb_endpoint_url if service == "dynamodb" and self.dynamodb_endpoint_url else None
+        return boto3.client(service, region_name=self.region, endpoint_url=endpoint or self.endpoint_url)
 
     def env(self) -> dict[str, str]:
-        """What boto3 in the handlers needs to talk to these resources."""
+        """What boto3 in the handlers needs to talk to these resources (botocore reads
+        AWS_ENDPOINT_URL_<SERVICE> before AWS_ENDPOINT_URL)."""
         if self.endpoint_url is None:
             return {"AWS_REGION": self.region, "AWS_DEFAULT_REGION": self.region}
-        return {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
-                "AWS_DEFAULT_REGION": self.region, **FAKE_CREDENTIALS}
+        env = {"AWS_ENDPOINT_URL": self.endpoint_url, "AWS_REGION": self.region,
+               "AWS_DEFAULT_REGION": self.region, **FAKE_CREDENTIALS}
+        if self.dynamodb_endpoint_url:
+            env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_endpoint_url
+        return env
+
+
+# Niceness of the worker-side processes (the worker host, DynamoDB's moto): acks go first.
+LOW_PRIORITY = 10
 
 
 def _free_port(host: str) -> int:
@@ -192,42 +203,48 @@ class LocalAws:
         self.settings = settings
         self.host = host
         self.port = port
-        self._server: Any = None
+        self._servers: list[subprocess.Popen] = []
 
     def start(self) -> AwsResources:
-        """moto in its own process: in a thread it shared the stack's GIL with the ingress, the
-        worker and the emulator, and under a burst its request handling starved them."""
+        """moto in processes of its own: in a thread it shared the stack's GIL with the ingress, the
+        worker and the emulator, and under a burst its request handling starved them. Two of them:
+        SQS (on `port`; the ingress's SendMessage is on Discord's 3 s clock) and DynamoDB (only the
+        worker's idempotency records), at a lower priority like the worker host (worker_host.py),
+        so the worker's DynamoDB calls do not queue the acks' SendMessage behind moto's lock."""
         for name, value in FAKE_CREDENTIALS.items():
             os.environ.setdefault(name, value)
-        port = self.port or _free_port(self.host)
-        self._server = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(port)],
+        try:
+            self.port = self._serve(self.port or _free_port(self.host), niceness=0)
+            dynamodb_port = self._serve(_free_port(self.host), niceness=LOW_PRIORITY)
+            return self._create(f"http://{self.host}:{self.port}", f"http://{self.host}:{dynamodb_port}")
+        except BaseException:
+            self.stop()
+            raise
+
+    def _serve(self, port: int, *, niceness: int) -> int:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "ladderctl.quiet_moto", str(niceness), "-H", self.host, "-p", str(port)],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._servers.append(server)
         deadline = time.monotonic() + 60
         while True:
-            if self._server.poll() is not None:
-                self._server = None
+            if server.poll() is not None:
                 raise StackConfigError(f"moto exited at start (is port {port} on {self.host} free?)")
             try:
                 with socket.create_connection((self.host, port), timeout=0.5):
-                    break
+                    return port
             except OSError:
                 if time.monotonic() > deadline:
-                    self.stop()
                     raise StackConfigError("moto did not start within 60 s") from None
                 time.sleep(0.1)
-        self.port = port
-        endpoint = f"http://{self.host}:{self.port}"
-        return self._create(endpoint)
 
-    def _create(self, endpoint: str) -> AwsResources:
+    def _create(self, endpoint: str, dynamodb_endpoint: str) -> AwsResources:
         import boto3
 
         s = self.settings
-        kwargs = {"region_name": REGION, "endpoint_url": endpoint,
-                  "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
-        sqs = boto3.client("sqs", **kwargs)
-        dynamodb = boto3.client("dynamodb", **kwargs)
+        kwargs = {"region_name": REGION, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        sqs = boto3.client("sqs", endpoint_url=endpoint, **kwargs)
+        dynamodb = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint, **kwargs)
         dlq_url = sqs.create_queue(QueueName=s.dlq_name,
                                    Attributes={"MessageRetentionPeriod": str(s.dlq_retention)})["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -241,17 +258,17 @@ class LocalAws:
         if s.ttl_attribute:
             dynamodb.update_time_to_live(TableName=s.table_name, TimeToLiveSpecification={
                 "Enabled": True, "AttributeName": s.ttl_attribute})
-        return AwsResources(endpoint, queue_url, dlq_url, s.table_name, REGION)
+        return AwsResources(endpoint, queue_url, dlq_url, s.table_name, REGION, dynamodb_endpoint)
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.terminate()
+        servers, self._servers = self._servers, []
+        for server in servers:
+            server.terminate()
             try:
-                self._server.wait(timeout=10)
+                server.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                self._server.kill()
-                self._server.wait(timeout=10)
-            self._server = None
+                server.kill()
+                server.wait(timeout=10)
 
 
 USE_REAL_AWS = "LADDER_USE_REAL_AWS"

@@ -67,8 +67,14 @@ class SimulateError(RuntimeError):
 
 
 # --- payloads --------------------------------------------------------------------------------------
+# Discord never issues one id twice; a random 12-bit increment did, now and then, when `ladderctl
+# load`'s threads made interactions in the same millisecond (the worker, keyed on the interaction
+# id, then rightly ran the second as a replay of the first and its user never got an answer).
+_INCREMENTS = itertools.count(secrets.randbelow(1 << 12))
+
+
 def snowflake() -> str:
-    return str(make_snowflake(int(time.time() * 1000), secrets.randbelow(1 << 12)))
+    return str(make_snowflake(int(time.time() * 1000), next(_INCREMENTS)))
 
 
 def _user(user_id: str) -> dict[str, Any]:

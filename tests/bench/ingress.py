@@ -8,13 +8,20 @@
 - Both side by side with tests/bench/reference_ingress.py (boto3 + PyNaCl + json, not product
   code), interleaved, and the ratios against issue 12's targets.
 
-A local moto server answers SendMessage in ~1-3 ms; in AWS the SQS call from Lambda is typically
-5-20 ms, so these figures are the code's share, not the network's.
+The warm targets are judged against tests/bench/sqs_endpoint.py, a minimal SQS endpoint in its own
+process (SendMessage in the JSON protocol, kept-alive, a correct MD5OfMessageBody) that answers
+in well under 0.1 ms: what is left is the handlers' own time, which is what the ratio is about.
+moto answers the same SendMessage in ~2-3 ms, the same wait for both handlers, which pulls the
+ratio towards 1.0x; its figures are printed too. In AWS the SQS call from Lambda is typically
+5-20 ms, so neither is the network's share. Against noise on a shared 2-core machine: the two
+handlers are interleaved in blocks, the garbage collector's init-time objects are frozen
+(gc.freeze), and more samples are taken; pinning to cores was measured and made it worse (NOT_PINNED).
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import os
 import socket
@@ -32,6 +39,12 @@ from ladderline import settings as names
 
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 500
+# Against the minimal endpoint (where the targets are judged): more samples, for a steadier p99.
+ENDPOINT_REQUESTS = 1500
+# NOT_PINNED: pinning this process and the endpoint to different cores (os.sched_setaffinity) was
+# measured here and made the tail worse, not better: 3,000 SendMessage round trips to the endpoint
+# had p99 4.8 ms pinned apart (262 over 1 ms: each answer waits for the other core to wake or to be
+# free of another tenant's work), 0.51 ms both on one core, 0.34 ms left to the scheduler (1 over 1 ms).
 COLD_SAMPLES = 7
 REGION = "us-east-1"
 
@@ -82,6 +95,18 @@ def _start_moto(port: int) -> subprocess.Popen:
     raise RuntimeError("the moto server did not start")
 
 
+def _start_endpoint(port: int) -> subprocess.Popen:
+    command = [sys.executable, "-m", "tests.bench.sqs_endpoint", str(port)]
+    server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return server
+        time.sleep(0.05)
+    server.kill()
+    raise RuntimeError("the bench SQS endpoint did not start")
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(fraction * len(ordered) + 0.5) - 1))]
@@ -126,6 +151,11 @@ def _cold_sample(path: Path, event: dict[str, Any], env: dict[str, str], *extra:
     return {**figures, "wall_ms": wall, "total_ms": figures["init_ms"] + figures["first_request_ms"]}
 
 
+def requests_on_endpoint(requests: int) -> int:
+    """--requests N sets moto's sample count; the endpoint gets three times as many (cheap, steadier p99)."""
+    return max(requests, ENDPOINT_REQUESTS * requests // REQUESTS)
+
+
 def _verdict(ok: bool) -> str:
     return "ok" if ok else "MISSED"
 
@@ -136,6 +166,8 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
 
     port = _free_port()
     server = _start_moto(port)
+    endpoint_port = _free_port()
+    endpoint_server = _start_endpoint(endpoint_port)
     saved = dict(os.environ)
     stack = contextlib.ExitStack()
     try:
@@ -164,34 +196,51 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
             return signed_event(dumps(make_interaction(4, data={"id": "3", "name": "leaderboard", "type": 1,
                 "options": [{"name": "country", "type": 3, "value": "ger", "focused": True}]})), key)
 
-        ours = load_handler("ingress")
-        reference = _load_file(REFERENCE)
         context = LambdaContext("ingress", 3)
         # The handler prints its EMF metric line to stdout (CloudWatch in Lambda): keep the cost, hide the lines.
         quiet = stack.enter_context(open(os.devnull, "w"))  # noqa: SIM115 - closed by the ExitStack
-        print(f"Part B: ingress ack latency, in-process, moto SQS (its own process) on 127.0.0.1, N={requests} each")
-        print(f"  reference = {REFERENCE.relative_to(ROOT)} (boto3 client at init, PyNaCl, stdlib json; not product code)")
-        mine: list[float] = []
-        theirs: list[float] = []
-        mine_cpu: list[float] = []
-        theirs_cpu: list[float] = []
         block = 50
-        with contextlib.redirect_stdout(quiet):
-            _timed(ours, [ping_event() for _ in range(30)], context, 5)  # warm-up: first use, caches
-            _timed(reference, [ping_event() for _ in range(30)], context, 5)
-            # Interleaved blocks: both see the same machine load and the same queue depth (moto's
-            # SendMessage slows down as its queue grows, so each block starts on an empty queue).
-            while len(mine) < requests:
-                for handler, into, cpu in ((ours, mine, mine_cpu), (reference, theirs, theirs_cpu)):
-                    empty_queue()
-                    into += _timed(handler, [ping_event() for _ in range(block)], context, 5, cpu)
-            completes = _timed(ours, [autocomplete_event() for _ in range(requests)], context, 8)
-        rows = (("ours: deferred /ping (verify + SendMessage)", mine),
-                ("reference: the same", theirs),
-                ("ours: autocomplete (in-line, no queue)", completes))
-        for label, samples in rows:
+
+        def side_by_side(ours: Any, reference: Any, count: int, between_blocks: Any) -> tuple[list[float], ...]:
+            mine: list[float] = []
+            theirs: list[float] = []
+            mine_cpu: list[float] = []
+            theirs_cpu: list[float] = []
+            with contextlib.redirect_stdout(quiet):
+                _timed(ours, [ping_event() for _ in range(30)], context, 5)  # warm-up: first use, caches
+                _timed(reference, [ping_event() for _ in range(30)], context, 5)
+                # What init and warm-up left is long-lived: the collector need not walk it again.
+                gc.collect()
+                gc.freeze()
+                # Interleaved blocks: both see the same machine load (and, on moto, the same queue depth).
+                while len(mine) < count:
+                    for handler, into, cpu in ((ours, mine, mine_cpu), (reference, theirs, theirs_cpu)):
+                        between_blocks()
+                        events = [ping_event() for _ in range(block + 1)]
+                        # The first request after the other handler ran meets caches full of the other's
+                        # code and data (2% of the samples at 50 a block), which a Lambda container, running
+                        # one handler, never does: it runs uncounted, for both handlers alike.
+                        _timed(handler, events[:1], context, 5)
+                        into += _timed(handler, events[1:], context, 5, cpu)
+            gc.unfreeze()
+            return mine, theirs, mine_cpu, theirs_cpu
+
+        def show(label: str, samples: list[float]) -> None:
             print(f"  {label:<46} p50 {statistics.median(samples):6.2f} ms   p99 {_percentile(samples, 0.99):6.2f} ms"
                   f"   max {max(samples):6.2f} ms")
+
+        print("Part B: ingress ack latency, in-process, deferred /ping (verify + SendMessage), side by side")
+        print(f"  reference = {REFERENCE.relative_to(ROOT)} (boto3 client at init, PyNaCl, stdlib json; not product code)")
+        # 1. Against the minimal endpoint: the handlers' own time. The targets are judged here.
+        os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{endpoint_port}"
+        ours, reference = load_handler("ingress"), _load_file(REFERENCE)
+        os.environ["AWS_ENDPOINT_URL"] = endpoint
+        print("  1. minimal SQS endpoint (tests/bench/sqs_endpoint.py, its own process, not pinned: see NOT_PINNED), "
+              f"N={requests_on_endpoint(requests)} each: the targets are judged here")
+        mine, theirs, mine_cpu, theirs_cpu = side_by_side(ours, reference, requests_on_endpoint(requests),
+                                                          lambda: None)
+        show("ours", mine)
+        show("reference", theirs)
         p50, ref_p50, p99 = statistics.median(mine), statistics.median(theirs), _percentile(mine, 0.99)
         warm_ok = p50 / ref_p50 <= WARM_P50_RATIO_TARGET
         tail_ok = p99 / p50 <= P99_OVER_P50_TARGET
@@ -199,8 +248,22 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         print(f"  warm p99/p50 ours         {p99 / p50:5.2f}x  (target <= {P99_OVER_P50_TARGET}x)  {_verdict(tail_ok)}"
               f"   [machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores]")
         cpu, ref_cpu = statistics.median(mine_cpu), statistics.median(theirs_cpu)
-        print(f"  CPU time per request (thread_time, without moto's share): ours p50 {cpu:.2f} ms, p99 "
+        print(f"  CPU time per request (thread_time): ours p50 {cpu:.2f} ms, p99 "
               f"{_percentile(mine_cpu, 0.99):.2f} ms; reference p50 {ref_cpu:.2f} ms: {cpu / ref_cpu:.2f}x")
+
+        # 2. Against moto (what the integration tests use): printed for comparison, not judged.
+        ours, reference = load_handler("ingress"), _load_file(REFERENCE)
+        print(f"  2. moto (its own process, ~2-3 ms per SendMessage for both), N={requests} each: for comparison")
+        mine, theirs, mine_cpu, theirs_cpu = side_by_side(ours, reference, requests, empty_queue)
+        show("ours", mine)
+        show("reference", theirs)
+        moto_p50 = statistics.median(mine)
+        print(f"  on moto: p50 ours/reference {moto_p50 / statistics.median(theirs):5.2f}x, p99/p50 ours "
+              f"{_percentile(mine, 0.99) / moto_p50:5.2f}x, CPU per request ours {statistics.median(mine_cpu):.2f} ms, "
+              f"reference {statistics.median(theirs_cpu):.2f} ms   (not judged: moto's wait is in both)")
+        with contextlib.redirect_stdout(quiet):
+            completes = _timed(ours, [autocomplete_event() for _ in range(requests)], context, 8)
+        show("ours: autocomplete (in-line, no queue)", completes)
         empty_queue()
 
         print(f"Cold start: fresh interpreter per sample (N={cold_samples} each, interleaved): import + init, "
@@ -237,5 +300,6 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         stack.close()
         os.environ.clear()
         os.environ.update(saved)
-        server.terminate()
-        server.wait(timeout=10)
+        for process in (server, endpoint_server):
+            process.terminate()
+            process.wait(timeout=10)

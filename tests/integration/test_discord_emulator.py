@@ -347,3 +347,22 @@ def test_a_user_who_refuses_dms_gets_50007(emulator: DiscordEmulator) -> None:
                             headers=BOT, timeout=5)
 
     assert (refused.status_code, refused.json()["code"]) == (403, 50007)
+
+
+def test_next_answers_at_the_messages_next_change(emulator: DiscordEmulator) -> None:
+    interaction = deferred_command(emulator)
+    token = interaction["token"]
+    now = requests.get(f"{emulator.url}/_emulator/next/{token}/-1", timeout=5).json()
+    assert now["changes"] == 1 and now["message"]["flags"] & 128  # the "thinking" message, at once
+    answered: list[dict] = []
+    waiting = threading.Thread(target=lambda: answered.append(
+        requests.get(f"{emulator.url}/_emulator/next/{token}/{now['changes']}", timeout=10).json()))
+    waiting.start()
+    time.sleep(0.3)  # the waiter is parked on the emulator (it has no answer yet)
+    assert answered == []
+
+    requests.patch(original_url(emulator, interaction), json={"content": "Saved."}, timeout=5)
+    waiting.join(timeout=10)
+
+    assert [(a["changes"], a["message"]["content"]) for a in answered] == [(2, "Saved.")]
+    assert requests.get(f"{emulator.url}/_emulator/next/{token}/x", timeout=5).status_code == 400

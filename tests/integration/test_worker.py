@@ -279,3 +279,28 @@ def test_a_failed_job_comes_back_after_seconds_not_the_visibility_timeout(pipeli
     [again] = pipeline.aws.receive()
     assert json.loads(again["Body"])["interaction_id"] == interaction["id"]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
+def test_a_batch_carrying_the_same_jobs_twice_runs_each_once_with_its_records_side_by_side(pipeline):
+    # Ten records in one batch run on the worker's thread pool (pipeline/batch.py); five interactions,
+    # each published twice (an ingress retry can do that), so both copies race inside one container.
+    interactions = [send_ping(pipeline) for _ in range(5)]
+    first = pipeline.aws.receive()
+    assert len(first) == 5
+    for message in first:
+        pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=message["Body"])
+    copies = pipeline.aws.receive()
+    assert len(copies) == 5
+    # The first PATCH is slow, so at least one job is held while its copy arrives.
+    pipeline.discord.script("PATCH", ORIGINAL, 500, {"message": "slow"}, times=1)
+
+    result = pipeline.run_worker(first + copies)
+    # A copy that found its job in progress is handed back; its redelivery replays the stored result.
+    handed_back = {f["itemIdentifier"] for f in result["batchItemFailures"]}
+    assert len(handed_back) <= 5
+    leftovers = [m for m in first + copies if m["MessageId"] in handed_back]
+    if leftovers:
+        assert pipeline.run_worker(leftovers) == {"batchItemFailures": []}
+
+    for interaction in interactions:
+        assert len([r for r in patches(pipeline, interaction) if r.status == 200]) == 1
+        assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
+    assert len(analytics(pipeline)) == 5

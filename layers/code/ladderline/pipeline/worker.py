@@ -70,7 +70,13 @@ def idempotency_config() -> IdempotencyConfig:
         raise_on_no_idempotency_key=True,
         # Interaction tokens die after 15 minutes; a day covers every redelivery that matters.
         expires_after_seconds=24 * 3600,
-        use_local_cache=True,
+        # No in-process cache: a batch's records run on threads (pipeline/batch.py) and Powertools'
+        # local cache (an LRU OrderedDict) is not thread-safe: two threads evicting or reading at
+        # once raise KeyError/RuntimeError, failing a record whose job already ran (on its last
+        # receive the user would then be told it failed). It would only spare one GetItem when a
+        # completed job is redelivered to the same container, and the conditional PutItem already
+        # returns the stored record then (ReturnValuesOnConditionCheckFailure).
+        use_local_cache=False,
     )
 
 
