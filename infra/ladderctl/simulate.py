@@ -307,19 +307,17 @@ class Simulator:
     def followups(self, outcome: Outcome, at_least: int = 1, wait: float = 15.0) -> list[dict[str, Any]]:
         """Follow-up messages the bot posted with an interaction's token (e.g. a question under a
         message), oldest first; waits (up to `wait` s) until there are `at_least`."""
-        deadline = time.monotonic() + wait
-        while True:
-            status, messages = self._call("GET", f"/_emulator/followups/{outcome.interaction['token']}")
-            found = messages if status == 200 and isinstance(messages, list) else []
-            if len(found) >= at_least or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.1)
+        return self._messages(f"/_emulator/followups/{outcome.interaction['token']}", at_least, wait)
 
     def dms(self, at_least: int = 0, wait: float = 15.0) -> list[dict[str, Any]]:
         """The bot's DMs to this user, oldest first; waits (up to `wait` s) until there are `at_least`."""
+        return self._messages(f"/_emulator/dms/{self.user_id}", at_least, wait)
+
+    def _messages(self, path: str, at_least: int, wait: float) -> list[dict[str, Any]]:
+        """A list of messages the emulator keeps at `path`, once there are `at_least` (or `wait` s passed)."""
         deadline = time.monotonic() + wait
         while True:
-            status, messages = self._call("GET", f"/_emulator/dms/{self.user_id}")
+            status, messages = self._call("GET", path)
             found = messages if status == 200 and isinstance(messages, list) else []
             if len(found) >= at_least or time.monotonic() >= deadline:
                 return found

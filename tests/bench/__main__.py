@@ -62,25 +62,10 @@ def part_e() -> bool:
 
 
 def part_a(runs: int) -> bool:
-    from ladderctl.migrate import apply_migrations
-    from ladderctl.postgres import LocalPostgres, connect
-
     from tests.bench.commands import run_part_a
 
-    folder = Path(tempfile.mkdtemp(prefix="ladderline-bench-"))
-    server = LocalPostgres(folder / "data")
-    try:
-        server.start()
-        url = server.create_database("bench")
-        conn = connect(url)
-        try:
-            apply_migrations(conn)
-        finally:
-            conn.close()
+    with bench_database() as url:
         return run_part_a(url, runs=runs)
-    finally:
-        server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def part_b(requests: int) -> bool:
