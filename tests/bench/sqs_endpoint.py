@@ -1,22 +1,31 @@
 """NOT PRODUCT CODE: a minimal SQS endpoint for bench Part B (`python -m tests.bench.sqs_endpoint PORT`).
 
 Part B compares two ingress handlers whose difference is their own CPU work (about 0.5 ms against
-1.3 ms per request). Against moto each request also waits ~2-3 ms for moto's SendMessage (a
+1.8 ms per request). Against moto each request also waits ~2-3 ms for moto's SendMessage (a
 Flask app, its request parsing, its queue model), which is the same for both and hides the
 difference. This endpoint answers SendMessage in the AWS JSON protocol (what botocore and our
 adapters/sqs_json.py speak) in well under 0.1 ms: HTTP/1.1 on kept-alive connections, one send
 per answer, TCP_NODELAY. It stores nothing. The answer carries a correct MD5OfMessageBody (our
 publisher and boto3 check it) and MD5OfMessageAttributes (SQS's documented digest of the
 attributes), so neither client can tell it from SQS on this path.
+
+SPIN: it polls its sockets without sleeping, and so keeps one of the machine's two cores busy while
+it runs (Part B starts it for the section judged against it and stops it after). SQS runs on other
+machines that are awake when a request arrives; a stand-in sharing this 2-vCPU VM is not: while the
+handler under test does its ~0.5 ms of work, the endpoint's idle vCPU is halted by the hypervisor,
+and waking it delays the answer. Measured here, 5,000 kept-alive round trips with 0.4 ms of client
+work between them: blocking in recv, p50 0.17-0.18 ms, p90 0.50 ms, p99 0.72-0.75 ms; polling,
+p50 0.12 ms, p90 0.15 ms, p99 0.20-0.21 ms. The handler's own process still sleeps while it waits
+for the answer and pays its own wake-up, as it does in Lambda.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
+import select
 import socket
-import socketserver
 import struct
 import sys
 import uuid
@@ -59,46 +68,78 @@ def answer(target: str, body: bytes) -> tuple[int, bytes]:
     return 200, json.dumps(result).encode()
 
 
-class _Connection(socketserver.StreamRequestHandler):
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+def _head(head: bytes) -> tuple[int, str]:
+    """Content-Length and X-Amz-Target of a request head (request line + headers)."""
+    length, target = 0, ""
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.decode("latin-1").partition(":")
+        name = name.strip().lower()
+        if name == "content-length":
+            length = int(value)
+        elif name == "x-amz-target":
+            target = value.strip()
+    return length, target
 
-    def handle(self) -> None:
-        while True:
-            request_line = self.rfile.readline(65537)
-            if not request_line:
-                return
-            length, target = 0, ""
-            while True:
-                line = self.rfile.readline(65537)
-                if line in (b"\r\n", b"\n", b""):
-                    break
-                name, _, value = line.decode("latin-1").partition(":")
-                name = name.strip().lower()
-                if name == "content-length":
-                    length = int(value)
-                elif name == "x-amz-target":
-                    target = value.strip()
-            status, payload = answer(target, self.rfile.read(length))
-            self.wfile.write(
-                f"HTTP/1.1 {status} {'OK' if status == 200 else 'Bad Request'}\r\n"
+
+def _answers(buffer: bytes) -> tuple[bytes, bytes]:
+    """The answers to every complete request at the start of `buffer`, and what is left of it."""
+    out = b""
+    while b"\r\n\r\n" in buffer:
+        head, _, rest = buffer.partition(b"\r\n\r\n")
+        length, target = _head(head)
+        if len(rest) < length:
+            break
+        status, payload = answer(target, rest[:length])
+        buffer = rest[length:]
+        out += (f"HTTP/1.1 {status} {'OK' if status == 200 else 'Bad Request'}\r\n"
                 f"Content-Type: application/x-amz-json-1.0\r\nx-amzn-RequestId: {uuid.uuid4()}\r\n"
-                f"Content-Length: {len(payload)}\r\n\r\n".encode() + payload)
+                f"Content-Length: {len(payload)}\r\n\r\n").encode() + payload
+    return out, buffer
 
 
-class Server(socketserver.ThreadingTCPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 64
+def serve(listener: socket.socket) -> None:
+    """One thread, every connection kept alive, polled without ever sleeping (see SPIN)."""
+    listener.setblocking(False)
+    poller = select.poll()
+    poller.register(listener, select.POLLIN)
+    connections: dict[int, tuple[socket.socket, bytearray]] = {}
+    while True:
+        for fd, _ in poller.poll(0):  # SPIN: a zero timeout, never a blocking wait
+            if fd == listener.fileno():
+                with contextlib.suppress(BlockingIOError):
+                    conn, _ = listener.accept()
+                    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    conn.setblocking(False)
+                    connections[conn.fileno()] = (conn, bytearray())
+                    poller.register(conn, select.POLLIN)
+                continue
+            conn, buffer = connections[fd]
+            try:
+                data = conn.recv(65536)
+            except BlockingIOError:
+                continue
+            except OSError:
+                data = b""
+            if not data:
+                poller.unregister(fd)
+                del connections[fd]
+                conn.close()
+                continue
+            out, rest = _answers(bytes(buffer) + data)
+            buffer[:] = rest
+            if out:
+                conn.setblocking(True)  # a few hundred bytes: one send, at once
+                conn.sendall(out)
+                conn.setblocking(False)
 
 
 def main() -> None:
     port = int(sys.argv[1])
-    if len(sys.argv) > 2:  # the core to run on (the measuring process takes another one)
-        os.sched_setaffinity(0, {int(sys.argv[2])})
-    with Server(("127.0.0.1", port), _Connection) as server:
-        server.serve_forever()
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port))
+        listener.listen(64)
+        serve(listener)
 
 
 if __name__ == "__main__":
