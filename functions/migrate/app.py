@@ -22,7 +22,7 @@ from aws_lambda_powertools import Logger
 from ladderline import settings as names
 from ladderline.adapters import custom_resource, migrations
 from ladderline.adapters.database import open_connection, resolve_params
-from ladderline.settings import DatabaseSettings
+from ladderline.worker_settings import DatabaseSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 PHYSICAL_ID = "ladderline-schema"

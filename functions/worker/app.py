@@ -24,7 +24,7 @@ from ladderline.ladder.registry import registry
 from ladderline.observability.worker import LOG_HANDLER, WorkerObserver, route_package_logs
 from ladderline.pipeline.batch import ConcurrentBatchProcessor
 from ladderline.pipeline.worker import Worker, idempotency_config
-from ladderline.settings import DatabaseSettings, WorkerSettings
+from ladderline.worker_settings import DatabaseSettings, WorkerSettings
 
 settings = WorkerSettings.from_env()
 # `name`: the stdlib logger a line came from (ladderline.worker, ladderline.discord, ...).

@@ -16,7 +16,7 @@ from ladderline.adapters.database import (
     params_from_url,
     resolve_params,
 )
-from ladderline.settings import DatabaseSettings
+from ladderline.worker_settings import DatabaseSettings
 from pg8000.exceptions import DatabaseError, InterfaceError
 
 from tests.support.postgres import pg_connect

@@ -13,14 +13,17 @@ VECTORS = json.loads((FIXTURES / "ed25519_vectors.json").read_text())["vectors"]
 SIGNED = json.loads((FIXTURES / "signed_requests.json").read_text(encoding="utf-8"))["vectors"]
 
 
+@pytest.mark.parametrize("via_verify_key", [False, True], ids=["libsodium binding", "nacl.signing fallback"])
 @pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
-def test_rfc8032_vectors_verify_and_a_flipped_bit_does_not(vector):
+def test_rfc8032_vectors_verify_and_a_flipped_bit_does_not(vector, via_verify_key):
     message = bytes.fromhex(vector["message"])
     signature = bytes.fromhex(vector["signature"])
 
-    assert ed25519_verify(vector["public_key"], message, signature)
-    tampered = bytes([signature[0] ^ 1]) + signature[1:]
-    assert not ed25519_verify(vector["public_key"], message, tampered)
+    assert ed25519_verify(vector["public_key"], message, signature, via_verify_key=via_verify_key)
+    tampered_signature = bytes([signature[0] ^ 1]) + signature[1:]
+    assert not ed25519_verify(vector["public_key"], message, tampered_signature, via_verify_key=via_verify_key)
+    tampered_message = message + b"!"
+    assert not ed25519_verify(vector["public_key"], tampered_message, signature, via_verify_key=via_verify_key)
 
 
 @pytest.mark.parametrize("request_", SIGNED, ids=[v["name"] for v in SIGNED])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
 # --- names -------------------------------------------------------------------------------
 DISCORD_PUBLIC_KEY = "DISCORD_PUBLIC_KEY"
@@ -138,16 +137,24 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
 class IngressSettings:
-    public_key_hex: str
-    application_id: str
-    queue_url: str
-    replay_window_seconds: int
-    max_body_bytes: int
-    log_level: str
-    service_name: str
-    metrics_namespace: str
+    """Not a dataclass, nor is AwsRuntime: the ingress imports this module, and `dataclasses` (with
+    `inspect`) plus the code each dataclass compiles cost ~15 ms of its cold start (`python -X
+    importtime`). The worker's settings, dataclasses, are in worker_settings.py."""
+
+    __slots__ = ("application_id", "log_level", "max_body_bytes", "metrics_namespace", "public_key_hex",
+                 "queue_url", "replay_window_seconds", "service_name")
+
+    def __init__(self, *, public_key_hex: str, application_id: str, queue_url: str, replay_window_seconds: int,
+                 max_body_bytes: int, log_level: str, service_name: str, metrics_namespace: str) -> None:
+        self.public_key_hex = public_key_hex
+        self.application_id = application_id
+        self.queue_url = queue_url
+        self.replay_window_seconds = replay_window_seconds
+        self.max_body_bytes = max_body_bytes
+        self.log_level = log_level
+        self.service_name = service_name
+        self.metrics_namespace = metrics_namespace
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> IngressSettings:
@@ -186,17 +193,25 @@ AWS_CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 AWS_CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
 
 
-@dataclass(frozen=True)
 class AwsRuntime:
     """Region, endpoint and credential sources of the function's role, as the runtime sets them."""
 
-    region: str
-    endpoint_url: str
-    access_key_id: str
-    secret_access_key: str = field(repr=False)
-    session_token: str = field(repr=False)
-    container_credentials_uri: str
-    container_authorization_token: str = field(repr=False)
+    __slots__ = ("access_key_id", "container_authorization_token", "container_credentials_uri", "endpoint_url",
+                 "region", "secret_access_key", "session_token")
+
+    def __init__(self, *, region: str, endpoint_url: str, access_key_id: str, secret_access_key: str,
+                 session_token: str, container_credentials_uri: str, container_authorization_token: str) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.access_key_id = access_key_id
+        self.secret_access_key = secret_access_key
+        self.session_token = session_token
+        self.container_credentials_uri = container_credentials_uri
+        self.container_authorization_token = container_authorization_token
+
+    def __repr__(self) -> str:  # never the secret, the session token or the authorization token
+        return (f"AwsRuntime(region={self.region!r}, endpoint_url={self.endpoint_url!r}, "
+                f"access_key_id={self.access_key_id!r}, container_credentials_uri={self.container_credentials_uri!r})")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> AwsRuntime:
@@ -215,103 +230,7 @@ class AwsRuntime:
         )
 
 
-@dataclass(frozen=True)
-class DatabaseSettings:
-    """How the worker reaches PostgreSQL.
-
-    auth = "url": DATABASE_URL (local stack, tests). auth = "iam": RDS Proxy IAM token made at
-    connect time (TLS required). auth = "secret": username/password from a Secrets Manager secret.
-    """
-
-    auth: str
-    host: str
-    port: int
-    name: str
-    user: str
-    secret_arn: str
-    tls: bool
-    url: str
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> DatabaseSettings:
-        env = os.environ if env is None else env
-        url = env.get(DATABASE_URL, "").strip()
-        auth = (env.get(DB_AUTH, "") or ("url" if url else "iam")).strip().lower()
-        if auth not in ("url", "iam", "secret"):
-            raise ConfigError(f"{DB_AUTH} must be one of url, iam, secret; got {auth!r}")
-        if auth == "url":
-            if not url:
-                raise ConfigError(f"{DB_AUTH}=url needs {DATABASE_URL}")
-            return cls("url", "", 0, "", "", "", False, url)
-        tls = env.get(DB_TLS, "true").strip().lower() not in ("0", "false", "no", "off")
-        if auth == "iam" and not tls:
-            raise ConfigError("RDS Proxy IAM authentication requires TLS (DB_TLS=true)")
-        return cls(
-            auth=auth,
-            host=_required(env, DB_HOST),
-            port=_int(env, DB_PORT, 5432),
-            name=_required(env, DB_NAME),
-            user=_required(env, DB_USER) if auth == "iam" else env.get(DB_USER, ""),
-            secret_arn=_required(env, DB_SECRET_ARN) if auth == "secret" else "",
-            tls=tls,
-            url="",
-        )
-
-
-@dataclass(frozen=True)
-class WorkerSettings:
-    application_id: str
-    queue_url: str
-    discord_api_base: str
-    idempotency_table: str
-    max_receive_count: int
-    log_level: str
-    service_name: str
-    metrics_namespace: str
-    bot_token_secret_arn: str = ""
-    bot_token: str = field(default="", repr=False)  # local only; never printed with the settings
-    invalid_request_limit: int = DEFAULT_INVALID_REQUEST_LIMIT
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
-        env = os.environ if env is None else env
-        return cls(
-            application_id=_required(env, DISCORD_APPLICATION_ID),
-            queue_url=_required(env, QUEUE_URL),
-            discord_api_base=(env.get(DISCORD_API_BASE, "") or DEFAULT_DISCORD_API_BASE).rstrip("/"),
-            idempotency_table=_required(env, IDEMPOTENCY_TABLE),
-            max_receive_count=_int(env, MAX_RECEIVE_COUNT, DEFAULT_MAX_RECEIVE_COUNT),
-            log_level=env.get(LOG_LEVEL, "INFO") or "INFO",
-            service_name=env.get(SERVICE_NAME, DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
-            metrics_namespace=env.get(METRICS_NAMESPACE, DEFAULT_METRICS_NAMESPACE)
-            or DEFAULT_METRICS_NAMESPACE,
-            bot_token_secret_arn=env.get(DISCORD_BOT_TOKEN_SECRET_ARN, "").strip(),
-            bot_token=env.get(DISCORD_BOT_TOKEN, "").strip(),
-            invalid_request_limit=_int(env, DISCORD_INVALID_REQUEST_LIMIT, DEFAULT_INVALID_REQUEST_LIMIT),
-        )
-
-
 # --- the ladder's staff channel (worker) -----------------------------------------------------------
 # Set from the template's StaffChannelId / StaffRoleId parameters (empty when unset).
 STAFF_CHANNEL_ID = "STAFF_CHANNEL_ID"
 STAFF_ROLE_ID = "STAFF_ROLE_ID"
-
-
-@dataclass(frozen=True)
-class StaffSettings:
-    """Where conflicts and overdue matches are flagged, and which role is pinged (both snowflakes;
-    unset: nothing is posted, the players are still told)."""
-
-    channel_id: str | None
-    role_id: str | None
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> StaffSettings:
-        env = os.environ if env is None else env
-        values = []
-        for name in (STAFF_CHANNEL_ID, STAFF_ROLE_ID):
-            raw = env.get(name, "").strip()
-            if raw and not raw.isdigit():
-                raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
-            values.append(raw or None)
-        return cls(*values)

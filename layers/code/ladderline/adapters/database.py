@@ -33,7 +33,7 @@ import pg8000.native
 from pg8000.exceptions import DatabaseError, InterfaceError
 
 from ladderline.adapters import sql
-from ladderline.settings import DatabaseSettings
+from ladderline.worker_settings import DatabaseSettings
 
 logger = logging.getLogger("ladderline.database")
 

@@ -13,7 +13,10 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import IO, Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from typing import IO, Any
 
 MAX_VALUES = 100
 

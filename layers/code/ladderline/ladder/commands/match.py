@@ -23,7 +23,7 @@ from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Metric, Reply, now, tick_id
 from ladderline.ladder.deliveries import DirectMessage, FollowUp
 from ladderline.ladder.routes import Ack, Route
-from ladderline.settings import StaffSettings
+from ladderline.worker_settings import StaffSettings
 
 NOT_YOURS = "This isn't your match."
 UNKNOWN = "That match doesn't exist."
