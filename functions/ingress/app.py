@@ -17,7 +17,7 @@ from ladderline.ladder.ingress_routes import ingress_routes
 from ladderline.observability.ingress import IngressObserver
 from ladderline.observability.logs import configure_json_logging
 from ladderline.pipeline.ingress import Ingress
-from ladderline.settings import IngressSettings
+from ladderline.settings import IngressSettings, is_snapstart_init
 
 settings = IngressSettings.from_env()
 configure_json_logging(settings.service_name, settings.log_level, own_logger="ladderline.ingress")
@@ -32,11 +32,11 @@ ingress = Ingress(
     max_body_bytes=settings.max_body_bytes,
 )
 
-try:  # in the Lambda runtime (3.12+) when SnapStart is on; absent elsewhere
+# Only an init that takes a SnapStart snapshot has hooks to run (snapshot_restore_py, from the
+# Lambda runtime, imports typing: ~4 ms that an on-demand cold start need not pay).
+if is_snapstart_init():
     from snapshot_restore_py import register_after_restore, register_before_snapshot
-except ImportError:  # pragma: no cover - depends on the runtime
-    pass
-else:
+
     # A snapshot's init time is free: restored ingresses get the modal and autocomplete code too.
     register_before_snapshot(routes.preload)
     # A restored snapshot may run hours later on another host: its connection is dead and its

@@ -324,7 +324,6 @@ def test_a_wave_measures_sides_pairs_waits_and_gaps_once(database_url):
 
 
 def test_the_wave_edits_each_joiners_searching_message_with_the_join_clicks_token(database_url):
-    import dataclasses
 
     from ladderline.ladder.deliveries import EditResponse
 
@@ -332,7 +331,7 @@ def test_the_wave_edits_each_joiners_searching_message_with_the_join_clicks_toke
     seed_ready(database_url, B, sc2="sc2_terran")
     clicks = {}
     for user in (A, B):
-        clicks[user] = dataclasses.replace(click_job("qjoin", user), token=f"join-token-{user}", application_id="77")
+        clicks[user] = click_job("qjoin", user).replace(token=f"join-token-{user}", application_id="77")
         run(database_url, clicks[user])
     assert sql(database_url, "SELECT join_token FROM queue_entries ORDER BY discord_user_id") == [
         [f"join-token-{A}"], [f"join-token-{B}"]]

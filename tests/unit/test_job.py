@@ -68,3 +68,21 @@ def test_to_json_serialises_every_field_as_to_dict_does():
 
     assert json.loads(job.to_json()) == job.to_dict()
     assert Job.from_json(job.to_json()) == job
+
+
+def test_replace_copies_with_changes_and_to_dict_hands_out_copies():
+    job = Job(interaction_id="1", route="qjoin", token="secret-token", options={"race": "bw_zerg"})
+
+    changed = job.replace(route="tick", token="other")
+    as_dict = job.to_dict()
+    as_dict["options"]["race"] = "sc2_terran"
+
+    assert (changed.route, changed.token, changed.options) == ("tick", "other", {"race": "bw_zerg"})
+    assert (job.route, job.token, job.options) == ("qjoin", "secret-token", {"race": "bw_zerg"})
+    assert changed != job and job.replace() == job
+
+
+def test_a_jobs_repr_never_shows_its_token():
+    job = Job(interaction_id="1", route="profile", token="aW50ZXJhY3Rpb24tdG9rZW4")
+
+    assert "aW50ZXJhY3Rpb24tdG9rZW4" not in repr(job) and "profile" in repr(job)

@@ -16,15 +16,16 @@ still read, because jobs published by the previous release are in flight during 
 
 from __future__ import annotations
 
+import copy
 import json
-from dataclasses import asdict, dataclass, field, fields
-from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Any
 
 from ladderline.discord.constants import InteractionType
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ladderline.discord.interaction import Interaction
 
 SCHEMA_VERSION = 2
@@ -41,28 +42,71 @@ class JobError(ValueError):
     """A queue message that is not a job this worker understands (never retried)."""
 
 
-@dataclass(frozen=True)
 class Job:
-    interaction_id: str  # the interaction id; a timer's key; a tick's id
-    route: str  # the registry key: command name, custom_id's route part, timer route, tick name
-    kind: str = JobKind.INTERACTION.value
-    application_id: str = ""
-    token: str = ""
-    interaction_type: int = 0
-    custom_id: str | None = None
-    options: dict[str, Any] = field(default_factory=dict)  # a subcommand's own options, or modal fields
-    values: list[str] = field(default_factory=list)  # select values
-    user_id: str = ""
-    guild_id: str | None = None
-    channel_id: str | None = None
-    locale: str | None = None
-    received_at_ms: int = 0  # when the ingress received the request (queue-delay metric)
-    ack_type: int = 0  # the callback type the ingress answered with
-    ephemeral: bool = True
-    subcommand: str | None = None  # "resolve" for /admin resolve, "group sub" for a group
-    payload: dict[str, Any] = field(default_factory=dict)  # a timer's payload; a tick's id and time
-    schema_version: int = SCHEMA_VERSION
-    extra: dict[str, Any] = field(default_factory=dict)
+    """Not a dataclass: the ingress makes one per request, and `dataclasses` (with `inspect`) plus
+    the code a dataclass compiles were ~15 ms of its cold start (`python -X importtime`).
+    Fields are set once; `replace` makes a changed copy."""
+
+    __slots__ = _FIELD_NAMES = (
+        "interaction_id",  # the interaction id; a timer's key; a tick's id
+        "route",  # the registry key: command name, custom_id's route part, timer route, tick name
+        "kind",
+        "application_id",
+        "token",
+        "interaction_type",
+        "custom_id",
+        "options",  # a subcommand's own options, or modal fields
+        "values",  # select values
+        "user_id",
+        "guild_id",
+        "channel_id",
+        "locale",
+        "received_at_ms",  # when the ingress received the request (queue-delay metric)
+        "ack_type",  # the callback type the ingress answered with
+        "ephemeral",
+        "subcommand",  # "resolve" for /admin resolve, "group sub" for a group
+        "payload",  # a timer's payload; a tick's id and time
+        "schema_version",
+        "extra",
+    )
+
+    def __init__(self, *, interaction_id: str, route: str, kind: str = JobKind.INTERACTION.value,
+                 application_id: str = "", token: str = "", interaction_type: int = 0, custom_id: str | None = None,
+                 options: dict[str, Any] | None = None, values: list[str] | None = None, user_id: str = "",
+                 guild_id: str | None = None, channel_id: str | None = None, locale: str | None = None,
+                 received_at_ms: int = 0, ack_type: int = 0, ephemeral: bool = True, subcommand: str | None = None,
+                 payload: dict[str, Any] | None = None, schema_version: int = SCHEMA_VERSION,
+                 extra: dict[str, Any] | None = None) -> None:
+        self.interaction_id = interaction_id
+        self.route = route
+        self.kind = kind
+        self.application_id = application_id
+        self.token = token
+        self.interaction_type = interaction_type
+        self.custom_id = custom_id
+        self.options: dict[str, Any] = {} if options is None else options
+        self.values: list[str] = [] if values is None else values
+        self.user_id = user_id
+        self.guild_id = guild_id
+        self.channel_id = channel_id
+        self.locale = locale
+        self.received_at_ms = received_at_ms
+        self.ack_type = ack_type
+        self.ephemeral = ephemeral
+        self.subcommand = subcommand
+        self.payload: dict[str, Any] = {} if payload is None else payload
+        self.schema_version = schema_version
+        self.extra: dict[str, Any] = {} if extra is None else extra
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Job and all(getattr(self, n) == getattr(other, n) for n in self._FIELD_NAMES)
+
+    def __repr__(self) -> str:  # never the token: it is a credential for the interaction's webhook
+        return (f"Job(kind={self.kind!r}, route={self.route!r}, interaction_id={self.interaction_id!r}, "
+                f"user_id={self.user_id!r}, guild_id={self.guild_id!r})")
+
+    def replace(self, **changes: Any) -> Job:
+        return Job(**{**{name: getattr(self, name) for name in self._FIELD_NAMES}, **changes})
 
     @classmethod
     def from_interaction(cls, interaction: Interaction, *, route: str, ack_type: int, ephemeral: bool,
@@ -99,12 +143,13 @@ class Job:
                    payload={"tick_id": tick_id, "scheduled_at_ms": at}, received_at_ms=at)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Every field, the dicts and lists copied (a caller may change them)."""
+        return {name: copy.deepcopy(getattr(self, name)) for name in self._FIELD_NAMES}
 
     def to_json(self) -> str:
-        # The fields as they are (json.dumps copies nothing): asdict's deep copy was a fifth of
-        # the ingress's CPU per request (cProfile, issue 12).
-        return json.dumps({name: getattr(self, name) for name in _FIELD_NAMES}, separators=(",", ":"),
+        # The fields as they are (json.dumps copies nothing): a deep copy was a fifth of the
+        # ingress's CPU per request (cProfile, issue 12).
+        return json.dumps({name: getattr(self, name) for name in self._FIELD_NAMES}, separators=(",", ":"),
                           ensure_ascii=False)
 
     @classmethod
@@ -119,7 +164,7 @@ class Job:
             raise JobError(f"unknown job kind {kind!r}")
         if version == 1 and kind != JobKind.INTERACTION.value:
             raise JobError("a version-1 job is always an interaction")
-        fields = {key: data[key] for key in cls.__dataclass_fields__ if key in data}
+        fields = {key: data[key] for key in cls._FIELD_NAMES if key in data}
         if kind == JobKind.TICK.value and not fields.get("payload"):
             # The schedule cannot compute anything: it sends its scheduled time as the tick id.
             tick_id = str(fields.get("interaction_id") or "")
@@ -167,7 +212,7 @@ class Job:
 
 def tick_time_ms(tick_id: str) -> int:
     """A tick id is the schedule's scheduled time (ISO 8601, e.g. 2026-12-01T11:30:00Z)."""
+    from datetime import datetime  # here: only the worker reads ticks
+
     return int(datetime.fromisoformat(tick_id).timestamp() * 1000)
 
-
-_FIELD_NAMES = tuple(f.name for f in fields(Job))

@@ -191,6 +191,13 @@ AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
 # variables above (a snapshot must not carry credentials that expire).
 AWS_CONTAINER_CREDENTIALS_FULL_URI = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 AWS_CONTAINER_AUTHORIZATION_TOKEN = "AWS_CONTAINER_AUTHORIZATION_TOKEN"
+# How Lambda started this execution environment: on-demand, provisioned-concurrency or snap-start.
+AWS_LAMBDA_INITIALIZATION_TYPE = "AWS_LAMBDA_INITIALIZATION_TYPE"
+
+
+def is_snapstart_init(env: Mapping[str, str] | None = None) -> bool:
+    """Whether this init runs to take a SnapStart snapshot (restores follow, each a cold start)."""
+    return (os.environ if env is None else env).get(AWS_LAMBDA_INITIALIZATION_TYPE, "") == "snap-start"
 
 
 class AwsRuntime:

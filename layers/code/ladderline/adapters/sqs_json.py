@@ -26,12 +26,15 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
 
 from ladderline.adapters.http1 import ConnectionClosed, Http1Connection
 from ladderline.adapters.sigv4 import Credentials, SigV4Signer
 from ladderline.job import Job
 from ladderline.settings import AwsRuntime, ConfigError
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from typing import Any
 
 logger = logging.getLogger("ladderline.ingress")
 

@@ -6,10 +6,11 @@ missing that the interaction's type needs raises MalformedInteraction (answered 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 from ladderline.discord.constants import ComponentType, InteractionType, OptionType
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class MalformedInteraction(ValueError):
@@ -69,22 +70,35 @@ def _modal_fields(components: Any) -> dict[str, Any]:
     return fields
 
 
-@dataclass(frozen=True)
 class Interaction:
-    id: str
-    application_id: str
-    type: InteractionType
-    token: str
-    user_id: str
-    guild_id: str | None
-    channel_id: str | None
-    locale: str | None
-    name: str = ""  # command name, or the custom_id for components and modal submits
-    options: dict[str, Any] = field(default_factory=dict)
-    focused: str | None = None
-    subcommand: tuple[str, ...] = ()
-    values: tuple[str, ...] = ()
-    message: dict[str, Any] | None = None
+    """Not a dataclass (the ingress parses one per request; see job.Job for why)."""
+
+    __slots__ = ("application_id", "channel_id", "focused", "guild_id", "id", "locale", "message", "name",
+                 "options", "subcommand", "token", "type", "user_id", "values")
+
+    def __init__(self, *, id: str, application_id: str, type: InteractionType, token: str, user_id: str,
+                 guild_id: str | None, channel_id: str | None, locale: str | None,
+                 name: str = "",  # command name, or the custom_id for components and modal submits
+                 options: dict[str, Any] | None = None, focused: str | None = None,
+                 subcommand: tuple[str, ...] = (), values: tuple[str, ...] = (),
+                 message: dict[str, Any] | None = None) -> None:
+        self.id = id
+        self.application_id = application_id
+        self.type = type
+        self.token = token
+        self.user_id = user_id
+        self.guild_id = guild_id
+        self.channel_id = channel_id
+        self.locale = locale
+        self.name = name
+        self.options: dict[str, Any] = {} if options is None else options
+        self.focused = focused
+        self.subcommand = subcommand
+        self.values = values
+        self.message = message
+
+    def __repr__(self) -> str:  # never the token
+        return f"Interaction(id={self.id!r}, type={self.type!r}, name={self.name!r}, user_id={self.user_id!r})"
 
     @property
     def route_key(self) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
 
 from ladderline.discord.constants import (
     ButtonStyle,
@@ -15,6 +14,10 @@ from ladderline.discord.constants import (
     SeparatorSpacing,
     TextInputStyle,
 )
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from typing import Any
 
 # --- interaction responses (the HTTP answer to Discord) -----------------------------------
 

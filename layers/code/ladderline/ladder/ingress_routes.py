@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
 from ladderline.discord.constants import InteractionType
-from ladderline.ladder.routes import Ack
+from ladderline.ladder.acks import Ack
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
 if TYPE_CHECKING:
+    from typing import Any
+
     from ladderline.discord.interaction import Interaction
     from ladderline.ladder.registry import Registry
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from ladderline.discord.constants import CallbackType, IntegrationType, InteractionContext, InteractionType
+from ladderline.discord.constants import IntegrationType, InteractionContext, InteractionType
+from ladderline.ladder.acks import Ack
 
 if TYPE_CHECKING:
     from ladderline.discord.interaction import Interaction
@@ -27,15 +27,6 @@ Handler = Callable[["JobContext"], "Reply"]
 GUILD_INSTALL = (IntegrationType.GUILD_INSTALL,)
 SERVER_AND_BOT_DM = (InteractionContext.GUILD, InteractionContext.BOT_DM)
 SERVER_ONLY = (InteractionContext.GUILD,)
-
-
-class Ack(Enum):
-    """How the ingress answers before the worker runs."""
-
-    DEFERRED_MESSAGE = CallbackType.DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE  # 5: "thinking..."
-    DEFERRED_UPDATE = CallbackType.DEFERRED_UPDATE_MESSAGE  # 6: components; edit the clicked message
-    UPDATE_DISABLED = CallbackType.UPDATE_MESSAGE  # 7: disable the clicked message's components now
-    MODAL = CallbackType.MODAL  # 9: answered in-line, nothing queued
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ Metrics (namespace from POWERTOOLS_METRICS_NAMESPACE, `service` dimension in eve
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from ladderline.observability.emf import EmfRecord, write_emf
 from ladderline.pipeline.ingress import IngressResult
 from ladderline.settings import IngressSettings
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from typing import Any
 
 logger = logging.getLogger("ladderline.ingress")
 

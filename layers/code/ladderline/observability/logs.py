@@ -15,7 +15,10 @@ import json
 import logging
 import sys
 import time
-from typing import Any
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from typing import Any
 
 PACKAGE_LOGGER = "ladderline"
 

@@ -12,16 +12,40 @@ import binascii
 import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
 
 from ladderline.discord import responses
 from ladderline.discord.constants import CallbackType, InteractionType
 from ladderline.discord.interaction import Interaction, MalformedInteraction
 from ladderline.discord.verify import SignatureError, SignatureVerifier
 from ladderline.job import Job
-from ladderline.ladder.routes import Ack
+from ladderline.ladder.acks import Ack
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, Protocol
+
+    class Publisher(Protocol):
+        def publish(self, job: Job) -> None: ...
+
+    class IngressRoute(Protocol):
+        """What the ingress reads of a route (ladder/routes.py Route, or ladder/ingress_routes.py's)."""
+
+        @property
+        def key(self) -> str: ...
+        @property
+        def ack(self) -> Ack: ...
+        @property
+        def ephemeral(self) -> bool: ...
+        @property
+        def modal(self) -> Callable[[Interaction], dict[str, Any]] | None: ...
+        @property
+        def autocomplete(self) -> Callable[[Interaction], list[dict[str, Any]]] | None: ...
+        def ephemeral_for(self, guild_id: str | None) -> bool: ...
+
+    class RouteTable(Protocol):
+        def find(self, kind: InteractionType | int, key: str) -> IngressRoute | None: ...
+
 
 logger = logging.getLogger("ladderline.ingress")
 
@@ -29,41 +53,22 @@ UNKNOWN_ROUTE_TEXT = "Sorry, I don't know that command or button. It may have be
 UNAVAILABLE_TEXT = "The bot is temporarily unavailable, please try again in a moment."
 
 
-class Publisher(Protocol):
-    def publish(self, job: Job) -> None: ...
-
-
-class IngressRoute(Protocol):
-    """What the ingress reads of a route (ladder/routes.py Route, or ladder/ingress_routes.py's)."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def ack(self) -> Ack: ...
-    @property
-    def ephemeral(self) -> bool: ...
-    @property
-    def modal(self) -> Callable[[Interaction], dict[str, Any]] | None: ...
-    @property
-    def autocomplete(self) -> Callable[[Interaction], list[dict[str, Any]]] | None: ...
-    def ephemeral_for(self, guild_id: str | None) -> bool: ...
-
-
-class RouteTable(Protocol):
-    def find(self, kind: InteractionType | int, key: str) -> IngressRoute | None: ...
-
-
-@dataclass(frozen=True)
 class IngressResult:
     """The HTTP answer plus what observability needs (never the token or the body)."""
 
-    response: dict[str, Any]
-    outcome: str  # pong, deferred, update, modal, autocomplete, unknown_route, or a rejection reason
-    interaction_id: str | None = None
-    route: str | None = None
-    guild_id: str | None = None
-    interaction_type: int | None = None
-    callback_type: int | None = None  # what Discord was answered with (200 answers only)
+    __slots__ = ("callback_type", "guild_id", "interaction_id", "interaction_type", "outcome", "response", "route")
+
+    def __init__(self, response: dict[str, Any], outcome: str, interaction_id: str | None = None,
+                 route: str | None = None, guild_id: str | None = None, interaction_type: int | None = None,
+                 callback_type: int | None = None) -> None:
+        self.response = response
+        # pong, deferred, update, modal, autocomplete, unknown_route, or a rejection reason
+        self.outcome = outcome
+        self.interaction_id = interaction_id
+        self.route = route
+        self.guild_id = guild_id
+        self.interaction_type = interaction_type
+        self.callback_type = callback_type  # what Discord was answered with (200 answers only)
 
     @property
     def rejected(self) -> bool:

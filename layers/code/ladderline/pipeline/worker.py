@@ -151,7 +151,7 @@ class Worker:
         outcomes: dict[str, Any] = {}
         failure: BaseException | None = None
         for name in self._registry.ticks():
-            named = Job(**{**job.__dict__, "route": name})
+            named = job.replace(route=name)
             try:
                 outcomes[name] = self._handle_one(named, job.idempotency_key(name), last_attempt, None,
                                                   receive_count)["outcome"]
