@@ -16,6 +16,7 @@ from ladderline.adapters import bot_token
 from ladderline.adapters.analytics import PgCommandCalls
 from ladderline.adapters.database import PgDatabase
 from ladderline.adapters.deliveries import PgDeliveryStore
+from ladderline.adapters.dynamodb_json import dynamodb_client_from_env
 from ladderline.adapters.invalid_requests import DynamoDbInvalidRequestCounter
 from ladderline.adapters.queue import SqsRetryScheduler, sqs_client
 from ladderline.adapters.timers import SqsTimerScheduler
@@ -39,7 +40,9 @@ processor = ConcurrentBatchProcessor(event_type=EventType.SQS, raise_on_entire_b
 observer = WorkerObserver(logger, metrics, settings.metrics_namespace, settings.service_name)
 database = PgDatabase.from_settings(DatabaseSettings.from_env())
 sqs = sqs_client()
-persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table)
+# DynamoDB through our own JSON-protocol client: botocore's CPU per call was what a batch's records
+# queued behind (adapters/dynamodb_json.py; `make bench` Part D).
+persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=dynamodb_client_from_env())
 # The secret is read on first use and cached per container; locally DISCORD_BOT_TOKEN stands in.
 token = (bot_token.from_secret(settings.bot_token_secret_arn) if settings.bot_token_secret_arn
          else bot_token.fixed(settings.bot_token))

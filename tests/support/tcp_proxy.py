@@ -278,3 +278,21 @@ def pipeline_via_proxy(pipeline_env: dict[str, str], aws: Any, discord: Any, dis
         yield ProxiedPipeline(pipeline, counted_database.proxy)
     finally:
         worker.worker.close()
+
+
+def main(argv: list[str]) -> None:
+    """`python -m tests.support.tcp_proxy TARGET_HOST TARGET_PORT DELAY_MS`: a proxy in a process of its
+    own (the bench's Part D), so its threads never hold the measured process's GIL. Prints the port
+    it listens on, then forwards until its standard input closes."""
+    import sys
+
+    proxy = TcpProxy(argv[0], int(argv[1]), delay_ms=float(argv[2])).start()
+    print(proxy.port, flush=True)
+    sys.stdin.read()
+    proxy.stop()
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

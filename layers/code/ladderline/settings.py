@@ -183,7 +183,7 @@ class IngressSettings:
 AWS_REGION = "AWS_REGION"
 AWS_DEFAULT_REGION = "AWS_DEFAULT_REGION"
 AWS_ENDPOINT_URL = "AWS_ENDPOINT_URL"  # local stack and tests only
-AWS_ENDPOINT_URL_SQS = "AWS_ENDPOINT_URL_SQS"
+AWS_ENDPOINT_URL_SQS = "AWS_ENDPOINT_URL_SQS"  # and _DYNAMODB: AWS_ENDPOINT_URL_<SERVICE>, as botocore reads
 AWS_ACCESS_KEY_ID = "AWS_ACCESS_KEY_ID"
 AWS_SECRET_ACCESS_KEY = "AWS_SECRET_ACCESS_KEY"
 AWS_SESSION_TOKEN = "AWS_SESSION_TOKEN"
@@ -221,14 +221,16 @@ class AwsRuntime:
                 f"access_key_id={self.access_key_id!r}, container_credentials_uri={self.container_credentials_uri!r})")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> AwsRuntime:
+    def from_env(cls, env: Mapping[str, str] | None = None, service: str = "sqs") -> AwsRuntime:
+        """`service` picks the endpoint override: AWS_ENDPOINT_URL_<SERVICE>, else AWS_ENDPOINT_URL."""
         env = os.environ if env is None else env
         region = (env.get(AWS_REGION, "") or env.get(AWS_DEFAULT_REGION, "")).strip()
         if not region:
             raise ConfigError(f"{AWS_REGION} is not set")
         return cls(
             region=region,
-            endpoint_url=(env.get(AWS_ENDPOINT_URL_SQS, "") or env.get(AWS_ENDPOINT_URL, "")).strip().rstrip("/"),
+            endpoint_url=(env.get(f"{AWS_ENDPOINT_URL}_{service.upper()}", "")
+                          or env.get(AWS_ENDPOINT_URL, "")).strip().rstrip("/"),
             access_key_id=env.get(AWS_ACCESS_KEY_ID, "").strip(),
             secret_access_key=env.get(AWS_SECRET_ACCESS_KEY, "").strip(),
             session_token=env.get(AWS_SESSION_TOKEN, "").strip(),
