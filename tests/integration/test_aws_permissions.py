@@ -1,5 +1,6 @@
-"""The AWS calls each handler really makes are the ones settings.py declares (and the template
-test checks the roles grant exactly those): together they prove IAM covers every call, no more."""
+"""The AWS calls each handler really makes (through botocore, or our own SQS and DynamoDB clients) are
+the ones settings.py declares (and the template test checks the roles grant exactly those):
+together they prove IAM covers every call, no more."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import botocore.client
 import pytest
 from ladderline import settings
+from ladderline.adapters.dynamodb_json import DynamoDbJsonClient
 from ladderline.adapters.sqs_json import SqsJsonClient
 
 from tests.support.aws import LambdaContext, load_handler
@@ -37,6 +39,14 @@ def calls(monkeypatch):
         return original_call(client, target, payload)
 
     monkeypatch.setattr(SqsJsonClient, "call", recording_call)
+    # So does the worker's DynamoDB client.
+    original_dynamodb = DynamoDbJsonClient._call
+
+    def recording_dynamodb(client, action, params):
+        made.append(f"dynamodb:{action}")
+        return original_dynamodb(client, action, params)
+
+    monkeypatch.setattr(DynamoDbJsonClient, "_call", recording_dynamodb)
     return made
 
 

@@ -80,7 +80,8 @@ REGISTER_ENV = (DISCORD_APPLICATION_ID, DISCORD_API_BASE, DISCORD_BOT_TOKEN_SECR
 
 # Every AWS API action each function's code calls at runtime, as IAM actions. The template test
 # checks that each role grants these and nothing more; the integration tests record the calls
-# botocore really makes and check them against this list.
+# botocore and our own clients (adapters/sqs_json.py, adapters/dynamodb_json.py) really make
+# and check them against this list.
 INGRESS_AWS_ACTIONS = ("sqs:SendMessage",)
 WORKER_AWS_ACTIONS = (
     "dynamodb:GetItem",
