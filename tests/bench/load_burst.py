@@ -8,6 +8,7 @@ delivered within 60 s of the burst's start.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -31,10 +32,14 @@ _OUTSIDE = ("DISCORD_PUBLIC_KEY", "DISCORD_APPLICATION_ID", "DISCORD_API_BASE", 
             "LADDER_USE_REAL_AWS", "QUEUE_URL", "IDEMPOTENCY_TABLE", "AWS_ENDPOINT_URL")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """Distinct free ports: each socket stays bound until all are picked (closed one by one, the
+    kernel may hand out the same port twice)."""
+    with contextlib.ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [int(sock.getsockname()[1]) for sock in sockets]
 
 
 def run_part_e(interactions: int = INTERACTIONS, users: int = USERS, concurrency: int = CONCURRENCY) -> bool:
@@ -42,9 +47,10 @@ def run_part_e(interactions: int = INTERACTIONS, users: int = USERS, concurrency
     keep = False
     env = {k: v for k, v in os.environ.items() if k not in _OUTSIDE}
     log = open(folder / "console.txt", "w")  # noqa: SIM115 - closed below
+    port, discord_port = _free_ports(2)
     process = subprocess.Popen(
-        [sys.executable, "-m", "ladderctl", "dev", "--data-dir", str(folder / "data"), "--port", str(_free_port()),
-         "--discord-port", str(_free_port())], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [sys.executable, "-m", "ladderctl", "dev", "--data-dir", str(folder / "data"), "--port", str(port),
+         "--discord-port", str(discord_port)], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         info = None

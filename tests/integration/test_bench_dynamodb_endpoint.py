@@ -31,20 +31,22 @@ NAMES = {"#id": "id", "#expiry": "expiration", "#in_progress_expiry": "in_progre
 def endpoint():
     port = _free_port()
     server = subprocess.Popen([sys.executable, "-m", "tests.bench.dynamodb_endpoint", str(port), "1"], cwd=ROOT)
-    deadline = time.monotonic() + 20
-    client = boto3.client("dynamodb", region_name=REGION, endpoint_url=f"http://127.0.0.1:{port}",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
-    while True:
-        try:
-            client.get_item(TableName="probe", Key={"id": {"S": "x"}})
-            break
-        except EndpointConnectionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-    yield client
-    server.terminate()
-    server.wait(timeout=10)
+    try:
+        deadline = time.monotonic() + 20
+        client = boto3.client("dynamodb", region_name=REGION, endpoint_url=f"http://127.0.0.1:{port}",
+                              aws_access_key_id="testing", aws_secret_access_key="testing")
+        while True:
+            try:
+                client.get_item(TableName="probe", Key={"id": {"S": "x"}})
+                break
+            except EndpointConnectionError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield client
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def _put(client, table, key, *, status, expiry, in_progress_expiry=None):
