@@ -45,7 +45,7 @@ class JobError(ValueError):
 class Job:
     """Not a dataclass: the ingress makes one per request, and `dataclasses` (with `inspect`) plus
     the code a dataclass compiles were ~15 ms of its cold start (`python -X importtime`).
-    Fields are set once; `replace` makes a changed copy."""
+    Treated as immutable, as the frozen dataclass was: `replace` makes a changed copy."""
 
     __slots__ = _FIELD_NAMES = (
         "interaction_id",  # the interaction id; a timer's key; a tick's id

@@ -1,4 +1,5 @@
-"""One frozen settings object per function; every environment variable name is defined here.
+"""Every environment variable name is defined here, with the ingress's settings objects (the
+worker's are in worker_settings.py).
 
 template.yaml sets these (tests/unit/test_template.py checks that each name a function reads is
 set for it), the local stack sets them for its in-process handlers, and nothing else reads

@@ -29,8 +29,9 @@ def _sodium_open() -> Callable[[bytes, bytes], bool]:
         from nacl._sodium import ffi, lib
     except ImportError:  # pragma: no cover - only if PyNaCl moves its binding
         return _verify_key_open
-    # PyNaCl initialises libsodium once per process before any call (it picks the CPU's code paths).
-    ffi.init_once(lib.sodium_init, "libsodium")
+    # Once per process before any call, as PyNaCl does (same tag: it picks the CPU's code paths).
+    if ffi.init_once(lib.sodium_init, "libsodium") == -1:
+        raise RuntimeError("libsodium could not be initialised")
 
     def sodium_open(signed: bytes, public_key: bytes) -> bool:
         message = ffi.new("unsigned char[]", len(signed))
