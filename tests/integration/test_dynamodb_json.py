@@ -100,7 +100,7 @@ class Scripted:
     """A stand-in DynamoDB: answers from a script, counts connections and requests."""
 
     def __init__(self, script: list[str]) -> None:
-        self.script = script  # per request: "ok", "500", "throttle", "bad-crc", "close"
+        self.script = script  # per request: "ok", "500", "throttle", "bad-crc", "garbled", "close"
         self.requests: list[dict[str, Any]] = []
         self.connections = 0
         outer = self
@@ -121,8 +121,9 @@ class Scripted:
                     "500": (500, {"__type": "com.amazonaws.dynamodb.v20120810#InternalServerError"}),
                     "throttle": (400, {"__type": "com.amazonaws.dynamodb.v20120810#ThrottlingException",
                                        "message": "slow down"}),
+                    "garbled": (200, "<html>"),
                 }.get(step, (200, {"Item": {"id": {"S": "k"}}}))
-                data = json.dumps(answer).encode()
+                data = answer.encode() if isinstance(answer, str) else json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
                 crc = zlib.crc32(data) + (1 if step == "bad-crc" else 0)
@@ -155,7 +156,7 @@ def scripted() -> Iterator[Any]:
         server.server.server_close()
 
 
-@pytest.mark.parametrize("failure", ["500", "throttle", "bad-crc"])
+@pytest.mark.parametrize("failure", ["500", "throttle", "bad-crc", "garbled"])
 def test_a_retriable_answer_is_retried_and_the_call_succeeds(scripted, failure):
     server = scripted(failure, "ok")
 

@@ -160,9 +160,9 @@ def _decode(action: str, status: int, headers: dict[str, str], data: bytes) -> d
     except ValueError:
         parsed = None
     if not isinstance(parsed, dict):
-        if status >= 500:
-            raise _Retry(f"DynamoDB answered {status}")
-        parsed = {}
+        if status < 300 or status >= 500:  # a garbled answer, or a failing front end: ask again
+            raise _Retry(f"DynamoDB answered {status} with a body that is not a JSON object")
+        parsed = {}  # e.g. a proxy's HTML error page: the status says what happened
     if 200 <= status < 300:
         return parsed
     code = str(parsed.get("__type", "")).rsplit("#", 1)[-1] or f"HTTP{status}"
