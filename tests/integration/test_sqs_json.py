@@ -214,14 +214,19 @@ def test_reset_rereads_credentials_and_reconnects(scripted):
     assert sqs.connections == 2
 
 
-def test_an_on_demand_init_registers_no_snapstart_hooks(aws, discord_key, monkeypatch):
+def _ingress_env_and_empty_hook_registries(aws, discord_key, monkeypatch, init_type: str) -> Any:
     snapshot_restore_py = pytest.importorskip("snapshot_restore_py")
     monkeypatch.setattr(snapshot_restore_py, "_after_restore_registry", [])
     monkeypatch.setattr(snapshot_restore_py, "_before_snapshot_registry", [])
     monkeypatch.setenv(names.DISCORD_PUBLIC_KEY, discord_key.verify_key.encode().hex())
     monkeypatch.setenv(names.DISCORD_APPLICATION_ID, APPLICATION_ID)
     monkeypatch.setenv(names.QUEUE_URL, aws.queue_url)
-    monkeypatch.setenv(names.AWS_LAMBDA_INITIALIZATION_TYPE, "on-demand")
+    monkeypatch.setenv(names.AWS_LAMBDA_INITIALIZATION_TYPE, init_type)
+    return snapshot_restore_py
+
+
+def test_an_on_demand_init_registers_no_snapstart_hooks(aws, discord_key, monkeypatch):
+    snapshot_restore_py = _ingress_env_and_empty_hook_registries(aws, discord_key, monkeypatch, "on-demand")
 
     load_handler("ingress")
 
@@ -230,13 +235,7 @@ def test_an_on_demand_init_registers_no_snapstart_hooks(aws, discord_key, monkey
 
 
 def test_the_ingress_registers_its_snapstart_hooks(aws, discord_key, monkeypatch):
-    snapshot_restore_py = pytest.importorskip("snapshot_restore_py")
-    monkeypatch.setattr(snapshot_restore_py, "_after_restore_registry", [])
-    monkeypatch.setattr(snapshot_restore_py, "_before_snapshot_registry", [])
-    monkeypatch.setenv(names.DISCORD_PUBLIC_KEY, discord_key.verify_key.encode().hex())
-    monkeypatch.setenv(names.DISCORD_APPLICATION_ID, APPLICATION_ID)
-    monkeypatch.setenv(names.QUEUE_URL, aws.queue_url)
-    monkeypatch.setenv(names.AWS_LAMBDA_INITIALIZATION_TYPE, "snap-start")
+    snapshot_restore_py = _ingress_env_and_empty_hook_registries(aws, discord_key, monkeypatch, "snap-start")
     ingress = load_handler("ingress")
     [(hook, _, _)] = snapshot_restore_py._after_restore_registry
     [(before, _, _)] = snapshot_restore_py._before_snapshot_registry

@@ -16,7 +16,7 @@ fields, such as the old `Item` of a ConditionalCheckFailedException with
 ReturnValuesOnConditionCheckFailure), which is what Powertools reads.
 
 - One connection per thread (a batch's records run on a pool: requests on one HTTP/1.1 connection
-  cannot interleave), reopened at once when the server closed it while idle.
+  cannot interleave), reopened at once when the server closed it while idle (Http1Connection.exchange).
 - Retries as botocore's standard mode does, and as often: throttling, 5xx, a dropped connection
   and a body whose CRC32 does not match DynamoDB's x-amz-crc32 are retried with jittered
   exponential backoff. A PutItem retried after a lost answer may meet its own record: the
@@ -37,9 +37,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from ladderline.adapters.http1 import ConnectionClosed, Http1Connection
+from ladderline.adapters.http1 import Http1Connection
 from ladderline.adapters.sigv4 import SigV4Signer
-from ladderline.adapters.sqs_json import CredentialSource, SqsError, Url, _tls_context
+from ladderline.adapters.sqs_json import CredentialSource, SqsError, Url, tls_context
 from ladderline.settings import AwsRuntime
 
 CONNECT_TIMEOUT = 1.0
@@ -107,7 +107,7 @@ class DynamoDbJsonClient:
     def _connection(self) -> Http1Connection:
         conn: Http1Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = Http1Connection(self._hostname, self._port, tls=_tls_context() if self._https else None)
+            conn = Http1Connection(self._hostname, self._port, tls=tls_context() if self._https else None)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -127,28 +127,17 @@ class DynamoDbJsonClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _attempt(self, action: str, body: bytes) -> dict[str, Any]:
-        conn = self._connection()
-        for _reopen in (1, 2):
-            reused = conn.connected
-            try:
-                if not reused:
-                    conn.connect(self._connect_timeout)
-                headers = self._signer.sign("POST", self._host, self._path, {
-                    "Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + action}, body,
-                    self._credentials.get())
-                status, answer_headers, data = conn.request("POST", self._path, headers, body, self._read_timeout)
-            except (ConnectionClosed, ConnectionResetError, BrokenPipeError) as exc:
-                conn.close()
-                if reused:
-                    continue  # the server closed the idle kept-alive connection: reopen at once
-                raise _Retry(f"connection lost: {type(exc).__name__}") from exc
-            except SqsError as exc:  # the container credentials endpoint did not answer
-                raise _Retry(str(exc)) from exc
-            except OSError as exc:  # refused, timed out, TLS
-                conn.close()
-                raise _Retry(f"{type(exc).__name__}: {exc}") from exc
-            return _decode(action, status, answer_headers, data)
-        raise _Retry("connection lost twice")
+        try:
+            headers = self._signer.sign("POST", self._host, self._path, {
+                "Content-Type": CONTENT_TYPE, "X-Amz-Target": TARGET_PREFIX + action}, body, self._credentials.get())
+            status, answer_headers, data = self._connection().exchange(
+                "POST", self._path, headers, body, connect_timeout=self._connect_timeout,
+                read_timeout=self._read_timeout)
+        except SqsError as exc:  # the container credentials endpoint did not answer
+            raise _Retry(str(exc)) from exc
+        except OSError as exc:  # refused, timed out, TLS, the connection lost
+            raise _Retry(f"{type(exc).__name__}: {exc}") from exc
+        return _decode(action, status, answer_headers, data)
 
 
 def _decode(action: str, status: int, headers: dict[str, str], data: bytes) -> dict[str, Any]:

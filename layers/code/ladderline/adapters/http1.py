@@ -58,6 +58,26 @@ class Http1Connection:
                 self._sock = None
                 self._buffer = b""
 
+    def exchange(self, method: str, path: str, headers: dict[str, str], body: bytes, *,
+                 connect_timeout: float, read_timeout: float) -> tuple[int, dict[str, str], bytes]:
+        """request(), connecting first when not connected. A kept-alive connection the server closed
+        while it was idle is reopened, once, at once: that is not a failed attempt. Raises
+        ConnectionClosed / OSError otherwise, the connection closed."""
+        for _reopen in (1, 2):
+            reused = self.connected
+            try:
+                if not reused:
+                    self.connect(connect_timeout)
+                return self.request(method, path, headers, body, read_timeout)
+            except (ConnectionClosed, ConnectionResetError, BrokenPipeError):
+                self.close()
+                if not reused:
+                    raise
+            except OSError:
+                self.close()
+                raise
+        raise ConnectionClosed("closed twice")
+
     def request(self, method: str, path: str, headers: dict[str, str], body: bytes,
                 timeout: float) -> tuple[int, dict[str, str], bytes]:
         """Send one request and read its answer: (status, lower-cased headers, body)."""

@@ -110,7 +110,7 @@ def _container_credentials(runtime: AwsRuntime) -> tuple[Credentials, float]:
     url = Url(runtime.container_credentials_uri)
     https = url.scheme == "https"
     conn = Http1Connection(url.hostname or "127.0.0.1", url.port or (443 if https else 80),
-                           tls=_tls_context() if https else None)
+                           tls=tls_context() if https else None)
     try:
         conn.connect(CONNECT_TIMEOUT)
         headers = {"Authorization": runtime.container_authorization_token} if runtime.container_authorization_token else {}
@@ -136,7 +136,7 @@ def _container_credentials(runtime: AwsRuntime) -> tuple[Credentials, float]:
 _TLS: ssl.SSLContext | None = None
 
 
-def _tls_context() -> ssl.SSLContext:
+def tls_context() -> ssl.SSLContext:
     global _TLS
     if _TLS is None:
         # Loading the CA bundle costs a few ms: once per container (and before a snapshot).
@@ -155,7 +155,7 @@ class SqsJsonClient:
         https = parts.scheme == "https"
         hostname = parts.hostname or "127.0.0.1"
         self._conn = Http1Connection(hostname, parts.port or (443 if https else 80),
-                                     tls=_tls_context() if https else None)
+                                     tls=tls_context() if https else None)
         self._host = parts.netloc  # what is signed: the Host header as sent
         self._path = parts.path.rstrip("/") + "/"
         self._signer = SigV4Signer("sqs", runtime.region)
@@ -192,30 +192,18 @@ class SqsJsonClient:
         raise last or SqsError(f"SQS {target}: no time left", retriable=True)
 
     def _attempt(self, target: str, body: bytes, deadline: float) -> dict[str, Any]:
-        conn = self._conn
-        for _reopen in (1, 2):
-            reused = conn.connected
-            try:
-                if not reused:
-                    conn.connect(min(self._connect_timeout, max(0.05, deadline - time.monotonic())))
-                headers = self._signer.sign("POST", self._host, self._path, {
-                    "Content-Type": CONTENT_TYPE, "X-Amz-Target": f"AmazonSQS.{target}"},
-                    body, self._credentials.get())
-                status, _, data = conn.request("POST", self._path, headers, body,
-                                               min(self._read_timeout, max(0.05, deadline - time.monotonic())))
-            except (ConnectionClosed, ConnectionResetError, BrokenPipeError) as exc:
-                conn.close()
-                if reused:
-                    continue  # the server closed the idle kept-alive connection: reopen, no retry used
-                raise SqsError(f"connection lost: {type(exc).__name__}", retriable=True) from exc
-            except OSError as exc:  # refused, timed out, TLS
-                conn.close()
-                raise SqsError(f"{type(exc).__name__}: {exc}", retriable=True) from exc
-            except SqsError:
-                conn.close()
-                raise
-            return _decode(status, data)
-        raise SqsError("connection lost twice", retriable=True)
+        try:
+            headers = self._signer.sign("POST", self._host, self._path, {
+                "Content-Type": CONTENT_TYPE, "X-Amz-Target": f"AmazonSQS.{target}"}, body, self._credentials.get())
+            status, _, data = self._conn.exchange(
+                "POST", self._path, headers, body,
+                connect_timeout=min(self._connect_timeout, max(0.05, deadline - time.monotonic())),
+                read_timeout=min(self._read_timeout, max(0.05, deadline - time.monotonic())))
+        except (ConnectionClosed, ConnectionResetError, BrokenPipeError) as exc:
+            raise SqsError(f"connection lost: {type(exc).__name__}", retriable=True) from exc
+        except OSError as exc:  # refused, timed out, TLS
+            raise SqsError(f"{type(exc).__name__}: {exc}", retriable=True) from exc
+        return _decode(status, data)
 
 
 def _decode(status: int, data: bytes) -> dict[str, Any]:
