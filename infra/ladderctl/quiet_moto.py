@@ -1,23 +1,87 @@
-"""moto's server, quieter and at a chosen priority (`python -m ladderctl.quiet_moto NICENESS -H HOST -p PORT`).
+"""moto's server, lighter and at a chosen priority (`python -m ladderctl.quiet_moto NICENESS -H HOST -p PORT`).
 
-werkzeug logs every request at INFO; under a burst formatting those lines (sent to /dev/null by
-the local stack) took about a tenth of moto's CPU, and moto shares two cores with the stack.
+Under a burst the local stack is CPU-bound on two cores and moto is about half of that CPU (README,
+Benchmarks), so this runs moto's own application with three costs taken out, none of which
+changes an answer:
+- werkzeug logs every request at INFO; formatting those lines (sent to /dev/null by the local
+  stack) took about a tenth of moto's CPU.
+- moto's dispatcher finds each request's service anew: under one lock, it lists moto's ~150
+  package folders (a listdir and an isdir each) before it reads the SigV4 scope. The app it finds
+  for an SQS or DynamoDB request is kept here by (signed service, X-Amz-Target prefix).
+- moto's SQS checks each received message's retention by computing every queue attribute, three
+  of which scan every message in the queue: a receive cost O(messages in the queue) per message
+  returned, so a backlog made every receive slower, and with it the acks' SendMessage. The check
+  here reads the queue's retention period alone.
 NICENESS is added to the process's niceness (0: unchanged; local_aws.py lowers DynamoDB's).
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
 import sys
+from typing import Any
 
-from moto.server import main
+from moto.core.utils import unix_time
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from moto.sqs.models import Message, SQSBackend
+from werkzeug.serving import run_simple
+
+# The services the local stack calls at volume; any other request goes through moto's dispatcher.
+CACHED_SERVICES = frozenset({"sqs", "dynamodb"})
+
+
+def signed_service(authorization: str) -> str | None:
+    """The service in a SigV4 Authorization header's credential scope
+    (`AWS4-HMAC-SHA256 Credential=KEY/DATE/REGION/SERVICE/aws4_request, ...`), else None."""
+    if not authorization.startswith("AWS4-HMAC-SHA256 Credential="):
+        return None
+    scope = authorization[len("AWS4-HMAC-SHA256 Credential="):].split(",", 1)[0].split("/")
+    return scope[3].lower() if len(scope) == 5 else None
+
+
+class ServiceCachingDispatcher(DomainDispatcherApplication):
+    """moto's dispatcher, asked once per (service, target prefix) instead of once per request."""
+
+    def __init__(self) -> None:
+        super().__init__(create_backend_app)
+        self._by_key: dict[tuple[str, str], Any] = {}
+
+    def get_application(self, environ: dict[str, Any]) -> Any:
+        service = signed_service(environ.get("HTTP_AUTHORIZATION", ""))
+        if service not in CACHED_SERVICES or environ.get("PATH_INFO", "").startswith("/moto-api"):
+            return super().get_application(environ)
+        # DynamoDB and DynamoDB Streams share a signing name; the target prefix tells them apart.
+        key = (service, environ.get("HTTP_X_AMZ_TARGET", "").split(".", 1)[0])
+        app = self._by_key.get(key)
+        if app is None:
+            app = self._by_key.setdefault(key, super().get_application(environ))
+        return app
+
+
+def retention_check(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    """SQSBackend.is_message_valid_based_on_retention_period, reading one attribute instead of all."""
+    queue = self.get_queue(queue_name)
+    return int(queue.message_retention_period) + message.sent_timestamp / 1000 > unix_time()  # type: ignore[attr-defined]
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(prog="python -m ladderctl.quiet_moto")
+    parser.add_argument("niceness", type=int)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    if args.niceness:
+        with contextlib.suppress(OSError, AttributeError):
+            os.nice(args.niceness)
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds queue URLs from it
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    SQSBackend.is_message_valid_based_on_retention_period = retention_check  # type: ignore[method-assign]
+    run_simple(args.host, args.port, ServiceCachingDispatcher(), threaded=True,
+               request_handler=MotoRequestHandler)
+
 
 if __name__ == "__main__":
-    niceness = int(sys.argv.pop(1))
-    if niceness:
-        with contextlib.suppress(OSError, AttributeError):
-            os.nice(niceness)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    main()
+    main(sys.argv[1:])

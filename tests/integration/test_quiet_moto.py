@@ -1,0 +1,103 @@
+"""The local stack's moto server (ladderctl.quiet_moto): the same answers as moto's, with less CPU.
+
+It keeps the app moto's dispatcher found for SQS and DynamoDB, and checks SQS retention from one
+queue attribute instead of all of them; both are checked here against moto itself.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from ladderctl.quiet_moto import retention_check, signed_service
+from moto import mock_aws
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.utils import unix_time
+from moto.sqs.models import SQSBackend, sqs_backends
+
+REGION = "us-east-1"
+KEYS = {"region_name": REGION, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def quiet_moto() -> Iterator[str]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "ladderctl.quiet_moto", "0", "-H", "127.0.0.1", "-p", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "quiet_moto exited at start"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "quiet_moto did not start within 60 s"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_signed_service_reads_the_sigv4_credential_scope() -> None:
+    header = ("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261202/us-east-1/dynamodb/aws4_request, "
+              "SignedHeaders=host;x-amz-date, Signature=abc")
+    assert signed_service(header) == "dynamodb"
+    assert signed_service(header.replace("dynamodb", "SQS")) == "sqs"
+    assert signed_service("") is None
+    assert signed_service("AWS AKID:signature") is None  # SigV2: left to moto's dispatcher
+    assert signed_service("AWS4-HMAC-SHA256 Credential=garbled, Signature=x") is None
+
+
+def test_sqs_and_dynamodb_on_one_server_answer_as_moto(quiet_moto: str) -> None:
+    sqs = boto3.client("sqs", endpoint_url=quiet_moto, **KEYS)
+    dynamodb = boto3.client("dynamodb", endpoint_url=quiet_moto, **KEYS)
+    queue_url = sqs.create_queue(QueueName="quiet-jobs", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    dynamodb.create_table(TableName="quiet-table", BillingMode="PAY_PER_REQUEST",
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    for n in range(3):  # the second and third calls of each service take the kept app
+        sqs.send_message(QueueUrl=queue_url, MessageBody=f"job {n}")
+        dynamodb.put_item(TableName="quiet-table", Item={"id": {"S": f"k{n}"}},
+                          ConditionExpression="attribute_not_exists(id)")
+    bodies = sorted(m["Body"] for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10)["Messages"])
+    assert bodies == ["job 0", "job 1", "job 2"]
+    with pytest.raises(dynamodb.exceptions.ConditionalCheckFailedException):
+        dynamodb.put_item(TableName="quiet-table", Item={"id": {"S": "k1"}}, ConditionExpression="attribute_not_exists(id)")
+    assert dynamodb.get_item(TableName="quiet-table", Key={"id": {"S": "k2"}})["Item"] == {"id": {"S": "k2"}}
+
+    # moto's own API still goes through its dispatcher.
+    reset = urllib.request.Request(f"{quiet_moto}/moto-api/reset", method="POST")
+    assert json.load(urllib.request.urlopen(reset, timeout=10)) == {"status": "ok"}
+    assert sqs.list_queues().get("QueueUrls", []) == []
+    assert dynamodb.list_tables()["TableNames"] == []
+
+
+@mock_aws
+def test_retention_check_agrees_with_motos_own() -> None:
+    sqs = boto3.client("sqs", **KEYS)
+    queue_url = sqs.create_queue(QueueName="retained", Attributes={"MessageRetentionPeriod": "60"})["QueueUrl"]
+    for n in range(5):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=f"m{n}")
+    backend: SQSBackend = sqs_backends[DEFAULT_ACCOUNT_ID][REGION]
+    messages = list(backend.get_queue("retained")._messages)
+    now_ms = unix_time() * 1000
+    for message, age_seconds in zip(messages, [0, 30, 59.5, 61, 600], strict=True):
+        message.sent_timestamp = int(now_ms - age_seconds * 1000)
+        ours = retention_check(backend, "retained", message)
+        motos = SQSBackend.is_message_valid_based_on_retention_period(backend, "retained", message)
+        assert ours == motos == (age_seconds < 60), age_seconds
