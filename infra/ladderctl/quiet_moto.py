@@ -64,7 +64,7 @@ class ServiceCachingDispatcher(DomainDispatcherApplication):
 def retention_check(self: SQSBackend, queue_name: str, message: Message) -> bool:
     """SQSBackend.is_message_valid_based_on_retention_period, reading one attribute instead of all."""
     queue = self.get_queue(queue_name)
-    return int(queue.message_retention_period) + message.sent_timestamp / 1000 > unix_time()  # type: ignore[attr-defined]
+    return int(queue.message_retention_period) + message.sent_timestamp / 1000 > unix_time()  # type: ignore[attr-defined,operator]
 
 
 def main(argv: list[str]) -> None:
