@@ -16,6 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from botocore.exceptions import ClientError, EndpointConnectionError
+from ladderctl.lambdas import LambdaContext
 
 from tests.bench.dynamodb_endpoint import Refused, evaluate
 from tests.bench.ingress import ROOT, _free_port
@@ -112,8 +113,12 @@ def test_powertools_idempotency_runs_a_function_once_per_key_on_it(endpoint, aws
     runs = []
     persistence = DynamoDBPersistenceLayer(table_name=aws.table_name, boto3_client=endpoint)
 
+    config = IdempotencyConfig(event_key_jmespath="id")
+    # As the worker does: Powertools reads the invocation's remaining time from it.
+    config.register_lambda_context(LambdaContext("worker", 15, "us-east-1"))
+
     @idempotent_function(data_keyword_argument="job", persistence_store=persistence,
-                         config=IdempotencyConfig(event_key_jmespath="id"))
+                         config=config)
     def handle(job: dict) -> dict:
         runs.append(job["id"])
         return {"answered": job["id"]}

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from botocore.exceptions import ClientError
+from ladderctl.lambdas import LambdaContext
 from ladderline.adapters.dynamodb_json import DynamoDbJsonClient, dynamodb_client_from_env
 from ladderline.adapters.invalid_requests import DynamoDbInvalidRequestCounter
 from ladderline.adapters.sqs_json import CredentialSource
@@ -82,7 +83,11 @@ def test_powertools_idempotency_and_the_invalid_request_counter_run_on_it(aws):
     client = client_for(aws.endpoint)
     runs = []
 
-    @idempotent_function(data_keyword_argument="job", config=IdempotencyConfig(event_key_jmespath="id"),
+    config = IdempotencyConfig(event_key_jmespath="id")
+    # As the worker does: Powertools reads the invocation's remaining time from it.
+    config.register_lambda_context(LambdaContext("worker", 15, "us-east-1"))
+
+    @idempotent_function(data_keyword_argument="job", config=config,
                          persistence_store=DynamoDBPersistenceLayer(table_name=aws.table_name, boto3_client=client))
     def handle(job: dict) -> dict:
         runs.append(job["id"])
