@@ -42,6 +42,8 @@ import boto3
 import nacl.signing
 from ladderline import settings as names
 
+from tests.bench.local_tls import certificates_in, write_tls_files
+
 ROOT = Path(__file__).resolve().parents[2]
 REQUESTS = 500
 # Against the minimal endpoint (where the targets are judged): more samples, for a steadier p99.
@@ -103,8 +105,9 @@ def _start_moto(port: int) -> subprocess.Popen:
     raise RuntimeError("the moto server did not start")
 
 
-def _start_endpoint(port: int) -> subprocess.Popen:
-    command = [sys.executable, "-m", "tests.bench.sqs_endpoint", str(port)]
+def _start_endpoint(port: int, tls: tuple[Path, Path] | None = None) -> subprocess.Popen:
+    """sqs_endpoint.py in its own process; with tls (certificate, key), over HTTPS."""
+    command = [sys.executable, "-m", "tests.bench.sqs_endpoint", str(port), *(str(path) for path in tls or ())]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -284,8 +287,19 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         show("ours: autocomplete (in-line, no queue)", completes)
         empty_queue()
 
+        # HTTPS, as in Lambda: each cold start loads a CA bundle and makes a TLS handshake (local_tls.py),
+        # against the minimal endpoint (sqs_endpoint.py, TLS mode).
+        tls_folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-tls-")))
+        certificate, private_key, bundle = write_tls_files(tls_folder)
+        tls_port = _free_port()
+        tls_server = _start_endpoint(tls_port, (certificate, private_key))
+        stack.callback(tls_server.wait, 10)
+        stack.callback(tls_server.terminate)
+        tls_endpoint = f"https://127.0.0.1:{tls_port}"
         print(f"Cold start: fresh interpreter per sample (N={cold_samples} each, interleaved): import + init, "
-              "then the first request (deferred /ping); .pyc as the layers ship them; medians")
+              "then the first request (deferred /ping) over HTTPS to the minimal endpoint (a CA bundle of "
+              f"{certificates_in(bundle)} certificates and a TLS handshake, as in Lambda); .pyc as the layers "
+              "ship them; medians")
         import sysconfig
 
         path = os.pathsep.join([str(ROOT / "layers/code"), sysconfig.get_paths()["purelib"]])
@@ -295,7 +309,8 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         # or the venv was installed with --no-compile) by one uncounted run of each handler.
         pycache = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-pyc-"))
         child_env = {key: value for key, value in {**saved, **env}.items() if key != "PYTHONDONTWRITEBYTECODE"}
-        child_env.update({"PYTHONPATH": path, "PYTHONPYCACHEPREFIX": pycache})
+        child_env.update({"PYTHONPATH": path, "PYTHONPYCACHEPREFIX": pycache, "AWS_ENDPOINT_URL": tls_endpoint,
+                          names.QUEUE_URL: f"{tls_endpoint}/123456789012/bench-jobs", "SSL_CERT_FILE": str(bundle), "AWS_CA_BUNDLE": str(bundle)})
         for handler_path in (ROOT / "functions/ingress/app.py", REFERENCE):
             _cold_sample(handler_path, ping_event(), child_env, "powertools")
         samples: dict[str, list[dict[str, float]]] = {"ours": [], "reference": [], "powertools": []}

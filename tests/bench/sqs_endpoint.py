@@ -1,4 +1,4 @@
-"""NOT PRODUCT CODE: a minimal SQS endpoint for bench Part B (`python -m tests.bench.sqs_endpoint PORT`).
+"""NOT PRODUCT CODE: a minimal SQS endpoint for bench Part B (`python -m tests.bench.sqs_endpoint PORT [CERT KEY]`).
 
 Part B compares two ingress handlers whose difference is their own CPU work (about 0.5 ms against
 1.8 ms per request). Against moto each request also waits ~2-3 ms for moto's SendMessage (a
@@ -17,6 +17,12 @@ and waking it delays the answer. Measured here, 5,000 kept-alive round trips wit
 work between them: blocking in recv, p50 0.17-0.18 ms, p90 0.50 ms, p99 0.72-0.75 ms; polling,
 p50 0.12 ms, p90 0.15 ms, p99 0.20-0.21 ms. The handler's own process still sleeps while it waits
 for the answer and pays its own wake-up, as it does in Lambda.
+
+With CERT and KEY it serves HTTPS instead, for Part B's cold starts (one request per fresh
+interpreter, a CA bundle and a TLS handshake each, as in Lambda): a thread per connection, blocking,
+not spinning; the wake-up (well under 1 ms) is small beside a cold start. moto over TLS was tried
+for this and answered each request ~10 ms late (werkzeug waits 10 ms for more request data before
+it flushes an answer on a TLS socket), the same delay for both handlers, pulling the ratio to 1.
 """
 
 from __future__ import annotations
@@ -26,8 +32,10 @@ import hashlib
 import json
 import select
 import socket
+import ssl
 import struct
 import sys
+import threading
 import uuid
 from typing import Any
 
@@ -133,13 +141,35 @@ def serve(listener: socket.socket) -> None:
                 conn.setblocking(False)
 
 
+def _serve_tls_connection(conn: socket.socket, context: ssl.SSLContext) -> None:
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with contextlib.suppress(OSError), context.wrap_socket(conn, server_side=True) as tls:  # the handshake
+        buffer = b""
+        while data := tls.recv(65536):
+            out, buffer = _answers(buffer + data)
+            if out:
+                tls.sendall(out)
+
+
+def serve_tls(listener: socket.socket, context: ssl.SSLContext) -> None:
+    """HTTPS, a thread per connection (see the module's note on TLS)."""
+    while True:
+        conn, _ = listener.accept()
+        threading.Thread(target=_serve_tls_connection, args=(conn, context), daemon=True).start()
+
+
 def main() -> None:
     port = int(sys.argv[1])
     with socket.socket() as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", port))
         listener.listen(64)
-        serve(listener)
+        if len(sys.argv) == 4:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(sys.argv[2], sys.argv[3])
+            serve_tls(listener, context)
+        else:
+            serve(listener)
 
 
 if __name__ == "__main__":
