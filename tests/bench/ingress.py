@@ -309,8 +309,10 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         # or the venv was installed with --no-compile) by one uncounted run of each handler.
         pycache = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-pyc-"))
         child_env = {key: value for key, value in {**saved, **env}.items() if key != "PYTHONDONTWRITEBYTECODE"}
-        child_env.update({"PYTHONPATH": path, "PYTHONPYCACHEPREFIX": pycache, "AWS_ENDPOINT_URL": tls_endpoint,
-                          names.QUEUE_URL: f"{tls_endpoint}/123456789012/bench-jobs", "SSL_CERT_FILE": str(bundle), "AWS_CA_BUNDLE": str(bundle)})
+        child_env.update({"PYTHONPATH": path, "PYTHONPYCACHEPREFIX": pycache})
+        # Where each finds its CA bundle in Lambda: OpenSSL's default paths (ours), botocore's setting.
+        child_env.update({"AWS_ENDPOINT_URL": tls_endpoint, names.QUEUE_URL: f"{tls_endpoint}/123456789012/bench-jobs",
+                          "SSL_CERT_FILE": str(bundle), "AWS_CA_BUNDLE": str(bundle)})
         for handler_path in (ROOT / "functions/ingress/app.py", REFERENCE):
             _cold_sample(handler_path, ping_event(), child_env, "powertools")
         samples: dict[str, list[dict[str, float]]] = {"ours": [], "reference": [], "powertools": []}

@@ -2,7 +2,7 @@
 
 In Lambda both ingress handlers reach SQS over HTTPS, so a cold start loads a CA bundle (~140
 roots) and makes a TLS handshake before its first SendMessage. Part B's cold samples do the same
-against a local moto over TLS: the bundle is certifi's roots plus this CA, and each handler finds
+against sqs_endpoint.py in its TLS mode: the bundle is certifi's roots plus this CA, and each handler finds
 it where it looks in Lambda (SSL_CERT_FILE for OpenSSL's default paths, which ours loads;
 AWS_CA_BUNDLE for botocore).
 """
