@@ -1,7 +1,8 @@
 """The local stack's moto server (ladderctl.quiet_moto): the same answers as moto's, with less CPU.
 
-It keeps the app moto's dispatcher found for SQS and DynamoDB, and checks SQS retention from one
-queue attribute instead of all of them; both are checked here against moto itself.
+It keeps the app moto's dispatcher found for SQS and DynamoDB, checks SQS retention from one queue
+attribute instead of all of them, and gives moto's SQS a cheaper clock; each is checked here
+against moto itself, and the server's visibility timeouts and delays against the clock.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from ladderctl.quiet_moto import retention_check, signed_service
+from ladderctl.quiet_moto import fast_unix_time, fast_unix_time_millis, retention_check, signed_service
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.utils import unix_time
+from moto.core.utils import unix_time, unix_time_millis, utcnow
 from moto.sqs.models import SQSBackend, sqs_backends
 
 REGION = "us-east-1"
@@ -101,3 +102,28 @@ def test_retention_check_agrees_with_motos_own() -> None:
         ours = retention_check(backend, "retained", message)
         motos = SQSBackend.is_message_valid_based_on_retention_period(backend, "retained", message)
         assert ours == motos == (age_seconds < 60), age_seconds
+
+
+def test_the_cheaper_clock_reads_the_same_instant_as_motos() -> None:
+    assert abs(fast_unix_time() - unix_time()) < 0.05
+    assert abs(fast_unix_time_millis() - unix_time_millis()) < 50
+    moment = utcnow()
+    assert fast_unix_time(moment) == unix_time(moment) and fast_unix_time_millis(moment) == unix_time_millis(moment)
+
+
+def test_visibility_timeouts_and_delays_follow_the_clock_on_the_server(quiet_moto: str) -> None:
+    sqs = boto3.client("sqs", endpoint_url=quiet_moto, **KEYS)
+    queue_url = sqs.create_queue(QueueName="quiet-clock")["QueueUrl"]
+
+    def receive() -> list[dict]:
+        return sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, VisibilityTimeout=1,
+                                   MessageSystemAttributeNames=["ApproximateReceiveCount"]).get("Messages", [])
+
+    sqs.send_message(QueueUrl=queue_url, MessageBody="now")
+    sqs.send_message(QueueUrl=queue_url, MessageBody="later", DelaySeconds=1)
+    first = receive()
+    assert [m["Body"] for m in first] == ["now"]
+    assert receive() == []  # "now" is in flight for 1 s, "later" still delayed
+    time.sleep(1.3)
+    again = {m["Body"]: m["Attributes"]["ApproximateReceiveCount"] for m in receive()}
+    assert again == {"now": "2", "later": "1"}
