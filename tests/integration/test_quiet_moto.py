@@ -127,3 +127,13 @@ def test_visibility_timeouts_and_delays_follow_the_clock_on_the_server(quiet_mot
     time.sleep(1.3)
     again = {m["Body"]: m["Attributes"]["ApproximateReceiveCount"] for m in receive()}
     assert again == {"now": "2", "later": "1"}
+
+
+def test_what_quiet_moto_replaces_still_exists_in_this_moto() -> None:
+    """After a moto upgrade, a renamed target would leave quiet_moto's replacements unused, silently."""
+    import moto.sqs.models as sqs_models
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+
+    assert callable(SQSBackend.is_message_valid_based_on_retention_period)
+    assert sqs_models.unix_time is unix_time and sqs_models.unix_time_millis is unix_time_millis
+    assert callable(DomainDispatcherApplication.get_application)
