@@ -855,6 +855,9 @@ class DiscordEmulator:
             return 200, self.channel_messages(path.split("/")[3]), {}
         if method == "GET" and path == "/_emulator/requests":
             return 200, [_request_json(r) for r in self.requests], {}
+        if method == "GET" and path.startswith("/_emulator/requests/"):
+            # One interaction's requests: a client waiting on its edit need not fetch every one.
+            return 200, [_request_json(r) for r in self.requests_for(path.rsplit("/", 1)[1])], {}
         if method == "GET" and path == "/_emulator/info":
             return (
                 200,

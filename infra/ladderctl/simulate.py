@@ -293,9 +293,8 @@ class Simulator:
         token = outcome.interaction["token"]
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
-            _, requests = self._call("GET", "/_emulator/requests")
-            edited = any(r["method"] in ("PATCH", "POST") and token in r["path"].split("/")
-                         and 200 <= int(r["status"]) < 300 for r in requests or [])
+            _, requests = self._call("GET", f"/_emulator/requests/{token}")
+            edited = any(r["method"] in ("PATCH", "POST") and 200 <= int(r["status"]) < 300 for r in requests or [])
             if edited:
                 outcome.final_ms = (time.perf_counter() - started) * 1000
                 outcome.message = self._message(token)

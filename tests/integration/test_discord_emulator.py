@@ -65,6 +65,18 @@ def test_patch_on_a_tracked_token_edits_the_original(emulator: DiscordEmulator) 
     assert requests.get(original_url(emulator, interaction), timeout=5).json()["content"] == "Saved."
 
 
+def test_the_requests_of_one_interaction_are_served_apart(emulator: DiscordEmulator) -> None:
+    mine, other = deferred_command(emulator), deferred_command(emulator)
+    requests.patch(original_url(emulator, mine), json={"content": "Mine."}, timeout=5)
+    requests.patch(original_url(emulator, other), json={"content": "Other."}, timeout=5)
+
+    served = requests.get(f"{emulator.url}/_emulator/requests/{mine['token']}", timeout=5).json()
+
+    assert [(r["method"], r["json"], r["status"]) for r in served] == [("PATCH", {"content": "Mine."}, 200)]
+    assert len(requests.get(f"{emulator.url}/_emulator/requests", timeout=5).json()) == 2
+    assert requests.get(f"{emulator.url}/_emulator/requests/unknown-token", timeout=5).json() == []
+
+
 def test_any_api_version_prefix_is_served(emulator: DiscordEmulator) -> None:
     interaction = deferred_command(emulator)
     url = original_url(emulator, interaction).replace("/api/v10/", "/api/v9/")
