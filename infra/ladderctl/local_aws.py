@@ -190,10 +190,33 @@ class AwsResources:
 LOW_PRIORITY = 10
 
 
-def _free_port(host: str) -> int:
+def free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return int(sock.getsockname()[1])
+
+
+def start_quiet_moto(host: str, port: int, *, niceness: int = 0) -> subprocess.Popen:
+    """`python -m ladderctl.quiet_moto` on host:port, once it accepts connections (stopped if it does not)."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ladderctl.quiet_moto", str(niceness), "-H", host, "-p", str(port)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            if server.poll() is not None:
+                raise StackConfigError(f"moto exited at start (is port {port} on {host} free?)")
+            try:
+                with socket.create_connection((host, port), timeout=0.5):
+                    return server
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StackConfigError("moto did not start within 60 s") from None
+                time.sleep(0.1)
+    except BaseException:
+        server.kill()
+        server.wait(timeout=10)
+        raise
 
 
 class LocalAws:
@@ -214,29 +237,16 @@ class LocalAws:
         for name, value in FAKE_CREDENTIALS.items():
             os.environ.setdefault(name, value)
         try:
-            self.port = self._serve(self.port or _free_port(self.host), niceness=0)
-            dynamodb_port = self._serve(_free_port(self.host), niceness=LOW_PRIORITY)
+            self.port = self._serve(self.port or free_port(self.host), niceness=0)
+            dynamodb_port = self._serve(free_port(self.host), niceness=LOW_PRIORITY)
             return self._create(f"http://{self.host}:{self.port}", f"http://{self.host}:{dynamodb_port}")
         except BaseException:
             self.stop()
             raise
 
     def _serve(self, port: int, *, niceness: int) -> int:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "ladderctl.quiet_moto", str(niceness), "-H", self.host, "-p", str(port)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._servers.append(server)
-        deadline = time.monotonic() + 60
-        while True:
-            if server.poll() is not None:
-                raise StackConfigError(f"moto exited at start (is port {port} on {self.host} free?)")
-            try:
-                with socket.create_connection((self.host, port), timeout=0.5):
-                    return port
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise StackConfigError("moto did not start within 60 s") from None
-                time.sleep(0.1)
+        self._servers.append(start_quiet_moto(self.host, port, niceness=niceness))
+        return port
 
     def _create(self, endpoint: str, dynamodb_endpoint: str) -> AwsResources:
         import boto3

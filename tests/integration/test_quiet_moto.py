@@ -8,15 +8,13 @@ against moto itself, and the server's visibility timeouts and delays against the
 from __future__ import annotations
 
 import json
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 
 import boto3
 import pytest
+from ladderctl.local_aws import free_port, start_quiet_moto
 from ladderctl.quiet_moto import fast_unix_time, fast_unix_time_millis, retention_check, signed_service
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -27,27 +25,11 @@ REGION = "us-east-1"
 KEYS = {"region_name": REGION, "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def quiet_moto() -> Iterator[str]:
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "ladderctl.quiet_moto", "0", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    port = free_port("127.0.0.1")
+    server = start_quiet_moto("127.0.0.1", port)  # as the local stack starts it
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, "quiet_moto exited at start"
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "quiet_moto did not start within 60 s"
-                time.sleep(0.1)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
