@@ -259,3 +259,38 @@ def test_a_timer_edits_an_earlier_response_only_while_its_token_lives(harness, a
         assert ("edit_response", "sent") in h.observer.deliveries()
     else:  # a token this old is never used (Discord would count a 401 against the bot)
         assert patches == [] and ("edit_response", "skipped") in h.observer.deliveries()
+
+
+def dm_opens(discord):
+    return [r for r in discord.requests if r.method == "POST" and r.path.endswith("/users/@me/channels")]
+
+
+def test_a_users_dm_channel_is_opened_once_then_each_dm_is_one_request(harness, database_url):
+    h = harness
+    for n in range(3):
+        job = Job.timer(route="remind", key=f"reminder-{n}", payload={"user": OPPONENT},
+                        scheduled_at_ms=int(time.time() * 1000))
+        run(h.worker, job)
+    assert [m["content"] for m in h.discord.dms(OPPONENT)] == ["Reminder!"] * 3
+    assert len(dm_opens(h.discord)) == 1
+    # Kept in the database too: a new container (an empty in-process cache) opens nothing.
+    fresh, _ = make_worker(MODULE, aws=h.aws, discord=h.discord, database_url=database_url)
+    try:
+        run(fresh, Job.timer(route="remind", key="reminder-fresh", payload={"user": OPPONENT},
+                             scheduled_at_ms=int(time.time() * 1000)))
+    finally:
+        fresh.close()
+    assert len(dm_opens(h.discord)) == 1 and len(h.discord.dms(OPPONENT)) == 4
+    [[channel]] = pg_connect(database_url).run("SELECT channel_id::text FROM dm_channels")
+    assert h.discord.dm_recipient(channel) == OPPONENT
+
+
+def test_a_kept_dm_channel_discord_no_longer_knows_is_opened_again(harness, database_url):
+    h = harness
+    run(h.worker, Job.timer(route="remind", key="r1", payload={"user": OPPONENT},
+                            scheduled_at_ms=int(time.time() * 1000)))
+    [[channel]] = pg_connect(database_url).run("SELECT channel_id::text FROM dm_channels")
+    h.discord.script("POST", f"/channels/{channel}/messages", 404, {"message": "Unknown Channel", "code": 10003})
+    run(h.worker, Job.timer(route="remind", key="r2", payload={"user": OPPONENT},
+                            scheduled_at_ms=int(time.time() * 1000)))
+    assert len(dm_opens(h.discord)) == 2 and len(h.discord.dms(OPPONENT)) == 2

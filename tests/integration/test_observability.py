@@ -174,6 +174,9 @@ def exercise(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
         sql(p.database_url, "SELECT ladder_queue_join(:u, :k, now())", u=user, k=f"join-{user}")
     p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody=Job.tick("2026-12-01T11:30:00Z").to_json())
     assert run.work() == {"batchItemFailures": []}
+    assert run.work() == {"batchItemFailures": []}  # the match's own "match found" job
+    # Two minutes later (the window the announcement started has passed):
+    sql(p.database_url, "UPDATE matches_1v1 SET confirm_deadline = now() - interval '1 second'")
     deadline = Job.timer(route="match_deadline", key="match:1:deadline", payload={"match_id": 1},
                          scheduled_at_ms=int(time.time() * 1000))
     p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody=deadline.to_json())

@@ -77,14 +77,33 @@ def handler_for(job: Any) -> Handler:
     return next(r.handler for r in registry().routes() if r.key == job.route and r.handler)
 
 
-def run_tick(url: str, name: str, tick_id: str | None = None, at: float = T0) -> Reply:
+def run_tick(url: str, name: str, tick_id: str | None = None, at: float = T0, fanout: bool = True) -> Reply:
+    """Run one tick handler at `at`. With fanout (the default), the jobs it publishes for now
+    (delay 0: a wave's per-match jobs, a sweep's notices) run too, at the same instant, as the
+    worker would run them next: their deliveries and timers are returned with the tick's."""
     handler = registry().ticks()[name]
     job = tick_job(tick_id, at)
     db = database(url)
     try:
-        return handler(JobContext(job=job, db=db, clock=lambda: at))
+        reply = handler(JobContext(job=job, db=db, clock=lambda: at))
     finally:
         db.close()
+    return run_fanout(url, reply, at) if fanout else reply
+
+
+def run_fanout(url: str, reply: Reply, at: float = T0) -> Reply:
+    """`reply` with its delay-0 timers run (each once, as its own job) and their output merged in."""
+    deliveries = list(reply.deliveries)
+    later: list[Timer] = []
+    for timer in reply.timers:
+        if timer.delay_seconds:
+            later.append(timer)
+            continue
+        done = run(url, timer_job(timer.route, timer.key, timer.payload), at=at)
+        deliveries.extend(done.deliveries)
+        later.extend(done.timers)
+    return Reply(reply.body, outcome=reply.outcome, deliveries=tuple(deliveries), timers=tuple(later),
+                 metrics=reply.metrics)
 
 
 # --- what a reply sends --------------------------------------------------------------------------

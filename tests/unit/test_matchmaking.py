@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import itertools
+import random
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ladderline.ladder import static_data
@@ -11,11 +13,12 @@ from ladderline.ladder.matchmaking import (
     Entry,
     Pair,
     allowance,
-    hungarian,
     pair_cost,
     run_wave,
     score,
 )
+
+from tests.support.pairing_oracle import hungarian, run_wave_exact
 
 REGIONS = [r.code for r in static_data.regions()]
 
@@ -152,3 +155,53 @@ def test_the_order_of_the_queue_does_not_matter(queue: list[Entry], rnd) -> None
     shuffled = list(queue)
     rnd.shuffle(shuffled)
     assert run_wave(shuffled, static_data.is_blocked) == run_wave(queue, static_data.is_blocked)
+
+
+# --- against the exact oracle, at sizes it can still solve -------------------------------------
+def community_queue(rng: random.Random, size: int, two_game: int) -> list[Entry]:
+    """A queue as a community makes it: MMRs around 1500 (spread and clustering drawn per queue),
+    a few regions, some players waiting a while, up to `two_game` players queueing both games."""
+    spread = rng.choice([30, 80, 150, 300])
+    out, both = [], 0
+    for user_id in range(1, size + 1):
+        roll = rng.random()
+        kind = "both" if roll < 0.1 and both < two_game else ("bw" if roll < 0.55 else "sc2")
+        both += kind == "both"
+        out.append(Entry(user_id, "bw_zerg" if kind != "sc2" else None, "sc2_terran" if kind != "bw" else None,
+                         int(rng.gauss(1500, spread)) if kind != "sc2" else None,
+                         int(rng.gauss(1500, spread)) if kind != "bw" else None,
+                         rng.choice(["EUW", "EUE", "NAW", "USB", "SAM", "KRJ"]), rng.choice([0, 0, 0, 1, 2, 5])))
+    return out
+
+
+def greedy(queue: list[Entry]) -> list[Pair]:
+    """The original bot's first pairing: every allowed pair by cost, taken while both are free."""
+    candidates = sorted((Pair(a, b, c) for a in queue for b in queue
+                         if (c := pair_cost(a, b, static_data.is_blocked)) is not None), key=lambda p: p.cost)
+    used: set[int] = set()
+    taken = []
+    for pair in candidates:
+        if pair.bw.user_id not in used and pair.sc2.user_id not in used:
+            taken.append(pair)
+            used |= {pair.bw.user_id, pair.sc2.user_id}
+    return taken
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_as_many_pairs_as_the_exact_oracle_and_cost_within_one_percent(seed: int) -> None:
+    rng = random.Random(seed)
+    queue = community_queue(rng, rng.choice([10, 30, 60, 120, 200]), two_game=rng.choice([0, 3, 6]))
+    found = run_wave(queue, static_data.is_blocked)
+    exact = run_wave_exact(queue, static_data.is_blocked)
+    assert len(found) == len(exact) >= len(greedy(queue))
+    # Costs may be negative (the wait bonus): 1 % of the optimum's total magnitude.
+    magnitude = sum(abs(p.cost) for p in exact) or 1
+    assert sum(p.cost for p in found) - sum(p.cost for p in exact) <= 0.01 * magnitude
+
+
+def test_a_crowded_one_sided_stretch_still_pairs_everyone_it_can() -> None:
+    # 15 StarCraft II players at exactly 1500 and 100 Brood War players spread around them: the
+    # nearest-candidates graph must still seat all 15 (the ties are broken the same way on both sides).
+    queue = [Entry(i, None, "sc2_terran", None, 1500, "EUW") for i in range(1, 16)]
+    queue += [Entry(100 + i, "bw_zerg", None, 1400 + 2 * i, None, "EUW") for i in range(100)]
+    assert len(run_wave(queue)) == 15 == len(run_wave_exact(queue))

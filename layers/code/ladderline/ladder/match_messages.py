@@ -109,6 +109,8 @@ def closed_text(match: dict[str, Any]) -> str:
         aborter = next((p for p in match["players"] if p["user_id"] == match.get("aborted_by")), None)
         who = name_of(aborter) if aborter else "a player"
         return f"🛑 Aborted by **{who}**. No MMR changes were applied."
+    if match["status"] == "abandoned" and not match.get("announced", True):
+        return "🛑 Cancelled: I could not tell both players about this match in time. No MMR changes were applied."
     if match["status"] == "abandoned":
         absent = [name_of(p) for p in match["players"] if not p["confirmed"]]
         who = " and ".join(f"**{n}**" for n in absent) or "nobody"
@@ -139,8 +141,9 @@ def closed_notices(match: dict[str, Any]) -> list[DirectMessage | EditMessage]:
     timeouts = {"aborted": "5", "abandoned": "10"}
     notices: list[DirectMessage | EditMessage] = []
     for player in match["players"]:
+        # Only a player who was told about the match (it was announced) can be blamed for not confirming.
         penalised = (player["user_id"] == match.get("aborted_by") if match["status"] == "aborted"
-                     else not player["confirmed"])
+                     else not player["confirmed"] and match.get("announced", True))
         extra = f"\nYou can't queue for {timeouts[match['status']]} minutes." if penalised else \
             "\nYou can queue again with `/queue`."
         embed = responses.embed(f"🛑 Match #{number} {match['status']}", text + extra, color=RED)

@@ -15,6 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ladderline.discord.constants import InteractionType
+from ladderline.ladder import fanout
 from ladderline.ladder.commands import (
     activate,
     admin,
@@ -34,7 +35,7 @@ __all__ = ["COMMAND_MODULES", "Ack", "Registry", "Route", "registry"]
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, admin, housekeeping,
+    ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, admin, housekeeping, fanout,
 )
 
 

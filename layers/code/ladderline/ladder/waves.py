@@ -7,9 +7,10 @@
 3. ladder_wave_commit, serialised by the wave row's lock (SELECT ... FOR UPDATE, never an
    advisory lock: those pin RDS Proxy sessions), creates the matches whose entries are still the
    snapshotted ones, once per tick.
-4. Both players of each match get "Match #N found"; the confirmation reminder and deadline are
-   scheduled as timers. A re-run of the tick answers the same matches, so the same keys: each
-   message and timer exactly once.
+4. Each match gets its own "match found" job (ladder/fanout.py: one job per match, its own
+   retries), which announces the match, tells both players and schedules the match's reminder
+   and deadline. A re-run of the tick answers the same matches, so the same job keys: each job,
+   message and timer exactly once. The tick's own work ends with the commit and the publish.
 """
 
 from __future__ import annotations
@@ -25,10 +26,9 @@ from ladderline.discord import responses
 from ladderline.ladder import guards, static_data
 from ladderline.ladder.context import JobContext, Metric, Reply
 from ladderline.ladder.deliveries import DirectMessage, EditResponse, Timer
-from ladderline.ladder.match_messages import CONFIRM_SECONDS, REMIND_AFTER_SECONDS, found_deliveries
 from ladderline.ladder.matchmaking import Entry, Pair, run_wave
 
-REMIND_TIMER, DEADLINE_TIMER = "match_remind", "match_deadline"
+REMIND_TIMER, DEADLINE_TIMER, FOUND_TIMER = "match_remind", "match_deadline", "match_found"
 
 
 def dm(key: str, user_id: str, text: str) -> DirectMessage:
@@ -66,15 +66,8 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
     rows, _ = plan(tick, snapshot)
     seen = [e["join_key"] for e in snapshot["entries"]]
     result = guards.call(ctx, "ladder_wave_commit", tick, int(snapshot["wave_count"]), rows, seen, now)
-    deliveries: list[Any] = []
-    timers: list[Timer] = []
     joins = {str(e["user_id"]): e for e in snapshot["entries"]}
-    for match in result["matches"]:
-        deliveries.extend(found_deliveries(match))
-        deliveries.extend(searching_edits(match, joins))
-        number = match["match_id"]
-        timers.append(Timer(REMIND_TIMER, f"match:{number}:remind", REMIND_AFTER_SECONDS, {"match_id": number}))
-        timers.append(Timer(DEADLINE_TIMER, f"match:{number}:deadline", CONFIRM_SECONDS, {"match_id": number}))
+    timers = [found_job(match, joins) for match in result["matches"]]
     created = result["status"] == "created"  # a re-run answers the same matches: measured once
     new = result["matches"] if created else []
     stats = WaveStats(queued=len(snapshot["entries"]), pairs=len(new),
@@ -84,25 +77,35 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
     joined = {str(e["user_id"]): int(e["joined_at"]) for e in snapshot["entries"]}
     waits = [max(0.0, now.timestamp() - joined[p["user_id"]]) for m in new for p in m["players"]
              if p["user_id"] in joined]
-    return Reply(None, outcome=str(result["status"]), deliveries=tuple(deliveries), timers=tuple(timers),
+    return Reply(None, outcome=str(result["status"]), timers=tuple(timers),
                  metrics=wave_metrics(snapshot["entries"], stats, waits))
 
 
-def searching_edits(match: dict[str, Any], joins: dict[str, dict[str, Any]]) -> list[EditResponse]:
-    """Each player's Searching message (the Join click's response) says the match was found, while
-    the click's token lives; the outbox skips it after that (the DM always arrives)."""
-    number = match["match_id"]
-    out = []
+def found_job(match: dict[str, Any], joins: dict[str, dict[str, Any]]) -> Timer:
+    """The match's own "match found" job. It carries each player's Join click (id and token: the
+    queue entry that held them is gone once the match exists) so it can edit the Searching message."""
+    searching = []
     for player in match["players"]:
         entry = joins.get(player["user_id"]) or {}
         if entry.get("join_token") and entry.get("join_application_id"):
-            out.append(EditResponse(
-                f"match:{number}:searching:{player['user_id']}", str(entry["join_key"]),
-                str(entry["join_application_id"]), str(entry["join_token"]),
-                responses.message(embeds=[responses.embed(
-                    f"⚔️ Match #{number} found",
-                    "Check your direct messages: **Confirm** there within 2 minutes.", color=0x2ECC71)])))
-    return out
+            searching.append({"user_id": player["user_id"], "interaction_id": str(entry["join_key"]),
+                              "application_id": str(entry["join_application_id"]),
+                              "token": str(entry["join_token"])})
+    number = match["match_id"]
+    return Timer(FOUND_TIMER, f"match:{number}:found", 0, {"match_id": number, "searching": searching})
+
+
+def searching_edits(match: dict[str, Any], searching: list[dict[str, Any]]) -> list[EditResponse]:
+    """Each player's Searching message (the Join click's response) says the match was found, while
+    the click's token lives; the outbox skips it after that (the DM always arrives)."""
+    number = match["match_id"]
+    return [EditResponse(
+        f"match:{number}:searching:{s['user_id']}", s["interaction_id"], s["application_id"], s["token"],
+        responses.message(embeds=[responses.embed(
+            f"⚔️ Match #{number} found",
+            f"Check your direct messages: **Confirm** there before <t:{match['confirm_deadline']}:t>.",
+            color=0x2ECC71)]))
+        for s in searching]
 
 
 def wave_metrics(entries: list[dict[str, Any]], stats: WaveStats, waits: list[float]) -> tuple[Metric, ...]:

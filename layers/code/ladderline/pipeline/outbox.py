@@ -8,6 +8,8 @@
   go through the interaction webhook, which takes no nonce: for them that gap, milliseconds wide,
   is the one place a crash can repeat a message.)
 - Edits are idempotent (the same PATCH twice gives the same message) and are not recorded.
+- A DM opens the user's DM channel once; the channel id is kept (DeliveryStore.dm_channel), so
+  every later DM is one request against Discord's global 50/s, not two.
 - The first delivery that must be retried (rate limit, outage, breaker) stops the run: the job
   goes back to the queue and the re-run continues from there, in order.
 - An interaction token that has expired, or would expire before a retry could use it, is not
@@ -43,6 +45,8 @@ from ladderline.pipeline.ports import DeliveryStore, Recorded, WorkerObserver
 
 logger = logging.getLogger("ladderline.outbox")
 
+# Discord's JSON error code for a channel it does not know (a kept DM channel that is gone).
+UNKNOWN_CHANNEL = 10003
 # Discord: a message nonce is an integer or a string of at most 25 characters.
 NONCE_LENGTH = 25
 # A token with less than this left is not used: the request and its retries would outlive it.
@@ -221,6 +225,13 @@ class _Run:
         if self.recorded(key):
             self.skip(key, kind)
             return
+        kept = self.o._store.dm_channel(user_id)
+        if kept is not None:
+            result = self.create(key, kept, body, kind)
+            if result is None or result.error_code != UNKNOWN_CHANNEL:
+                return
+            # The kept channel is gone on Discord's side: open the DM again (below).
+            self.o._store.forget_dm_channel(user_id)
         opened = self.o._discord.open_dm(user_id, deadline=self.deadline)
         self.settle(kind, opened)
         channel = opened.data.get("id") if opened.delivered and isinstance(opened.data, dict) else None
@@ -228,6 +239,7 @@ class _Run:
             self.observe(kind, "refused", opened)
             self.record(key, kind, "refused")
             return
+        self.o._store.remember_dm_channel(user_id, str(channel))
         self.create(key, str(channel), body, kind)
 
     def channel_message(self, delivery: ChannelMessage) -> None:
@@ -236,18 +248,22 @@ class _Run:
             return
         self.create(delivery.key, delivery.channel_id, delivery.body, "channel_message")
 
-    def create(self, key: str, channel_id: str, body: dict[str, Any], kind: str) -> None:
+    def create(self, key: str, channel_id: str, body: dict[str, Any], kind: str) -> RestResult | None:
+        """Create the message; answers the refusal if Discord refused it (None when it was sent)."""
         result = self.o._discord.create_message(channel_id, body, nonce=nonce_for(key), deadline=self.deadline)
         self.settle(kind, result)
+        if not result.delivered and result.error_code == UNKNOWN_CHANNEL and kind in ("dm", "fallback_dm"):
+            return result  # a kept DM channel Discord no longer knows: the caller opens it again
         if not result.delivered:
             # E.g. 50007 "cannot send messages to this user": a re-run would only be refused again.
             self.observe(kind, "refused", result)
             self.record(key, kind, "refused", channel_id)
-            return
+            return result
         message_id = str(result.data.get("id")) if isinstance(result.data, dict) else None
         self.record(key, kind, "sent", channel_id, message_id)
         self.observe(kind, "sent", result)
         self.report.sent.append(key)
+        return None
 
     def edit_message(self, delivery: EditMessage) -> None:
         channel_id, message_id = delivery.channel_id, delivery.message_id

@@ -66,6 +66,18 @@ class DeliveryStore(Protocol):
         """Record a creation under its key; a second record of the same key changes nothing."""
         ...
 
+    def dm_channel(self, user_id: str) -> str | None:
+        """The user's DM channel with the bot, if it was opened before."""
+        ...
+
+    def remember_dm_channel(self, user_id: str, channel_id: str) -> None:
+        """Keep the channel Discord opened for this user."""
+        ...
+
+    def forget_dm_channel(self, user_id: str) -> None:
+        """Drop a kept channel Discord no longer knows (10003 Unknown Channel)."""
+        ...
+
 
 class WorkerObserver(Protocol):
     """Logs and metrics of the worker (ladderline.observability.worker implements it)."""

@@ -14,14 +14,15 @@ for real, `mr:<match>:<won|lost|draw>` asks, `mrs:<match>:<won|lost|draw>` repor
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType
-from ladderline.ladder import guards
+from ladderline.ladder import fanout, guards, waves
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Metric, Reply, now, tick_id
-from ladderline.ladder.deliveries import DirectMessage, FollowUp
+from ladderline.ladder.deliveries import MAX_TIMER_DELAY_SECONDS, Delivery, DirectMessage, FollowUp, Timer
 from ladderline.ladder.routes import Ack, Route
 from ladderline.worker_settings import StaffSettings
 
@@ -125,6 +126,36 @@ def handle_abort(ctx: JobContext) -> Reply:
                  metrics=transition_metric(result, match["status"]))
 
 
+def _delay_until(at: int, ctx: JobContext) -> int:
+    """Seconds from now to `at` (rounded up: a timer must never fire before its time), within SQS's range."""
+    return max(0, min(MAX_TIMER_DELAY_SECONDS, math.ceil(at - ctx.clock())))
+
+
+def handle_found(ctx: JobContext) -> Reply:
+    """A match's own job after its wave: announce it (the confirmation window starts now), tell both
+    players, schedule its reminder and deadline. Run again, it announces nothing twice and sends
+    only what is not yet recorded. A match that is no longer confirming (cancelled because this
+    job came too late) is not announced: its notice comes from the deadline."""
+    payload = ctx.job.payload or {}
+    match_id = int(payload["match_id"])
+    result = guards.call(ctx, "ladder_match_announce", match_id, now(ctx), msg.CONFIRM_SECONDS)
+    if result["status"] != "ok":
+        return Reply(None, outcome="unknown_match")
+    match = result["match"]
+    if match["status"] != "confirming":
+        return Reply(None, outcome=f"found_{match['status']}")
+    deadline = int(match["confirm_deadline"])
+    timers = (
+        Timer(waves.REMIND_TIMER, f"match:{match_id}:remind",
+              _delay_until(deadline - msg.CONFIRM_SECONDS + msg.REMIND_AFTER_SECONDS, ctx), {"match_id": match_id}),
+        Timer(waves.DEADLINE_TIMER, f"match:{match_id}:deadline", _delay_until(deadline, ctx), {"match_id": match_id}),
+    )
+    deliveries: list[Delivery] = [*msg.found_deliveries(match),
+                                  *waves.searching_edits(match, list(payload.get("searching") or []))]
+    return Reply(None, outcome="announced" if result["changed"] else "found_again", deliveries=tuple(deliveries),
+                 timers=timers)
+
+
 def handle_remind(ctx: JobContext) -> Reply:
     match_id = int((ctx.job.payload or {})["match_id"])
     result = guards.call(ctx, "ladder_match_read", match_id)
@@ -141,10 +172,24 @@ def handle_deadline(ctx: JobContext) -> Reply:
     if result["status"] != "ok":
         return Reply(None, outcome="unknown_match")
     match = result["match"]
-    # Abandoned now or before (a re-run): the notices; confirmed or aborted: nothing to add here.
+    # Abandoned now or before (a re-run, or by the sweep): the notices. Confirmed or aborted:
+    # nothing to add. Still confirming: the window was extended when the match was announced,
+    # and the announcing job scheduled the deadline that counts (the sweep backs it).
     deliveries = msg.closed_notices(match) if match["status"] == "abandoned" else []
     return Reply(None, outcome=f"deadline_{match['status']}", deliveries=tuple(deliveries),
                  metrics=transition_metric(result, match["status"]))
+
+
+def handle_confirmation_sweep(ctx: JobContext) -> Reply:
+    """Every tick: every confirmation past its deadline is abandoned here, whatever happened to its
+    timer (lost, late, dead-lettered). Each abandoned match's notices go out through its own
+    deadline job (the timer's key: if the timer runs too, only one of them runs)."""
+    result = guards.call(ctx, "ladder_confirmation_sweep", now(ctx))
+    abandoned = [int(m) for m in result["abandoned"]]
+    timers = tuple(Timer(waves.DEADLINE_TIMER, f"match:{m}:deadline", 0, {"match_id": m}) for m in abandoned)
+    metrics = (Metric("MatchTransitions", (len(abandoned),), dimensions=(("transition", "abandoned"),)),) \
+        if abandoned else ()
+    return Reply(None, outcome=f"abandoned_{len(abandoned)}", timers=timers, metrics=metrics)
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -187,23 +232,27 @@ def handle_report(ctx: JobContext) -> Reply:
 
 
 def handle_report_sweep(ctx: JobContext) -> Reply:
+    """Report reminders and staff flags: one fan-out job per match (ladder/fanout.py)."""
     result = guards.call(ctx, "ladder_report_sweep", tick_id(ctx), now(ctx))
-    deliveries: list[Any] = []
+    jobs: list[Timer] = []
     for match in result["reminders"]:
-        for player in match["players"]:
-            if player.get("report") is None:
-                deliveries.append(DirectMessage(
-                    f"match:{match['match_id']}:report-reminder:{player['user_id']}", player["user_id"],
-                    responses.message(f"⏰ Match #{match['match_id']} still needs your result: press **I won**, "
-                                      "**I lost** or **Draw** on the match card.")))
+        number = match["match_id"]
+        reminders = [DirectMessage(
+            f"match:{number}:report-reminder:{player['user_id']}", player["user_id"],
+            responses.message(f"⏰ Match #{number} still needs your result: press **I won**, "
+                              "**I lost** or **Draw** on the match card."))
+            for player in match["players"] if player.get("report") is None]
+        if reminders:
+            jobs.append(fanout.deliver_job(f"match:{number}:report-reminders", reminders))
     channel, role = _staff()
     if channel:
         for match in result["flags"]:
-            deliveries.append(msg.staff_message(
-                f"match:{match['match_id']}:report-overdue", channel, role,
-                f"⏰ Match #{match['match_id']} was confirmed 24 hours ago and still lacks a report. "
-                f"Decide it with `/admin resolve match_id:{match['match_id']}`."))
-    return Reply(None, outcome="swept", deliveries=tuple(deliveries))
+            number = match["match_id"]
+            jobs.append(fanout.deliver_job(f"match:{number}:report-overdue", [msg.staff_message(
+                f"match:{number}:report-overdue", channel, role,
+                f"⏰ Match #{number} was confirmed 24 hours ago and still lacks a report. "
+                f"Decide it with `/admin resolve match_id:{number}`.")]))
+    return Reply(None, outcome="swept", timers=tuple(jobs))
 
 
 ROUTES = (
@@ -219,5 +268,5 @@ ROUTES = (
           ephemeral=True, handler=handle_report),
 )
 
-TIMERS = {"match_remind": handle_remind, "match_deadline": handle_deadline}
-TICKS = {"report_reminders": handle_report_sweep}
+TIMERS = {waves.FOUND_TIMER: handle_found, waves.REMIND_TIMER: handle_remind, waves.DEADLINE_TIMER: handle_deadline}
+TICKS = {"report_reminders": handle_report_sweep, "confirmation_sweep": handle_confirmation_sweep}

@@ -18,7 +18,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, ComponentType, InteractionType
-from ladderline.ladder import guards, static_data, waves
+from ladderline.ladder import fanout, guards, static_data, waves
 from ladderline.ladder.context import JobContext, Reply, now, tick_id
 from ladderline.ladder.labels import EMBED_COLOR
 from ladderline.ladder.match_messages import race_label
@@ -208,13 +208,16 @@ def handle_wave(ctx: JobContext) -> Reply:
 
 
 def handle_expiry(ctx: JobContext) -> Reply:
+    """Entries older than 2½ hours leave the queue; each player is told by a job of their own
+    (ladder/fanout.py), so one player's Discord trouble never holds another's notice."""
     result = guards.call(ctx, "ladder_queue_expire", tick_id(ctx), now(ctx))
-    deliveries = tuple(
-        waves.dm(f"queue:{e['join_key']}:expired", e["user_id"],
-                 "⌛ You were in the queue for 2½ hours without a match, so you left it. Run `/queue` to search "
-                 "again.")
+    jobs = tuple(
+        fanout.deliver_job(f"queue:{e['join_key']}:expired", [waves.dm(
+            f"queue:{e['join_key']}:expired", e["user_id"],
+            "⌛ You were in the queue for 2½ hours without a match, so you left it. Run `/queue` to search "
+            "again.")])
         for e in result["expired"])
-    return Reply(None, outcome=f"expired_{len(deliveries)}", deliveries=deliveries)
+    return Reply(None, outcome=f"expired_{len(jobs)}", timers=jobs)
 
 
 ROUTES = (
