@@ -15,10 +15,10 @@ from ladderline.ladder.matchmaking import (
     allowance,
     pair_cost,
     run_wave,
+    run_wave_sparse,
     score,
 )
-
-from tests.support.pairing_oracle import hungarian, run_wave_exact
+from ladderline.ladder.pairing_exact import hungarian, run_wave_exact
 
 REGIONS = [r.code for r in static_data.regions()]
 
@@ -188,10 +188,10 @@ def greedy(queue: list[Entry]) -> list[Pair]:
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_as_many_pairs_as_the_exact_oracle_and_cost_within_one_percent(seed: int) -> None:
+def test_one_game_queues_get_as_many_pairs_as_the_exact_oracle_and_cost_within_one_percent(seed: int) -> None:
     rng = random.Random(seed)
-    queue = community_queue(rng, rng.choice([10, 30, 60, 120, 200]), two_game=rng.choice([0, 3, 6]))
-    found = run_wave(queue, static_data.is_blocked)
+    queue = community_queue(rng, rng.choice([10, 30, 60, 120, 200, 300]), two_game=0)
+    found = run_wave_sparse(queue, static_data.is_blocked)
     exact = run_wave_exact(queue, static_data.is_blocked)
     assert len(found) == len(exact) >= len(greedy(queue))
     # Costs may be negative (the wait bonus): 1 % of the optimum's total magnitude.
@@ -199,9 +199,35 @@ def test_as_many_pairs_as_the_exact_oracle_and_cost_within_one_percent(seed: int
     assert sum(p.cost for p in found) - sum(p.cost for p in exact) <= 0.01 * magnitude
 
 
+@pytest.mark.parametrize("seed", range(20))
+def test_two_game_players_cost_at_most_a_pair_each_against_the_oracle(seed: int) -> None:
+    # Known gap (README, Benchmarks): a player queueing both games is given one side by a
+    # heuristic beyond a handful of them, and each such choice can cost the wave a pair.
+    rng = random.Random(1000 + seed)
+    two_game = rng.choice([3, 6])
+    queue = community_queue(rng, rng.choice([30, 60, 120, 200]), two_game=two_game)
+    found = run_wave_sparse(queue, static_data.is_blocked)
+    assert len(found) >= len(run_wave_exact(queue, static_data.is_blocked)) - two_game
+
+
 def test_a_crowded_one_sided_stretch_still_pairs_everyone_it_can() -> None:
     # 15 StarCraft II players at exactly 1500 and 100 Brood War players spread around them: the
     # nearest-candidates graph must still seat all 15 (the ties are broken the same way on both sides).
     queue = [Entry(i, None, "sc2_terran", None, 1500, "EUW") for i in range(1, 16)]
     queue += [Entry(100 + i, "bw_zerg", None, 1400 + 2 * i, None, "EUW") for i in range(100)]
-    assert len(run_wave(queue)) == 15 == len(run_wave_exact(queue))
+    assert len(run_wave_sparse(queue)) == 15 == len(run_wave_exact(queue))
+
+
+@settings(max_examples=300, deadline=None)
+@given(queues())
+def test_the_sparse_pairing_never_pairs_a_player_twice_or_a_pair_not_allowed(queue: list[Entry]) -> None:
+    pairs = run_wave_sparse(queue, static_data.is_blocked)
+    players = [p.bw.user_id for p in pairs] + [p.sc2.user_id for p in pairs]
+    assert len(players) == len(set(players))
+    assert all(p.cost == pair_cost(p.bw, p.sc2, static_data.is_blocked) for p in pairs)
+
+
+@settings(max_examples=300, deadline=None)
+@given(queues(max_size=7))
+def test_the_sparse_pairing_is_as_good_as_brute_force_on_small_queues(queue: list[Entry]) -> None:
+    assert score(run_wave_sparse(queue, static_data.is_blocked)) == score(brute_force(queue))

@@ -24,9 +24,10 @@ How it scales (10,000 queued players in well under a second of CPU, memory linea
 - A player queueing both games has a node on each side. If the optimum uses both, the player
   keeps the cheaper pair, the other node is removed, and the pairing is repaired by the same
   augmenting paths (each round settles at least one such player: no exponential split search).
-The old exact algorithm (Hungarian, O(n³), every split of up to 6 two-game players) is the
-oracle of the property tests (tests/support/pairing_oracle.py): same number of pairs, total
-cost within 1 %.
+The exact algorithm (Hungarian, O(n³), every split of up to 6 two-game players;
+ladder/pairing_exact.py) still pairs queues up to EXACT_UP_TO players, and is the oracle of the
+sparse pairing's property tests. Measured against it (Part P of `make bench`), the sparse pairing
+is not yet as good with many two-game players: see the README's benchmarks.
 """
 
 from __future__ import annotations
@@ -41,10 +42,14 @@ ALLOWANCE_PER_WAVE = 50
 WAIT_BONUS = 20
 # Allowed opponents each player keeps on each side of their MMR: more is closer to the exact
 # optimum in crowded, one-sided stretches of the queue, fewer is faster. Large queues keep fewer
-# (measured: `python -m tests.bench --only pairing`).
+# (measured: `python -m tests.bench --only p`).
 CANDIDATES = 16
-CANDIDATES_LARGE = 8
+CANDIDATES_LARGE = 6
 LARGE_QUEUE = 2000
+# Up to this many queued players the exact pairing runs (ladder/pairing_exact.py): it is cubic,
+# under 0.1 s at 200 players (1.5 s when it tries all 64 splits of six two-game players, and 16 s
+# at 500: the worker's timeout is 15 s); above, the sparse one (`python -m tests.bench --only p`).
+EXACT_UP_TO = 200
 # Rounds of "each keeps its cheaper side" before every two-game player is given a side at once.
 SETTLE_ROUNDS = 2
 
@@ -262,7 +267,17 @@ SETTLE_BOTH_WAYS = 6
 
 
 def run_wave(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: False) -> list[Pair]:
-    """The pairs of one wave (each player at most once, every pair allowed), best first by cost."""
+    """The pairs of one wave (each player at most once, every pair allowed), best first by cost:
+    exact up to EXACT_UP_TO players (where it takes well under a second), sparse beyond."""
+    if len(queue) <= EXACT_UP_TO:
+        from ladderline.ladder.pairing_exact import run_wave_exact
+
+        return run_wave_exact(queue, is_blocked)
+    return run_wave_sparse(queue, is_blocked)
+
+
+def run_wave_sparse(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: False) -> list[Pair]:
+    """The sparse pairing (this module's docstring), whatever the queue's size."""
     entries = sorted(queue, key=lambda e: e.user_id)  # the result must not depend on the order given
     if len({e.user_id for e in entries}) != len(entries):
         raise ValueError("a player is in the queue twice")
@@ -315,5 +330,119 @@ def run_wave(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: False) -
             skip_rows, skip_cols = frozenset(drop_rows), frozenset(drop_cols)
 
     found = settle(frozenset(), frozenset(), True)
+    grown = _grow_to_maximum(rows, cols, found, is_blocked)
+    if len(grown) > len(found):
+        # The nearest candidates lacked edges a maximum pairing needs: solve once more for the
+        # least cost on the candidates plus those edges (every two-game player keeps the side the
+        # grown pairing gave them), so the extra pairs are the cheapest ones, not the first found.
+        seated_rows = {r for r, _ in grown}
+        seated_cols = {j for _, j in grown}
+        skip_rows = frozenset(row_of[u] for u, j in col_of.items() if j in seated_cols)
+        skip_cols = frozenset(j for u, j in col_of.items() if j not in seated_cols)
+        widened = [dict(row) for row in edges]
+        for r, j in grown:
+            cost = pair_cost(rows[r], cols[j], is_blocked)
+            assert cost is not None
+            widened[r][j] = cost
+        del seated_rows
+        resolved = _pairs(rows, cols, widened, skip_rows, skip_cols)
+        found = resolved if len(resolved) >= len(grown) else grown
+        edges = widened
+    else:
+        found = grown
     pairs = [Pair(rows[r], cols[j], edges[r][j]) for r, j in found]
     return sorted(pairs, key=lambda p: (p.cost, p.bw.user_id))
+
+
+def _grow_to_maximum(rows: list[Entry], cols: list[Entry], found: list[tuple[int, int]], is_blocked: Blocked,
+                     ) -> list[tuple[int, int]]:
+    """Add pairs along augmenting paths in the FULL allowed graph (not just the nearest
+    candidates) until there are none: the pairing then has the most pairs any pairing can have
+    (for the sides the two-game players were given).
+
+    Depth-first augmenting paths from each unpaired row (Kuhn's algorithm), a pass over all of
+    them at a time, until a pass adds nothing. Columns are grouped by (region, waves): within a
+    group one MMR range holds every allowed opponent of a row, and a column is tried once a pass
+    ("next untried" pointers), so a pass costs about players x groups, never players x opponents."""
+    row_col = dict(found)
+    col_owner = {j: r for r, j in found}
+    row_users = {e.user_id for e in rows}
+    seated = {rows[r].user_id for r in row_col} | {cols[j].user_id for j in col_owner}
+    # A two-game player who sits out on one side stays out there; one seated nowhere may only
+    # be added as Brood War (one side, never both).
+    free_rows = [r for r in range(len(rows)) if r not in row_col and rows[r].user_id not in seated]
+    usable = [j for j in range(len(cols)) if j in col_owner or cols[j].user_id not in row_users]
+    grouped: dict[tuple[str | None, int], list[int]] = {}
+    for j in usable:
+        grouped.setdefault((cols[j].region, cols[j].waves), []).append(j)
+    groups = []
+    for (region, waves), members in grouped.items():
+        members.sort(key=lambda j: cols[j].mmr(SC2))
+        groups.append((region, allowance(waves + 1), members, [cols[j].mmr(SC2) for j in members]))
+    reach_of = [[None if is_blocked(e.region, region) else max(allowance(e.waves + 1), theirs)
+                 for region, theirs, _, _ in groups] for e in rows]
+
+    def next_col(row: int, state: list[int], tried: list[list[int]]) -> int | None:
+        """The next untried allowed column of `row`; state = [group, index, end] (index -1: not started)."""
+        me = rows[row]
+        x = me.mmr(BW)
+        while state[0] < len(groups):
+            g = state[0]
+            reach = reach_of[row][g]
+            if reach is None:
+                state[0], state[1] = g + 1, -1
+                continue
+            _, _, members, keys = groups[g]
+            if state[1] < 0:
+                state[1] = bisect.bisect_left(keys, x - reach)
+                state[2] = bisect.bisect_right(keys, x + reach)
+            k = _unvisited(tried[g], state[1])
+            while k < state[2] and cols[members[k]].user_id == me.user_id:
+                k = _unvisited(tried[g], k + 1)
+            if k < state[2]:
+                tried[g][k] = k + 1
+                state[1] = k + 1
+                return members[k]
+            state[0], state[1] = g + 1, -1
+        return None
+
+    while free_rows:
+        tried = [list(range(len(members) + 1)) for _, _, members, _ in groups]
+        grown = False
+        for root in free_rows:
+            stack = [[root, 0, -1, 0]]  # row, then next_col's state
+            chosen: list[int] = []  # the column each stacked row reaches for
+            while stack:
+                frame = stack[-1]
+                state = frame[1:]
+                picked = next_col(frame[0], state, tried)
+                frame[1:] = state
+                if picked is None:
+                    stack.pop()
+                    if chosen:
+                        chosen.pop()
+                    continue
+                holder = col_owner.get(picked)
+                if holder is None:
+                    for (r, *_), c in zip(stack, [*chosen, picked], strict=True):
+                        row_col[r], col_owner[c] = c, r
+                    grown = True
+                    break
+                chosen.append(picked)
+                stack.append([holder, 0, -1, 0])
+        if not grown:
+            break
+        free_rows = [r for r in free_rows if r not in row_col]
+    return sorted(row_col.items())
+
+
+def _unvisited(pointers: list[int], k: int) -> int:
+    """The first index >= k not yet visited (union-find with path compression; the last is a sentinel)."""
+    root = k
+    while pointers[root] != root:
+        root = pointers[root]
+    while pointers[k] != root:
+        pointers[k], k = root, pointers[k]
+    return root
+
+

@@ -1,9 +1,10 @@
-"""Today's exact pairing, kept as the oracle for the scalable one (ladderline.ladder.matchmaking).
+"""The exact pairing: used for queues up to matchmaking.EXACT_UP_TO players, and the oracle of the
+scalable pairing's property tests.
 
 For fixed sides the best pairing is an assignment problem, solved exactly by the Hungarian
 algorithm in O(n³); players queueing both games are tried on every split of sides when there are
 at most EXACT_SPLIT_LIMIT of them (exact), otherwise split by balancing the sides. Exponential in
-the number of two-game players and cubic in the queue: a test oracle, up to a few hundred players.
+the number of two-game players and cubic in the queue: for a few hundred players at most.
 """
 
 from __future__ import annotations
