@@ -149,18 +149,26 @@ END $$;
 
 -- The sweep (every tick): every confirmation past its deadline is abandoned here, in one
 -- statement, whatever happened to its timer. At most p_limit per tick (the oldest first; the
--- next tick continues). Answers {abandoned: [match ids]}: the caller sends each one's notices.
-CREATE FUNCTION ladder_confirmation_sweep(p_now timestamptz, p_limit integer DEFAULT 5000) RETURNS jsonb
+-- next tick continues). Answers {abandoned: [match ids], stranded: n}: the caller sends each
+-- abandoned match's notices; stranded counts the players whose match was already due p_grace
+-- ago (a sweep should have freed them then: expected 0, the StrandedPlayers alarm).
+CREATE FUNCTION ladder_confirmation_sweep(p_now timestamptz, p_limit integer DEFAULT 5000,
+                                          p_grace interval DEFAULT interval '90 seconds') RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_due bigint[];
+    v_due      bigint[];
+    v_stranded integer;
 BEGIN
+    SELECT 2 * count(*) INTO v_stranded FROM matches_1v1 m
+    WHERE m.status = 'confirming' AND m.confirm_deadline <= p_now - p_grace
+      AND ladder_confirmation_due(m, p_now - p_grace);
     -- Locked in one order (match id), as every other transition locks its one match row.
     v_due := ARRAY(
         SELECT match_id FROM matches_1v1 m
         WHERE m.status = 'confirming' AND m.confirm_deadline <= p_now AND ladder_confirmation_due(m, p_now)
         ORDER BY match_id LIMIT p_limit FOR UPDATE);
-    RETURN jsonb_build_object('abandoned', to_jsonb(ladder_abandon_matches(v_due, p_now)));
+    RETURN jsonb_build_object('abandoned', to_jsonb(ladder_abandon_matches(v_due, p_now)),
+                              'stranded', v_stranded);
 END $$;
 
 

@@ -162,3 +162,20 @@ def test_closed_text_of_an_unannounced_match_blames_nobody():
                          {"user_id": "2", "name": "B", "confirmed": False}]}
     texts = [text_of(n.body) for n in match_messages.closed_notices(match) if isinstance(n, DirectMessage)]
     assert len(texts) == 2 and all("can't queue" not in t and "Cancelled" in t for t in texts)
+
+
+def stranded(reply) -> list[float]:
+    return [v for m in reply.metrics if m.name == "StrandedPlayers" for v in m.values]
+
+
+def test_the_sweep_reports_players_a_sweep_should_already_have_freed(database_url):
+    queue_pairs(database_url, 2)
+    run_tick(database_url, "matchmaking_wave", "w1", at=WAVE_AT)
+    # Due now, swept now: nobody stranded.
+    assert stranded(run_tick(database_url, "confirmation_sweep", "s1", at=WAVE_AT + 60)) == [0]
+    # No sweep ran for three minutes past the deadline (ticks stopped): the next one counts the
+    # four players it should not have found, then frees them.
+    late = run_tick(database_url, "confirmation_sweep", "s2", at=WAVE_AT + 300)
+    assert stranded(late) == [4] and late.outcome == "abandoned_2"
+    assert stranded(run_tick(database_url, "confirmation_sweep", "s3", at=WAVE_AT + 360)) == [0]
+    assert players_in_a_match(database_url) == 0

@@ -137,7 +137,8 @@ def test_every_alarm_notifies_the_topic_and_chose_its_missing_data_treatment():
     found = alarms()
     assert set(found) == {"DeadLetterQueueNotEmptyAlarm", "OldestJobAgeAlarm", "AckLatencyAlarm",
                           "WorkerErrorsAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm",
-                          "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm", "WavesStoppedAlarm"}
+                          "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm", "WavesStoppedAlarm",
+                          "StrandedPlayersAlarm"}
     for name, res in found.items():
         props = res["Properties"]
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name
@@ -159,6 +160,9 @@ def test_alarm_thresholds_match_the_issue():
     assert (waves["MetricName"], waves["Statistic"], waves["Period"], waves["ComparisonOperator"],
             waves["Threshold"], waves["TreatMissingData"]) == (
         "WaveDuration", "SampleCount", 300, "LessThanThreshold", 1, "breaching")  # none in 5 minutes
+    stranded = found["StrandedPlayersAlarm"]
+    assert (stranded["MetricName"], stranded["Statistic"], stranded["ComparisonOperator"], stranded["Threshold"]) == (
+        "StrandedPlayers", "Maximum", "GreaterThanThreshold", 0)  # expected 0: anyone stranded alarms
     token = found["TokenExpiredEditsAlarm"]["Dimensions"]
     assert {"Name": "outcome", "Value": EditOutcome.TOKEN_EXPIRED.value} in token
 
@@ -181,6 +185,7 @@ def test_the_ladder_widgets_chart_the_queue_waves_and_matches():
         assert ("QueueingPlayers", frozenset({("service", worker), ("side", side)})) in {
             (n, frozenset(d)) for n, d in explicit}
     names = {n for n, _ in explicit}
-    assert {"WaveDuration", "WavePairs", "MatchWait", "MatchMmrGap"} <= names
+    assert {"WaveDuration", "WavePairs", "MatchWait", "MatchMmrGap", "StrandedPlayers", "FanoutLag",
+            "PairingTime"} <= names
     [search] = [r for r in dashboard_references() if isinstance(r, Search) and r.name == "MatchTransitions"]
     assert search.dimension_names == {"service", "transition"}

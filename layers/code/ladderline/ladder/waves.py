@@ -63,7 +63,9 @@ def plan(tick: str, snapshot: dict[str, Any]) -> tuple[list[dict[str, Any]], lis
 def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
     started = time.perf_counter()
     snapshot = guards.call(ctx, "ladder_wave_snapshot", now)
+    pairing_started = time.perf_counter()
     rows, _ = plan(tick, snapshot)
+    pairing_ms = (time.perf_counter() - pairing_started) * 1000
     seen = [e["join_key"] for e in snapshot["entries"]]
     result = guards.call(ctx, "ladder_wave_commit", tick, int(snapshot["wave_count"]), rows, seen, now)
     joins = {str(e["user_id"]): e for e in snapshot["entries"]}
@@ -78,7 +80,8 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
     waits = [max(0.0, now.timestamp() - joined[p["user_id"]]) for m in new for p in m["players"]
              if p["user_id"] in joined]
     return Reply(None, outcome=str(result["status"]), timers=tuple(timers),
-                 metrics=wave_metrics(snapshot["entries"], stats, waits))
+                 metrics=(*wave_metrics(snapshot["entries"], stats, waits),
+                          Metric("PairingTime", (round(pairing_ms, 3),), "Milliseconds")))
 
 
 def found_job(match: dict[str, Any], joins: dict[str, dict[str, Any]]) -> Timer:

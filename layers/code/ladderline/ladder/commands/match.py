@@ -152,8 +152,11 @@ def handle_found(ctx: JobContext) -> Reply:
     )
     deliveries: list[Delivery] = [*msg.found_deliveries(match),
                                   *waves.searching_edits(match, list(payload.get("searching") or []))]
+    # Fan-out lag: from the wave's commit to this announcement (measured once, by the announcing run).
+    lag = (Metric("FanoutLag", (max(0.0, ctx.clock() - int(match["created_at"])),), "Seconds"),) \
+        if result["changed"] else ()
     return Reply(None, outcome="announced" if result["changed"] else "found_again", deliveries=tuple(deliveries),
-                 timers=timers)
+                 timers=timers, metrics=lag)
 
 
 def handle_remind(ctx: JobContext) -> Reply:
@@ -187,9 +190,12 @@ def handle_confirmation_sweep(ctx: JobContext) -> Reply:
     result = guards.call(ctx, "ladder_confirmation_sweep", now(ctx))
     abandoned = [int(m) for m in result["abandoned"]]
     timers = tuple(Timer(waves.DEADLINE_TIMER, f"match:{m}:deadline", 0, {"match_id": m}) for m in abandoned)
-    metrics = (Metric("MatchTransitions", (len(abandoned),), dimensions=(("transition", "abandoned"),)),) \
-        if abandoned else ()
-    return Reply(None, outcome=f"abandoned_{len(abandoned)}", timers=timers, metrics=metrics)
+    # Every tick reports the players it found still in a match a sweep should already have
+    # ended (expected 0: the StrandedPlayers alarm), before freeing them.
+    metrics = [Metric("StrandedPlayers", (int(result.get("stranded") or 0),))]
+    if abandoned:
+        metrics.append(Metric("MatchTransitions", (len(abandoned),), dimensions=(("transition", "abandoned"),)))
+    return Reply(None, outcome=f"abandoned_{len(abandoned)}", timers=timers, metrics=tuple(metrics))
 
 
 # --- reports -------------------------------------------------------------------------------------
