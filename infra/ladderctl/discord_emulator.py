@@ -16,6 +16,7 @@ Stdlib + PyNaCl only, so it runs anywhere the dev venv does.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import fnmatch
@@ -48,6 +49,25 @@ EPHEMERAL = 1 << 6
 LOADING = 1 << 7  # Discord's "<bot> is thinking..." placeholder flag on a deferred response
 IS_COMPONENTS_V2 = 1 << 15
 RATE_LIMIT = 5  # per-route bucket size Discord typically reports for webhook routes
+
+# Discord's limits as the emulator enforces them, and where each number comes from. Discord
+# documents the global limit and how buckets are keyed; it does not publish per-route sizes
+# ("should not be hard coded ... parse response headers"), so those are the sizes Discord has been
+# seen to report in X-RateLimit-Limit / -Reset-After, and the client only ever reads the headers.
+# - Global: 50 requests per second per bot token, interaction routes exempt (Discord developer
+#   docs, "Rate Limits" > "Global Rate Limit"; the developer support article "My Bot is Being
+#   Rate Limited": "50 requests per second across most endpoints", X-RateLimit-Scope: global).
+# - Buckets are per route and per top-level resource: channel_id, guild_id, webhook_id (+ token)
+#   (Discord developer docs, "Rate Limits": "Top-level resources are currently limited to ...").
+# - Create Message: 5 per 5 s per channel; Edit Message: 5 per 5 s per channel (observed and
+#   widely reported by library authors; not published by Discord).
+# - Create DM: 5 per second (no top-level resource: one bucket for the bot; observed).
+GLOBAL_LIMIT_PER_SECOND = 50
+ROUTE_LIMITS: dict[str, tuple[int, float]] = {
+    "POST /channels/{channel_id}/messages": (5, 5.0),
+    "PATCH /channels/{channel_id}/messages/{message_id}": (5, 5.0),
+    "POST /users/@me/channels": (5, 1.0),
+}
 
 _API = re.compile(r"^/api/v\d+(/.*)$")
 _WEBHOOK = re.compile(r"^/webhooks/(?P<app>[^/]+)/(?P<token>[^/]+)(?:/messages/(?P<msg>[^/]+))?/?$")
@@ -141,6 +161,8 @@ class DiscordEmulator:
         self._nonces: dict[tuple[str, str], tuple[str, float]] = {}  # (channel, nonce) -> (message id, at)
         self._blocked_dms: set[str] = set()
         self._buckets: dict[str, tuple[int, float]] = {}  # bucket key -> (used, window end)
+        self._global_sent: collections.deque[float] = collections.deque()  # bot requests in the last second
+        self.global_limit = GLOBAL_LIMIT_PER_SECOND
         self.invalid_requests = 0
         self.latency_seconds = 0.0  # added before every API answer (a slow Discord), set by the playground
         self._listeners: list[Callable[[dict], None]] = []
@@ -565,24 +587,43 @@ class DiscordEmulator:
              ) -> tuple[int, Any, dict]:
         if self.bot_token is not None and headers.get("authorization") != f"Bot {self.bot_token}":
             return 401, UNAUTHORIZED, {}
-        return serve()
+        limited = self._global_limited()
+        return limited if limited is not None else serve()
 
-    def _limited(self, bucket_route: str) -> tuple[dict[str, str], tuple[int, Any, dict] | None]:
-        """Per-route bucket of RATE_LIMIT requests per second, with Discord's headers."""
-        bucket = _bucket(bucket_route)
+    def _global_limited(self) -> tuple[int, Any, dict] | None:
+        """Discord's global limit: GLOBAL_LIMIT_PER_SECOND bot-token requests in any second."""
         now = self.clock()
         with self._lock:
-            used, ends = self._buckets.get(bucket_route, (0, now + 1.0))
+            sent = self._global_sent
+            while sent and sent[0] <= now - 1.0:
+                sent.popleft()
+            if len(sent) < self.global_limit:
+                sent.append(now)
+                return None
+            retry = max(0.001, sent[0] + 1.0 - now)
+        headers = {"X-RateLimit-Global": "true", "X-RateLimit-Scope": "global",
+                   "Retry-After": str(max(1, int(retry + 0.999)))}
+        return 429, dict(RATE_LIMITED, retry_after=round(retry, 3), **{"global": True}), headers
+
+    def _limited(self, template: str, major: str = "") -> tuple[dict[str, str], tuple[int, Any, dict] | None]:
+        """The route's bucket (ROUTE_LIMITS, per top-level resource `major`), with Discord's headers."""
+        limit, window = ROUTE_LIMITS.get(template, (RATE_LIMIT, 1.0))
+        key = f"{template}:{major}"
+        bucket = _bucket(template)  # Discord's bucket id names the route; the resource splits it
+        now = self.clock()
+        with self._lock:
+            used, ends = self._buckets.get(key, (0, now + window))
             if now >= ends:
-                used, ends = 0, now + 1.0
+                used, ends = 0, now + window
             reset_after = max(0.0, ends - now)
-            if used >= RATE_LIMIT:
-                headers = {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": "0",
-                           "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Bucket": bucket,
-                           "X-RateLimit-Scope": "user", "Retry-After": str(max(1, int(reset_after + 0.999)))}
+            if used >= limit:
+                headers = {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": "0",
+                           "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Reset": f"{ends:.3f}",
+                           "X-RateLimit-Bucket": bucket, "X-RateLimit-Scope": "user",
+                           "Retry-After": str(max(1, int(reset_after + 0.999)))}
                 return headers, (429, dict(RATE_LIMITED, retry_after=round(reset_after, 3)), headers)
-            self._buckets[bucket_route] = (used + 1, ends)
-        return {"X-RateLimit-Limit": str(RATE_LIMIT), "X-RateLimit-Remaining": str(RATE_LIMIT - used - 1),
+            self._buckets[key] = (used + 1, ends)
+        return {"X-RateLimit-Limit": str(limit), "X-RateLimit-Remaining": str(limit - used - 1),
                 "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Reset": f"{ends:.3f}",
                 "X-RateLimit-Bucket": bucket}, None
 
@@ -603,7 +644,8 @@ class DiscordEmulator:
                      "recipients": [{"id": recipient, "username": f"user{recipient[-4:]}", "bot": False}]}, headers
 
     def _channel_message(self, method: str, channel: str, msg: str | None, body: bytes) -> tuple[int, Any, dict]:
-        headers, limited = self._limited(f"{method} /channels/{channel}/messages" + ("/:id" if msg else ""))
+        headers, limited = self._limited(
+            f"{method} /channels/{{channel_id}}/messages" + ("/{message_id}" if msg else ""), channel)
         if limited:
             return limited
         with self._lock:

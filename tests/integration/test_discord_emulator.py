@@ -336,8 +336,28 @@ def test_bot_routes_answer_with_buckets_and_429_beyond_them(emulator: DiscordEmu
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
     assert len({a.headers["X-RateLimit-Bucket"] for a in answers}) == 1
     assert answers[-1].headers["X-RateLimit-Scope"] == "user" and emulator.invalid_requests == 1
+    # Create Message: 5 per 5 s per channel (the emulator's ROUTE_LIMITS, with their sources).
+    assert answers[0].headers["X-RateLimit-Reset-After"] == "5.000"
     clock.now += 1.0
+    assert requests.post(url, json={"content": "still"}, headers=BOT, timeout=5).status_code == 429
+    # Another channel is another bucket (channel_id is a top-level resource).
+    assert requests.post(f"{emulator.base_url}/channels/89/messages", json={"content": "x"}, headers=BOT,
+                         timeout=5).status_code == 200
+    clock.now += 4.0
     assert requests.post(url, json={"content": "ok"}, headers=BOT, timeout=5).status_code == 200
+
+
+def test_the_global_limit_is_50_bot_requests_a_second_across_routes(
+        emulator: DiscordEmulator, clock: FakeClock) -> None:
+    answers = [requests.post(f"{emulator.base_url}/channels/{1000 + i}/messages", json={"content": "x"},
+                             headers=BOT, timeout=5) for i in range(51)]
+    assert [a.status_code for a in answers] == [200] * 50 + [429]
+    limited = answers[-1]
+    assert limited.headers["X-RateLimit-Scope"] == "global" and limited.headers["X-RateLimit-Global"] == "true"
+    assert limited.json()["global"] is True and 0 < limited.json()["retry_after"] <= 1.0
+    clock.now += 1.0
+    assert requests.post(f"{emulator.base_url}/channels/2000/messages", json={"content": "x"}, headers=BOT,
+                         timeout=5).status_code == 200
 
 
 def test_a_scripted_shared_429_is_not_an_invalid_request(emulator: DiscordEmulator) -> None:
