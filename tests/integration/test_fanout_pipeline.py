@@ -1,0 +1,91 @@
+"""A wave's fan-out through the deployed shape (moto SQS and DynamoDB, the worker, PostgreSQL, the
+Discord emulator): one match's Discord trouble never holds, fails or repeats another's."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from ladderline.job import Job
+
+from tests.support.aws import load_handler
+from tests.support.discord import BOT_TOKEN
+from tests.support.ladder_jobs import sql
+
+PLAYERS = 10  # five matches
+
+
+def queue_players(database_url: str) -> list[int]:
+    users = []
+    for i in range(PLAYERS):
+        user = 5000 + i
+        races = "{bw_zerg}" if i % 2 == 0 else "{sc2_terran}"
+        sql(database_url, "INSERT INTO players (discord_user_id, player_name, battletag, region, terms_accepted_at, "
+                          "activated_at) VALUES (:u, :n, 'P#1234', 'EUW', now(), now())", u=user, n=f"P{user}")
+        sql(database_url, "INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) "
+                          "VALUES (:u, CAST(:r AS text[]))", u=user, r=races)
+        sql(database_url, "SELECT ladder_queue_join(:u, :k, now())", u=user, k=f"join-{user}")
+        users.append(user)
+    return users
+
+
+def drain(pipeline, seconds: float = 30.0) -> None:
+    """Run the worker like the event source until the queue is empty (failed jobs come back after
+    their shortened visibility: 3 s)."""
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        attributes = pipeline.aws.sqs.get_queue_attributes(
+            QueueUrl=pipeline.aws.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+        if attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
+            return
+        if pipeline.run_worker()["batchItemFailures"] == [] and attributes["ApproximateNumberOfMessages"] == "0":
+            time.sleep(0.5)
+    raise AssertionError("the queue did not drain")
+
+
+def found_dms(discord, user: int) -> list[dict]:
+    return [m for m in discord.dms(str(user)) if any("found" in (e.get("title") or "") for e in m.get("embeds", []))]
+
+
+def test_one_players_rate_limit_holds_only_their_own_match(pipeline):
+    users = queue_players(pipeline.database_url)
+    troubled = users[3]
+    # Discord answers this player's DM channel with a long 429 once (the client hands the job back).
+    channel = requests.post(f"{pipeline.discord.base_url}/users/@me/channels", json={"recipient_id": str(troubled)},
+                            headers={"Authorization": f"Bot {BOT_TOKEN}"}, timeout=5).json()["id"]
+    pipeline.discord.script("POST", f"/channels/{channel}/messages", 429,
+                            {"message": "You are being rate limited.", "retry_after": 60.0, "global": False})
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url,
+                                  MessageBody=Job.tick("2026-12-04T20:00:00Z").to_json())
+
+    assert pipeline.run_worker()["batchItemFailures"] == []  # the tick: commit, publish, done
+    first = pipeline.run_worker()  # the five "match found" jobs, side by side
+    assert len(first["batchItemFailures"]) == 1  # only the troubled player's match
+    told = [u for u in users if found_dms(pipeline.discord, u)]
+    [[troubled_match]] = sql(pipeline.database_url, "SELECT match_id FROM matches_1v1 WHERE :u IN (player_1, player_2)",
+                             u=troubled)
+    partner = [u for u in users if u != troubled and sql(
+        pipeline.database_url, "SELECT 1 FROM matches_1v1 WHERE match_id = :m AND :u IN (player_1, player_2)",
+        m=troubled_match, u=u)]
+    # Everyone outside the troubled match was told at once.
+    assert troubled not in told and set(users) - set(told) <= {troubled, *partner}
+
+    # The client remembers the 60 s 429 in its container; the retry 3 s later lands in another.
+    pipeline.worker = load_handler("worker")
+    drain(pipeline)
+    for user in users:
+        assert len(found_dms(pipeline.discord, user)) == 1, user  # exactly once, the troubled one too
+    assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
+    assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1 WHERE announced_at IS NOT NULL") == [[5]]
+
+
+def test_the_same_tick_delivered_twice_tells_everyone_once(pipeline):
+    users = queue_players(pipeline.database_url)
+    tick = Job.tick("2026-12-04T20:01:00Z").to_json()
+    for _ in range(2):
+        pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=tick)
+    drain(pipeline)
+    assert [len(found_dms(pipeline.discord, u)) for u in users] == [1] * PLAYERS
+    assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[5]]
+    assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
