@@ -119,3 +119,71 @@ def test_what_quiet_moto_replaces_still_exists_in_this_moto() -> None:
     assert callable(SQSBackend.is_message_valid_based_on_retention_period)
     assert sqs_models.unix_time is unix_time and sqs_models.unix_time_millis is unix_time_millis
     assert callable(DomainDispatcherApplication.get_application)
+
+
+def test_simultaneous_conditional_writes_of_one_key_have_one_winner(quiet_moto: str) -> None:
+    # As in DynamoDB, and as the idempotency record needs: a conditional put is one atomic step.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from botocore.exceptions import ClientError
+
+    clients = [boto3.client("dynamodb", endpoint_url=quiet_moto, **KEYS) for _ in range(16)]
+    clients[0].create_table(TableName="race", BillingMode="PAY_PER_REQUEST",
+                            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+    keys, writers = 10, 32
+    start = threading.Barrier(writers)
+
+    def claim(writer: int) -> int:
+        client = clients[writer % len(clients)]
+        start.wait()
+        won = 0
+        for key in range(keys):
+            try:
+                client.put_item(TableName="race", Item={"id": {"S": f"k{key}"}, "by": {"N": str(writer)}},
+                                ConditionExpression="attribute_not_exists(id)")
+                won += 1
+            except ClientError as error:
+                assert error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+        return won
+
+    with ThreadPoolExecutor(max_workers=writers) as pool:
+        assert sum(pool.map(claim, range(writers))) == keys  # one winner per key
+
+
+def test_the_write_lock_makes_a_check_then_write_one_step(monkeypatch: pytest.MonkeyPatch) -> None:
+    # moto's race is a few microseconds wide; widened here, the lock is what makes one winner.
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import moto.dynamodb.models as dynamodb_models
+    from ladderctl import quiet_moto as module
+
+    stored: dict[str, int] = {}
+
+    def slow_conditional_put(self: object, table: str, item: dict, *args: object, **kwargs: object) -> None:
+        if item["id"] in stored:  # the condition...
+            raise ValueError("ConditionalCheckFailed")
+        time.sleep(0.01)  # ...then the write, later
+        stored[item["id"]] = item["by"]
+
+    def race() -> int:
+        stored.clear()
+        start = threading.Barrier(8)
+
+        def claim(writer: int) -> bool:
+            start.wait()
+            try:
+                dynamodb_models.DynamoDBBackend.put_item(object(), "t", {"id": "k", "by": writer})
+                return True
+            except ValueError:
+                return False
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return sum(pool.map(claim, range(8)))
+
+    monkeypatch.setattr(dynamodb_models.DynamoDBBackend, "put_item", slow_conditional_put)
+    assert race() > 1  # without the lock: several winners
+    module.atomic_dynamodb_writes()
+    assert race() == 1
