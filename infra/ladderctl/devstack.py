@@ -420,7 +420,10 @@ class DevStack:
 
     def _capture_output(self) -> None:
         """Handlers print JSON lines (as in Lambda): send them to dev.log, steps to the console."""
-        self._log_file = open(self.data_dir / "dev.log", "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        log_path = self.data_dir / "dev.log"
+        log_path.touch(mode=0o600, exist_ok=True)
+        log_path.chmod(0o600)  # the handlers' output: for the one who runs the stack
+        self._log_file = open(log_path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
         self._saved_stdout = sys.stdout
         sys.stdout = StdoutTap(self._log_file, self.console)
         handler = logging.StreamHandler(self._log_file)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -89,8 +90,40 @@ def describe_answer(status: int, body: Any) -> str:
     return f"{kind} {name}{extra}"
 
 
+# Interaction tokens are base64 of "interaction:<id>:..." (Discord's, and the emulator's); a job's
+# JSON carries one under "token". dev.log is a file anyone on the machine may read: whatever a
+# line holds (a record glued to another by a thread's unterminated write, a library's repr of a
+# batch), no token is written there.
+_INTERACTION_TOKEN = re.compile(r"aW50ZXJhY3Rpb246[A-Za-z0-9_\-=]+")
+_TOKEN_FIELD = re.compile(r'(\\?"(?:token|join_token)\\?"\s*:\s*\\?")[^"\\]+')
+_BOT_AUTHORIZATION = re.compile(r"(Bot\s+)[A-Za-z0-9_.\-]{16,}")
+
+
+def redact(line: str) -> str:
+    """The line with every interaction token, job token field and bot token replaced."""
+    line = _INTERACTION_TOKEN.sub("<interaction token>", line)
+    line = _TOKEN_FIELD.sub(r"\1<redacted>", line)
+    return _BOT_AUTHORIZATION.sub(r"\1<redacted>", line)
+
+
+def records(line: str) -> list[Any]:
+    """The JSON records on a line: usually one; several when writes were glued together."""
+    found, decoder, at = [], json.JSONDecoder(), 0
+    while True:
+        at = line.find("{", at)
+        if at < 0:
+            return found
+        try:
+            value, end = decoder.raw_decode(line, at)
+        except ValueError:
+            at += 1
+            continue
+        found.append(value)
+        at = end
+
+
 class StdoutTap(io.TextIOBase):
-    """A stdout replacement: lines to `log_file`, worker steps to `console`."""
+    """A stdout replacement: lines to `log_file` (tokens redacted), worker steps to `console`."""
 
     def __init__(self, log_file: TextIO, console: Console) -> None:
         super().__init__()
@@ -118,15 +151,12 @@ class StdoutTap(io.TextIOBase):
 
     def _line(self, line: str) -> None:
         with self._lock:
-            self.log_file.write(line + "\n")
-        if not line.startswith("{"):
+            self.log_file.write(redact(line) + "\n")
+        if "{" not in line:
             return
-        try:
-            record = json.loads(line)
-        except ValueError:
-            return
-        if isinstance(record, dict) and record.get("correlation_id"):
-            self._report(record)
+        for record in records(line):
+            if isinstance(record, dict) and record.get("correlation_id"):
+                self._report(record)
 
     def _report(self, record: dict[str, Any]) -> None:
         message = record.get("message")
