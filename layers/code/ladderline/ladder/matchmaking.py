@@ -45,7 +45,7 @@ WAIT_BONUS = 20
 # (measured: `python -m tests.bench --only p`).
 CANDIDATES = 16
 CANDIDATES_LARGE = 6
-LARGE_QUEUE = 2000
+LARGE_QUEUE = 1000
 # Up to this many queued players the exact pairing runs (ladder/pairing_exact.py): it is cubic,
 # under 0.1 s at 200 players (1.5 s when it tries all 64 splits of six two-game players, and 16 s
 # at 500: the worker's timeout is 15 s); above, the sparse one (`python -m tests.bench --only p`).
@@ -119,33 +119,52 @@ Blocked = Callable[[str | None, str | None], bool]
 
 def _candidates(rows: list[Entry], cols: list[Entry], is_blocked: Blocked, keep: int) -> list[dict[int, int]]:
     """For each row (Brood War node) its allowed columns (StarCraft II nodes) with their cost: the
-    CANDIDATES nearest allowed on each side of its MMR, plus every column that chose it so."""
+    `keep` nearest allowed on each side of its MMR, plus every column that chose it so.
+
+    pair_cost's rule, on plain lists (this runs for every player of a 10,000-player wave)."""
     edges: list[dict[int, int]] = [{} for _ in rows]
     # The widest allowance anyone has: no allowed opponent is further away than that.
     reach = allowance(max((e.waves for e in (*rows, *cols)), default=0) + 1)
+    blocked: dict[tuple[str | None, str | None], bool] = {}
 
-    def nearest(me: Entry, my_mmr: int, others: list[Entry], keys: list[int], mine_is_row: bool
-                ) -> list[tuple[int, int]]:
-        """(index, cost) of `me`'s nearest allowed opponents, up to `keep` on each side."""
+    def facts(entries: list[Entry], side: str) -> tuple[list[int], list[int], list[int], list[str | None], list[int]]:
+        return ([e.mmr(side) for e in entries], [e.user_id for e in entries],
+                [allowance(e.waves + 1) for e in entries], [e.region for e in entries], [e.waves + 1 for e in entries])
+
+    row_mmr, row_user, row_allow, row_region, row_waves = facts(rows, BW)
+    col_mmr, col_user, col_allow, col_region, col_waves = facts(cols, SC2)
+
+    def nearest(i: int, mine_is_row: bool) -> list[tuple[int, int]]:
+        """(index, cost) of the nearest allowed opponents of node i, up to `keep` on each side."""
+        if mine_is_row:
+            mmr, user, allow, region, waves = row_mmr[i], row_user[i], row_allow[i], row_region[i], row_waves[i]
+            keys, users, allows, regions, waits = col_mmr, col_user, col_allow, col_region, col_waves
+        else:
+            mmr, user, allow, region, waves = col_mmr[i], col_user[i], col_allow[i], col_region[i], col_waves[i]
+            keys, users, allows, regions, waits = row_mmr, row_user, row_allow, row_region, row_waves
         found = []
-        at = bisect.bisect_left(keys, my_mmr)
+        at = bisect.bisect_left(keys, mmr)
         for step, start in ((-1, at - 1), (1, at)):
             kept, k = 0, start
-            while 0 <= k < len(others) and kept < keep and abs(keys[k] - my_mmr) <= reach:
-                other = others[k]
-                cost = pair_cost(me, other, is_blocked) if mine_is_row else pair_cost(other, me, is_blocked)
-                if cost is not None:
-                    found.append((k, cost))
-                    kept += 1
+            while 0 <= k < len(keys) and kept < keep:
+                gap = abs(keys[k] - mmr)
+                if gap > reach:
+                    break
+                if users[k] != user and (gap <= allow or gap <= allows[k]):
+                    pair = (region, regions[k]) if mine_is_row else (regions[k], region)
+                    no = blocked.get(pair)
+                    if no is None:
+                        no = blocked[pair] = is_blocked(*pair)
+                    if not no:
+                        found.append((k, gap * gap - WAIT_BONUS * (waves + waits[k])))
+                        kept += 1
                 k += step
         return found
 
-    col_keys = [c.mmr(SC2) for c in cols]
-    row_keys = [r.mmr(BW) for r in rows]
-    for i, row in enumerate(rows):
-        edges[i].update(nearest(row, row_keys[i], cols, col_keys, True))
-    for j, col in enumerate(cols):
-        for i, cost in nearest(col, col_keys[j], rows, row_keys, False):
+    for i in range(len(rows)):
+        edges[i].update(nearest(i, True))
+    for j in range(len(cols)):
+        for i, cost in nearest(j, False):
             edges[i][j] = cost
     return edges
 
@@ -285,7 +304,11 @@ def run_wave_sparse(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: F
     cols = sorted((e for e in entries if e.plays(SC2)), key=lambda e: (e.mmr(SC2), e.user_id))
     if not rows or not cols:
         return []
-    edges = _candidates(rows, cols, is_blocked, CANDIDATES if len(entries) <= LARGE_QUEUE else CANDIDATES_LARGE)
+    large = len(entries) > LARGE_QUEUE
+    edges = _candidates(rows, cols, is_blocked, CANDIDATES_LARGE if large else CANDIDATES)
+    # A large queue's time goes to whole solves: every two-game player gets a side after the
+    # first settling round, and pairs the full graph adds are kept as found (not re-costed).
+    settle_rounds = 1 if large else SETTLE_ROUNDS
     row_of = {e.user_id: i for i, e in enumerate(rows)}
     col_of = {e.user_id: j for j, e in enumerate(cols) if e.user_id in row_of}  # two-game players
 
@@ -319,7 +342,7 @@ def run_wave_sparse(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: F
                     continue
                 if user in twice:
                     keep_bw = edges[r][seated_rows[r]] <= edges[seated_cols[j]][j]
-                elif rounds >= SETTLE_ROUNDS:
+                elif rounds >= settle_rounds:
                     keep_bw = j not in seated_cols
                 else:
                     continue
@@ -331,7 +354,7 @@ def run_wave_sparse(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: F
 
     found = settle(frozenset(), frozenset(), True)
     grown = _grow_to_maximum(rows, cols, found, is_blocked)
-    if len(grown) > len(found):
+    if len(grown) > len(found) and not large:
         # The nearest candidates lacked edges a maximum pairing needs: solve once more for the
         # least cost on the candidates plus those edges (every two-game player keeps the side the
         # grown pairing gave them), so the extra pairs are the cheapest ones, not the first found.
@@ -350,6 +373,11 @@ def run_wave_sparse(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: F
         edges = widened
     else:
         found = grown
+        for r, j in grown:
+            if j not in edges[r]:
+                cost = pair_cost(rows[r], cols[j], is_blocked)
+                assert cost is not None
+                edges[r][j] = cost
     pairs = [Pair(rows[r], cols[j], edges[r][j]) for r, j in found]
     return sorted(pairs, key=lambda p: (p.cost, p.bw.user_id))
 
@@ -379,8 +407,15 @@ def _grow_to_maximum(rows: list[Entry], cols: list[Entry], found: list[tuple[int
     for (region, waves), members in grouped.items():
         members.sort(key=lambda j: cols[j].mmr(SC2))
         groups.append((region, allowance(waves + 1), members, [cols[j].mmr(SC2) for j in members]))
-    reach_of = [[None if is_blocked(e.region, region) else max(allowance(e.waves + 1), theirs)
-                 for region, theirs, _, _ in groups] for e in rows]
+    # Each row's reach into each group (None: region pair blocked), shared by rows alike.
+    by_kind: dict[tuple[str | None, int], list[int | None]] = {}
+    reach_of = []
+    for e in rows:
+        kind = (e.region, e.waves)
+        if kind not in by_kind:
+            by_kind[kind] = [None if is_blocked(e.region, region) else max(allowance(e.waves + 1), theirs)
+                             for region, theirs, _, _ in groups]
+        reach_of.append(by_kind[kind])
 
     def next_col(row: int, state: list[int], tried: list[list[int]]) -> int | None:
         """The next untried allowed column of `row`; state = [group, index, end] (index -1: not started)."""
