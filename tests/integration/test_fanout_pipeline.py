@@ -89,3 +89,28 @@ def test_the_same_tick_delivered_twice_tells_everyone_once(pipeline):
     assert [len(found_dms(pipeline.discord, u)) for u in users] == [1] * PLAYERS
     assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[5]]
     assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
+
+
+def test_a_tick_that_dies_between_its_commit_and_its_publish_tells_everyone_once(pipeline, monkeypatch):
+    users = queue_players(pipeline.database_url)
+    scheduler = pipeline.worker.worker._timers
+    real_send = scheduler._send
+    calls = {"n": 0}
+
+    def dies_after_the_first_batch(chunk):
+        calls["n"] += 1
+        if calls["n"] == 2:  # the wave committed and published part of its jobs, then the worker died
+            raise ConnectionError("the container was killed")
+        return real_send(chunk)
+
+    monkeypatch.setattr(scheduler, "_send", dies_after_the_first_batch)
+    monkeypatch.setattr("ladderline.adapters.timers.BATCH_ENTRIES", 2)  # five jobs: three SendMessageBatch calls
+    monkeypatch.setattr(scheduler, "_threads", 1)
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=Job.tick("2026-12-04T20:02:00Z").to_json())
+    assert len(pipeline.run_worker()["batchItemFailures"]) == 1  # the tick fails after its commit
+    assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[5]]
+
+    drain(pipeline)  # the tick again (its wave answers the same matches), and every match's job
+    assert [len(found_dms(pipeline.discord, u)) for u in users] == [1] * PLAYERS
+    assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[5]]
+    assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
