@@ -13,7 +13,22 @@ STAMP := $(VENV)/.installed
 LOCKS := requirements-dev.txt layers/deps/requirements.txt pyproject.toml
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
-.PHONY: install lock test bench dev demo lint sam-check deploy logs destroy register clean
+.PHONY: help install lock test bench dev demo lint sam-check deploy logs destroy register clean
+.DEFAULT_GOAL := help
+
+# `make` or `make help`: the targets a user runs, one line each.
+help:
+	@echo "make dev        run the bot locally (embedded PostgreSQL, local AWS, Discord emulator, playground)"
+	@echo "make test       the test suite (starts its own PostgreSQL, moto and emulator)"
+	@echo "make demo       one ladder match end to end against a fresh local stack"
+	@echo "make bench      the benchmarks (figures, and whether each target is met)"
+	@echo "make lint       ruff and mypy"
+	@echo "make sam-check  sam validate --lint, cfn-lint, checkov and sam build, offline"
+	@echo "make deploy     sam deploy (ENV=prod for the prod settings); make logs, make destroy"
+	@echo "make register   register the slash commands from this machine (GUILD=<id>, DRY_RUN=1)"
+	@echo "make lock       regenerate the hashed dependency locks"
+	@echo "make clean      remove the venvs and build output"
+	@echo "Settings come from ./.env when there is one (see .env.example); the shell's environment wins."
 
 $(BIN)/python:
 	@echo "==> creating $(VENV) with $$($(PYTHON) --version 2>&1) ($(PYTHON))"
@@ -116,8 +131,9 @@ destroy: .venv-sam/bin/sam
 # Deploys register global commands themselves (RegisterCommandsOnDeploy=true). This registers
 # from your machine instead: guild commands for development (GUILD=<id>, instant), or a dry run.
 register: install
-	@test -n "$$DISCORD_BOT_TOKEN" || (echo "set DISCORD_BOT_TOKEN (never passed as an argument)"; exit 2)
-	$(BIN)/ladderctl register $(if $(GUILD),--guild $(GUILD)) $(if $(DRY_RUN),--dry-run)
+	@test -n "$$DISCORD_BOT_TOKEN" || grep -q '^DISCORD_BOT_TOKEN=.' .env 2>/dev/null || \
+		(echo "set DISCORD_BOT_TOKEN in the environment or in .env (never passed as an argument)"; exit 2)
+	$(BIN)/ladderctl $(ENV_FILE) register $(if $(GUILD),--guild $(GUILD)) $(if $(DRY_RUN),--dry-run)
 
 # Regenerate both hashed locks from the top-level .in files (uv, pinned, in its own venv).
 # The layer's lock is for the Lambda platform only; the dev lock is universal (markers per Python
