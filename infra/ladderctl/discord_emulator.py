@@ -59,9 +59,11 @@ RATE_LIMIT = 5  # per-route bucket size Discord typically reports for webhook ro
 #   Rate Limited": "50 requests per second across most endpoints", X-RateLimit-Scope: global).
 # - Buckets are per route and per top-level resource: channel_id, guild_id, webhook_id (+ token)
 #   (Discord developer docs, "Rate Limits": "Top-level resources are currently limited to ...").
-# - Create Message: 5 per 5 s per channel; Edit Message: 5 per 5 s per channel (observed and
-#   widely reported by library authors; not published by Discord).
-# - Create DM: 5 per second (no top-level resource: one bucket for the bot; observed).
+# - Create Message: 5 per 5 s per channel; Edit Message: 5 per 5 s per channel (the sizes in the
+#   rate-limit tables bot library authors publish from what Discord reported; not published by
+#   Discord).
+# - Create DM: 5 per second, one bucket for the bot (no top-level resource in its path): the
+#   emulator's earlier size for every route, kept; Discord publishes none for it.
 GLOBAL_LIMIT_PER_SECOND = 50
 ROUTE_LIMITS: dict[str, tuple[int, float]] = {
     "POST /channels/{channel_id}/messages": (5, 5.0),
