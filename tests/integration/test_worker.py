@@ -304,3 +304,23 @@ def test_a_batch_carrying_the_same_jobs_twice_runs_each_once_with_its_records_si
         assert len([r for r in patches(pipeline, interaction) if r.status == 200]) == 1
         assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
     assert len(analytics(pipeline)) == 5
+
+
+def test_when_the_reply_cannot_carry_the_failure_notice_a_dm_does(pipeline, database_down):
+    # The last attempt's notice meets a rate-limited webhook route with a long reset: the user
+    # would see "thinking..." until the token died. The notice goes out as a DM instead, once.
+    interaction = send_ping(pipeline)
+    user = interaction["member"]["user"]["id"]
+    for attempt in range(1, 5):
+        [message] = pipeline.aws.receive()
+        if attempt == 4:
+            pipeline.discord.script("PATCH", ORIGINAL, 429, {"message": "You are being rate limited.",
+                                                             "retry_after": 600.0, "global": False})
+        pipeline.run_worker([message])
+        make_visible_again(pipeline, message)
+
+    assert pipeline.discord.message(interaction["token"])["flags"] & 128  # the reply could not change
+    [dm] = pipeline.discord.dms(user)
+    assert "About your `/ping`" in dm["content"] and "something went wrong" in dm["content"]
+    assert pipeline.aws.receive() == []  # the fifth receive moves it to the DLQ
+    assert len(pipeline.aws.receive(pipeline.aws.dlq_url)) == 1

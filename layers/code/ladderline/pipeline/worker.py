@@ -35,7 +35,7 @@ from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.deliveries import Delivery, EditOriginal
 from ladderline.ladder.registry import Registry
 from ladderline.ladder.routes import Handler
-from ladderline.pipeline.outbox import Outbox
+from ladderline.pipeline.outbox import Outbox, answered_what, nonce_for
 from ladderline.pipeline.ports import (
     AnalyticsSink,
     CompletedJob,
@@ -255,10 +255,30 @@ class Worker:
         return per_thread() if per_thread else (self._db.round_trips, self._db.time_ms)
 
     def _tell_user_it_failed(self, job: Job) -> None:
+        """On the last attempt, the user must learn the job failed: the original response says so,
+        or, when that route cannot carry it now (rate limited with a long reset, Discord down, the
+        token expired), a DM does. The DM is keyed on the interaction, so it goes out once."""
         try:
             result = self._discord.edit_original(job.application_id, job.token, job.interaction_id,
                                                  responses.message(FINAL_ERROR_TEXT), deadline=self._deadline())
             self._observer.edit_done(job, result)
+            if result.delivered:
+                return
+            logger.warning("the failure notice could not replace the reply; sending it as a DM",
+                           extra={"status": result.status, "discord_code": result.error_code})
+            about = f"About your {answered_what(job)}"
+            if job.interaction_id.isdigit():
+                about += f" from <t:{created_at_ms(job.interaction_id) // 1000}:f>"
+            # Straight to Discord, not through the outbox: the failure may be the database's, and
+            # the outbox records through it. The nonce (enforce_nonce) keeps a repeat to one DM.
+            opened = self._discord.open_dm(job.user_id, deadline=self._deadline())
+            channel = opened.data.get("id") if opened.delivered and isinstance(opened.data, dict) else None
+            sent = self._discord.create_message(
+                str(channel), responses.message(f"{about}: {FINAL_ERROR_TEXT}"),
+                nonce=nonce_for(f"{job.interaction_id}:failed:dm"), deadline=self._deadline()) if channel else None
+            if sent is None or not sent.delivered:
+                logger.error("the failure notice could not be sent as a DM either",
+                             extra={"status": (sent or opened).status, "discord_code": (sent or opened).error_code})
         except Exception:
             logger.exception("could not tell the user the job failed")
 
