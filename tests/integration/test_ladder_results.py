@@ -18,10 +18,12 @@ from tests.support.ladder_jobs import (
     dms,
     keys,
     run,
+    run_fanout,
     run_tick,
     seed_ready,
     sql,
     text_of,
+    timer_job,
 )
 from tests.support.postgres import pg_connect
 
@@ -50,7 +52,8 @@ def confirmed_match(url: str, mmr_a: int = 1500, mmr_b: int = 1500) -> None:
 
 
 def report(url: str, user: int, value: str, at: float = CONFIRMED_AT + 600):
-    return run(url, click_job(f"mrs:1:{value}", user), at)
+    """A report, and the jobs it publishes for now (the opponent's nudge) run right after it."""
+    return run_fanout(url, run(url, click_job(f"mrs:1:{value}", user), at), at)
 
 
 def test_the_report_button_asks_first_without_touching_the_database(database_url):
@@ -253,3 +256,16 @@ def test_the_profile_shows_the_rank_record_and_last_matches_after_a_result(datab
     # 31 days later nobody is ranked any more.
     later = run(database_url, command_job("profile", A), CONFIRMED_AT + 31 * 86400).body
     assert "Unranked (no game in 30 days)" in text_of(later)
+
+
+def test_a_nudge_sent_late_says_nothing_once_the_opponent_has_reported(database_url):
+    # A reports; the nudge to B waits (a 429, a slow queue); B reports meanwhile and the match is
+    # decided. The late nudge must not ask B for a report B already made.
+    confirmed_match(database_url)
+    first = run(database_url, click_job("mrs:1:won", A), CONFIRMED_AT + 600)
+    [nudge] = first.timers
+    assert (nudge.route, nudge.delay_seconds, nudge.payload) == ("match_opponent_reported", 0,
+                                                                 {"match_id": 1, "user_id": str(B)})
+    report(database_url, B, "lost", at=CONFIRMED_AT + 601)
+    late = run(database_url, timer_job(nudge.route, nudge.key, nudge.payload), CONFIRMED_AT + 620)
+    assert (late.outcome, late.deliveries) == ("nudge_stale", ())

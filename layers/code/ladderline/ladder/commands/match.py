@@ -227,14 +227,39 @@ def handle_report(ctx: JobContext) -> Reply:
     if status == "report_locked":
         text = f"You already reported differently for match #{match_id}. {text}"
     deliveries = msg.result_deliveries(match, _staff())
+    timers: tuple[Timer, ...] = ()
     if match["status"] == "confirmed":
         text += " Waiting for your opponent's report."
         if result.get("changed"):
-            deliveries.append(msg.opponent_reported(match, ctx.job.user_id))
+            # The opponent's nudge is its own job, which reads the match when it runs: sent late
+            # (a 429), it must not ask for a report the opponent already made.
+            opponent = msg.other(match, ctx.job.user_id)["user_id"]
+            timers = (Timer(NUDGE_TIMER, f"match:{match_id}:opponent-reported:{opponent}", 0,
+                            {"match_id": match_id, "user_id": opponent}),)
     else:
         text += " " + msg.result_line(match).split("\n")[0]
     return Reply(responses.message(f"📝 Match #{match_id}: {text}"), outcome=f"report_{status}",
-                 deliveries=tuple(deliveries), metrics=transition_metric(result, str(result.get("transition"))))
+                 deliveries=tuple(deliveries), timers=timers,
+                 metrics=transition_metric(result, str(result.get("transition"))))
+
+
+NUDGE_TIMER = "match_opponent_reported"
+
+
+def handle_opponent_reported(ctx: JobContext) -> Reply:
+    """Tell a player their opponent reported, if that is still the news: the match is still
+    waiting for this player's report. Otherwise (they reported meanwhile, the match was decided)
+    nothing is sent: the result notices say what is true now."""
+    payload = ctx.job.payload or {}
+    result = guards.call(ctx, "ladder_match_read", int(payload["match_id"]))
+    if result["status"] != "ok":
+        return Reply(None, outcome="unknown_match")
+    match = result["match"]
+    me = next((p for p in match["players"] if p["user_id"] == str(payload["user_id"])), None)
+    if me is None or match["status"] != "confirmed" or me.get("report") is not None:
+        return Reply(None, outcome="nudge_stale")
+    reporter = msg.other(match, me["user_id"])["user_id"]
+    return Reply(None, outcome="nudged", deliveries=(msg.opponent_reported(match, reporter),))
 
 
 def handle_report_sweep(ctx: JobContext) -> Reply:
@@ -274,5 +299,6 @@ ROUTES = (
           ephemeral=True, handler=handle_report),
 )
 
-TIMERS = {waves.FOUND_TIMER: handle_found, waves.REMIND_TIMER: handle_remind, waves.DEADLINE_TIMER: handle_deadline}
+TIMERS = {waves.FOUND_TIMER: handle_found, waves.REMIND_TIMER: handle_remind, waves.DEADLINE_TIMER: handle_deadline,
+          NUDGE_TIMER: handle_opponent_reported}
 TICKS = {"report_reminders": handle_report_sweep, "confirmation_sweep": handle_confirmation_sweep}
