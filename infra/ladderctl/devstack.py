@@ -173,7 +173,8 @@ class Ticker:
         from ladderline.job import Job
 
         tick_id = datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-        self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=Job.tick(tick_id).to_json())
+        self._sqs.send_message(QueueUrl=self._queue_url,
+                               MessageBody=Job.tick(tick_id, interval_seconds=self._interval).to_json())
         self.sent += 1
 
     def _run(self) -> None:

@@ -179,3 +179,21 @@ def test_the_sweep_reports_players_a_sweep_should_already_have_freed(database_ur
     assert stranded(late) == [4] and late.outcome == "abandoned_2"
     assert stranded(run_tick(database_url, "confirmation_sweep", "s3", at=WAVE_AT + 360)) == [0]
     assert players_in_a_match(database_url) == 0
+
+
+def test_the_next_wave_shown_to_players_follows_the_tick_interval(database_url):
+    from ladderline.job import Job
+    from ladderline.ladder.context import JobContext
+    from ladderline.ladder.registry import registry
+
+    from tests.support.ladder_jobs import database
+
+    queue_pairs(database_url, 1)
+    db = database(database_url)
+    try:
+        tick = Job.tick("2026-03-01T12:01:00Z", interval_seconds=5)  # the local stack's ticker
+        registry().ticks()["matchmaking_wave"](JobContext(job=tick, db=db, clock=lambda: WAVE_AT))
+    finally:
+        db.close()
+    assert sql(database_url, "SELECT extract(epoch FROM next_wave_at)::bigint FROM matchmaking_state") == [
+        [int(WAVE_AT) + 5]]

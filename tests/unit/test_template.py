@@ -307,10 +307,14 @@ def test_ticks_come_from_a_schedule_whose_role_may_only_send_to_the_jobs_queue()
 
     from ladderline.job import Job
 
-    tick = json.loads(props["Target"]["Input"].replace("<aws.scheduler.scheduled-time>", "2026-12-01T11:30:00Z"))
+    # The scheduler fills in its time; CloudFormation the interval (here the 5-minute choice).
+    body = props["Target"]["Input"]["Fn::Sub"]
+    tick = json.loads(body.replace("<aws.scheduler.scheduled-time>", "2026-12-01T11:30:00Z")
+                      .replace("${TickIntervalMinutes}", "5"))
     job = Job.from_dict(tick)
     assert (job.kind, job.payload["tick_id"]) == ("tick", "2026-12-01T11:30:00Z")
     assert job.payload["scheduled_at_ms"] == 1796124600000
+    assert job.payload["interval_minutes"] == 5
     role = resource("TickSchedulerRole")["Properties"]
     assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
     [policy] = role["Policies"]

@@ -137,10 +137,13 @@ class Job:
                    received_at_ms=scheduled_at_ms)
 
     @classmethod
-    def tick(cls, tick_id: str, scheduled_at_ms: int | None = None) -> Job:
+    def tick(cls, tick_id: str, scheduled_at_ms: int | None = None, interval_seconds: float | None = None) -> Job:
         at = tick_time_ms(tick_id) if scheduled_at_ms is None else scheduled_at_ms
-        return cls(interaction_id=tick_id, route="tick", kind=JobKind.TICK.value,
-                   payload={"tick_id": tick_id, "scheduled_at_ms": at}, received_at_ms=at)
+        payload: dict[str, Any] = {"tick_id": tick_id, "scheduled_at_ms": at}
+        if interval_seconds is not None:
+            payload["interval_seconds"] = interval_seconds
+        return cls(interaction_id=tick_id, route="tick", kind=JobKind.TICK.value, payload=payload,
+                   received_at_ms=at)
 
     def to_dict(self) -> dict[str, Any]:
         """Every field, the dicts and lists copied (a caller may change them)."""
@@ -165,14 +168,15 @@ class Job:
         if version == 1 and kind != JobKind.INTERACTION.value:
             raise JobError("a version-1 job is always an interaction")
         fields = {key: data[key] for key in cls._FIELD_NAMES if key in data}
-        if kind == JobKind.TICK.value and not fields.get("payload"):
-            # The schedule cannot compute anything: it sends its scheduled time as the tick id.
+        if kind == JobKind.TICK.value and "tick_id" not in (fields.get("payload") or {}):
+            # The schedule cannot compute anything: it sends its scheduled time as the tick id
+            # (and, in its payload, its interval).
             tick_id = str(fields.get("interaction_id") or "")
             try:
                 at = tick_time_ms(tick_id)
             except ValueError:
                 raise JobError(f"tick id {tick_id[:40]!r} is not a time") from None
-            fields["payload"] = {"tick_id": tick_id, "scheduled_at_ms": at}
+            fields["payload"] = {**(fields.get("payload") or {}), "tick_id": tick_id, "scheduled_at_ms": at}
             fields.setdefault("received_at_ms", at)
             fields.setdefault("route", "tick")
         try:

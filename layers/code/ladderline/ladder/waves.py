@@ -26,6 +26,7 @@ from ladderline.discord import responses
 from ladderline.ladder import guards, static_data
 from ladderline.ladder.context import JobContext, Metric, Reply
 from ladderline.ladder.deliveries import DirectMessage, EditResponse, Timer
+from ladderline.ladder.match_messages import CONFIRM_SECONDS
 from ladderline.ladder.matchmaking import Entry, Pair, run_wave
 
 REMIND_TIMER, DEADLINE_TIMER, FOUND_TIMER = "match_remind", "match_deadline", "match_found"
@@ -33,6 +34,16 @@ REMIND_TIMER, DEADLINE_TIMER, FOUND_TIMER = "match_remind", "match_deadline", "m
 
 def dm(key: str, user_id: str, text: str) -> DirectMessage:
     return DirectMessage(key, user_id, responses.message(text))
+
+
+def tick_interval_seconds(ctx: JobContext) -> int:
+    """Seconds until the next tick (so the next wave): the schedule's interval, 60 s by default."""
+    payload = getattr(ctx.job, "payload", None) or {}
+    if payload.get("interval_seconds"):
+        return max(1, round(float(payload["interval_seconds"])))
+    if payload.get("interval_minutes"):
+        return max(1, round(float(payload["interval_minutes"]) * 60))
+    return 60
 
 
 def entries_from(snapshot: dict[str, Any]) -> list[Entry]:
@@ -67,7 +78,8 @@ def run(ctx: JobContext, tick: str, now: datetime) -> Reply:
     rows, _ = plan(tick, snapshot)
     pairing_ms = (time.perf_counter() - pairing_started) * 1000
     seen = [e["join_key"] for e in snapshot["entries"]]
-    result = guards.call(ctx, "ladder_wave_commit", tick, int(snapshot["wave_count"]), rows, seen, now)
+    result = guards.call(ctx, "ladder_wave_commit", tick, int(snapshot["wave_count"]), rows, seen, now,
+                         CONFIRM_SECONDS, tick_interval_seconds(ctx))
     joins = {str(e["user_id"]): e for e in snapshot["entries"]}
     timers = [found_job(match, joins) for match in result["matches"]]
     created = result["status"] == "created"  # a re-run answers the same matches: measured once
