@@ -209,3 +209,12 @@ def test_country_autocomplete_answers_in_line(pipeline):
     assert body["type"] == 8
     assert {"name": "🇩🇪 Germany", "value": "DE"} in body["data"]["choices"]
     assert pipeline.aws.receive() == []  # nothing queued
+
+
+def test_the_ranked_views_run_without_jit_set_on_the_function_not_by_the_client(database_url):
+    # A client SET would pin an RDS Proxy session; the function's own setting does not.
+    from tests.support.ladder_jobs import sql
+
+    found = dict(sql(database_url, "SELECT proname, proconfig FROM pg_proc "
+                                   "WHERE proname IN ('ladder_leaderboard_ranked', 'ladder_profile_ranked')"))
+    assert found == {"ladder_leaderboard_ranked": ["jit=off"], "ladder_profile_ranked": ["jit=off"]}
