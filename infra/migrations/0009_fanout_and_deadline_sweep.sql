@@ -180,78 +180,19 @@ LANGUAGE sql AS $$
 $$;
 
 
--- The wave commit, now told the tick interval (the next wave's time shown to players: a minute
--- in AWS by default, seconds in the local stack). The body is 0006's, with that one change.
-DROP FUNCTION ladder_wave_commit(text, bigint, jsonb, jsonb, timestamptz, integer);
+-- The wave commit, told the tick interval: the next wave's time shown to players (a minute in AWS
+-- by default, seconds in the local stack). It wraps 0006's commit (which workers of the previous
+-- release still call with 5 or 6 arguments during a deploy; this one takes 7, none defaulted, so
+-- every call resolves to exactly one of them).
 CREATE FUNCTION ladder_wave_commit(p_tick text, p_wave_count bigint, p_pairs jsonb, p_seen jsonb,
-                                   p_now timestamptz, p_confirm_seconds integer DEFAULT 120,
-                                   p_interval_seconds integer DEFAULT 60)
+                                   p_now timestamptz, p_confirm_seconds integer, p_interval_seconds integer)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
-    v_state   matchmaking_state%ROWTYPE;
-    v_pair    jsonb;
-    v_id      bigint;
-    v_queued  integer;
-    v_created integer := 0;
-    v_users   bigint[];
-    v_ok      boolean;
+    v_result jsonb := ladder_wave_commit(p_tick, p_wave_count, p_pairs, p_seen, p_now, p_confirm_seconds);
 BEGIN
-    SELECT * INTO v_state FROM matchmaking_state WHERE id FOR UPDATE;
-    IF EXISTS (SELECT 1 FROM matchmaking_waves WHERE tick_id = p_tick) THEN
-        RETURN jsonb_build_object('status', 'replay', 'matches', coalesce((
-            SELECT jsonb_agg(ladder_match_json(m.match_id) ORDER BY m.match_id)
-            FROM matches_1v1 m WHERE m.wave_tick_id = p_tick), '[]'::jsonb));
+    IF v_result->>'status' = 'created' THEN
+        UPDATE matchmaking_state SET next_wave_at = p_now + make_interval(secs => p_interval_seconds) WHERE id;
     END IF;
-    IF v_state.wave_count <> p_wave_count THEN
-        RETURN jsonb_build_object('status', 'superseded', 'matches', '[]'::jsonb);
-    END IF;
-    SELECT count(*) INTO v_queued FROM queue_entries;
-
-    -- Lock every entry and player involved in one order (user id), so that no Join, Leave or
-    -- other transaction can deadlock with the wave.
-    v_users := ARRAY(SELECT DISTINCT u FROM jsonb_array_elements(p_pairs) x,
-                     LATERAL (VALUES ((x->>'bw_user')::bigint), ((x->>'sc2_user')::bigint)) AS t(u) ORDER BY u);
-    PERFORM 1 FROM players WHERE discord_user_id = ANY (v_users) ORDER BY discord_user_id FOR UPDATE;
-    PERFORM 1 FROM queue_entries WHERE discord_user_id = ANY (v_users) ORDER BY discord_user_id FOR UPDATE;
-
-    SELECT coalesce(max(match_id), 0) INTO v_id FROM matches_1v1;
-    FOR v_pair IN SELECT value FROM jsonb_array_elements(p_pairs) LOOP
-        SELECT count(*) = 2 INTO v_ok
-        FROM queue_entries e JOIN players p ON p.discord_user_id = e.discord_user_id
-        WHERE p.active_match_id IS NULL
-          AND ((e.discord_user_id = (v_pair->>'bw_user')::bigint AND e.join_key = v_pair->>'bw_key'
-                AND e.bw_race IS NOT NULL)
-            OR (e.discord_user_id = (v_pair->>'sc2_user')::bigint AND e.join_key = v_pair->>'sc2_key'
-                AND e.sc2_race IS NOT NULL));
-        IF NOT v_ok OR (v_pair->>'bw_user') = (v_pair->>'sc2_user') THEN
-            CONTINUE;
-        END IF;
-        v_id := v_id + 1;
-        INSERT INTO matches_1v1 (match_id, match_key, wave_tick_id, player_1, player_2, player_1_race, player_2_race,
-                                 player_1_mmr, player_2_mmr, map_code, server_code, created_at, confirm_deadline)
-        SELECT v_id, p_tick || ':' || b.discord_user_id || ':' || s.discord_user_id, p_tick,
-               b.discord_user_id, s.discord_user_id, b.bw_race, s.sc2_race,
-               coalesce((SELECT mmr FROM mmrs_1v1 WHERE discord_user_id = b.discord_user_id AND race = b.bw_race), 1500),
-               coalesce((SELECT mmr FROM mmrs_1v1 WHERE discord_user_id = s.discord_user_id AND race = s.sc2_race), 1500),
-               v_pair->>'map', v_pair->>'server', p_now, p_now + make_interval(secs => p_confirm_seconds)
-        FROM queue_entries b, queue_entries s
-        WHERE b.discord_user_id = (v_pair->>'bw_user')::bigint AND s.discord_user_id = (v_pair->>'sc2_user')::bigint;
-        UPDATE players SET active_match_id = v_id
-        WHERE discord_user_id IN ((v_pair->>'bw_user')::bigint, (v_pair->>'sc2_user')::bigint);
-        DELETE FROM queue_entries
-        WHERE discord_user_id IN ((v_pair->>'bw_user')::bigint, (v_pair->>'sc2_user')::bigint);
-        v_created := v_created + 1;
-    END LOOP;
-
-    -- Everyone this wave saw and left queued waited one more wave: their allowance grows.
-    UPDATE queue_entries SET waves = waves + 1 WHERE join_key IN (SELECT jsonb_array_elements_text(p_seen));
-    UPDATE matchmaking_state
-    SET wave_count = wave_count + 1, last_wave_at = p_now, next_wave_at = p_now + make_interval(secs => p_interval_seconds)
-    WHERE id;
-    INSERT INTO matchmaking_waves (tick_id, wave_no, ran_at, queued, pairs)
-    VALUES (p_tick, v_state.wave_count + 1, p_now, v_queued, v_created);
-    RETURN jsonb_build_object('status', 'created', 'queued', v_queued, 'pairs', v_created,
-        'matches', coalesce((SELECT jsonb_agg(ladder_match_json(m.match_id) ORDER BY m.match_id)
-                             FROM matches_1v1 m WHERE m.wave_tick_id = p_tick), '[]'::jsonb));
+    RETURN v_result;
 END $$;
