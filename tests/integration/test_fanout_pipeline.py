@@ -114,3 +114,25 @@ def test_a_tick_that_dies_between_its_commit_and_its_publish_tells_everyone_once
     assert [len(found_dms(pipeline.discord, u)) for u in users] == [1] * PLAYERS
     assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[5]]
     assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
+
+
+def test_the_database_down_after_the_wave_delays_the_announcements_and_loses_nothing(pipeline, monkeypatch):
+    from ladderline import settings as names
+
+    users = queue_players(pipeline.database_url)
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=Job.tick("2026-12-04T20:03:00Z").to_json())
+    assert pipeline.run_worker()["batchItemFailures"] == []  # the wave committed and published
+    # PostgreSQL stops: every match's job fails (it announces through the database) and comes back.
+    up = pipeline.worker
+    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
+    pipeline.worker = load_handler("worker")
+    assert len(pipeline.run_worker()["batchItemFailures"]) == 5
+    assert all(found_dms(pipeline.discord, u) == [] for u in users)
+    # It is back: each match is announced once, its window starting then, and nobody is told twice.
+    pipeline.worker = up
+    drain(pipeline)
+    assert [len(found_dms(pipeline.discord, u)) for u in users] == [1] * PLAYERS
+    assert sql(pipeline.database_url, "SELECT status, count(*) FROM matches_1v1 WHERE announced_at IS NOT NULL "
+                                      "AND confirm_deadline >= announced_at + interval '120 seconds' GROUP BY 1") == [
+        ["confirming", 5]]
+    assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
