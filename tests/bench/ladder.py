@@ -33,7 +33,7 @@ from ladderline.ladder.registry import registry
 
 from tests.bench.commands import _kwargs, make_job, percentile
 
-WAVE_QUEUED = 200
+WAVE_QUEUED = int(os.environ.get("BENCH_WAVE_QUEUED", "200"))  # 10000: the community-scale wave
 WAVE_RUNS = 5
 WAVE_BUDGET_MS = 1000.0
 # The views' population; BENCH_VIEW_PLAYERS / BENCH_VIEW_MATCHES run it larger (100,000 / 500,000:
