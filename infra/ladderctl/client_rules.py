@@ -78,9 +78,11 @@ def usage(command: Mapping[str, Any], path: tuple[str, ...] = ()) -> str:
     return " ".join(parts)
 
 
-def describe_command(command: Mapping[str, Any], indent: str = "  ") -> str:
-    """The command as the client shows it: its options (and subcommands), with types and rules."""
-    lines = [f"{indent}/{command['name']}  - {command.get('description', '')}"]
+def describe_command(command: Mapping[str, Any], indent: str = "  ", path: tuple[str, ...] = ()) -> str:
+    """The command (or the subcommand at `path`) as the client shows it: its options (and
+    subcommands), with types and rules."""
+    node = _leaf(command, path)
+    lines = [f"{indent}/{' '.join((command['name'], *path))}  - {node.get('description', '')}"]
 
     def walk(node: Mapping[str, Any], depth: int) -> None:
         pad = indent + "    " * depth
@@ -91,7 +93,7 @@ def describe_command(command: Mapping[str, Any], indent: str = "  ") -> str:
             else:
                 lines.append(f"{pad}{describe_option(option)}")
 
-    walk(command, 1)
+    walk(node, 1)
     return "\n".join(lines)
 
 
@@ -108,9 +110,12 @@ def _leaf(command: Mapping[str, Any], path: tuple[str, ...]) -> Mapping[str, Any
 
 
 # --- commands and autocomplete -------------------------------------------------------------------------
-def _refuse(command: Mapping[str, Any], problem: str) -> ClientRefusal:
+def _refuse(command: Mapping[str, Any], problem: str, path: tuple[str, ...] = ()) -> ClientRefusal:
+    """Why the client would not send it, with the definition of what was typed: the subcommand's
+    alone once one was chosen (a command with many subcommands would otherwise fill the screen)."""
+    what = "The subcommand" if path else "The command"
     return ClientRefusal(f"/{command['name']}: {problem}; Discord's client would not send it. "
-                         f"The command:\n{describe_command(command)}")
+                         f"{what}:\n{describe_command(command, path=path)}")
 
 
 def _find(name: str, registered: Mapping[str, Mapping[str, Any]]) -> Mapping[str, Any]:
@@ -144,46 +149,46 @@ def _subcommand_path(command: Mapping[str, Any], words: list[str]) -> tuple[str,
 
 
 def _value(command: Mapping[str, Any], option: Mapping[str, Any], raw: str,
-           resolve_user: Callable[[str], str | None]) -> Any:
+           resolve_user: Callable[[str], str | None], path: tuple[str, ...] = ()) -> Any:
     kind = int(option.get("type", STRING))
     name = option["name"]
     if option.get("choices"):
         for choice in option["choices"]:
             if raw == str(choice["value"]) or raw.casefold() == str(choice["name"]).casefold():
                 return choice["value"]
-        raise _refuse(command, f"{raw!r} is not a choice of option {name}")
+        raise _refuse(command, f"{raw!r} is not a choice of option {name}", path)
     if kind == INTEGER:
         try:
             value: Any = int(raw)
         except ValueError:
-            raise _refuse(command, f"option {name} must be an integer, not {raw!r}") from None
+            raise _refuse(command, f"option {name} must be an integer, not {raw!r}", path) from None
     elif kind == NUMBER:
         try:
             value = float(raw)
         except ValueError:
-            raise _refuse(command, f"option {name} must be a number, not {raw!r}") from None
+            raise _refuse(command, f"option {name} must be a number, not {raw!r}", path) from None
     elif kind == BOOLEAN:
         if raw.lower() not in ("true", "false"):
-            raise _refuse(command, f"option {name} must be true or false, not {raw!r}")
+            raise _refuse(command, f"option {name} must be true or false, not {raw!r}", path)
         return raw.lower() == "true"
     elif kind in SNOWFLAKE_TYPES:
         snowflake = resolve_user(raw) if kind in (USER, MENTIONABLE) else None
         snowflake = snowflake or raw.strip("<@#&!>")
         if not is_snowflake(snowflake):
-            raise _refuse(command, f"option {name} must be a {TYPE_NAMES[kind]} (a number), not {raw!r}")
+            raise _refuse(command, f"option {name} must be a {TYPE_NAMES[kind]} (a number), not {raw!r}", path)
         return snowflake
     elif kind == ATTACHMENT:
-        raise _refuse(command, f"option {name} is an attachment, which simulate cannot upload")
+        raise _refuse(command, f"option {name} is an attachment, which simulate cannot upload", path)
     else:
         value = raw
         if len(raw) > int(option.get("max_length", 6000)) or len(raw) < int(option.get("min_length", 0)):
             raise _refuse(command, f"option {name} is {len(raw)} characters long, outside "
-                                   f"{option.get('min_length', 0)}-{option.get('max_length', 6000)}")
+                                   f"{option.get('min_length', 0)}-{option.get('max_length', 6000)}", path)
         return value
     low, high = option.get("min_value"), option.get("max_value")
     if (low is not None and value < low) or (high is not None and value > high):
         raise _refuse(command, f"option {name} = {raw} is outside {low if low is not None else ''}.."
-                               f"{high if high is not None else ''}")
+                               f"{high if high is not None else ''}", path)
     return value
 
 
@@ -204,16 +209,16 @@ def command_data(name: str, words: list[str], options: Mapping[str, str], *, sno
     defined = {o["name"]: o for o in leaf.get("options") or []}
     unknown = [key for key in options if key not in defined]
     if unknown:
-        raise _refuse(command, f"no option {', '.join(unknown)} in {usage(command, path)}")
+        raise _refuse(command, f"no option {', '.join(unknown)} in {usage(command, path)}", path)
     if focused is not None:
         if focused not in options:
-            raise _refuse(command, f"the option being typed ({focused}) has no value")
+            raise _refuse(command, f"the option being typed ({focused}) has no value", path)
         if not defined[focused].get("autocomplete"):
-            raise _refuse(command, f"option {focused} has no autocomplete")
+            raise _refuse(command, f"option {focused} has no autocomplete", path)
     else:
         missing = [o["name"] for o in defined.values() if o.get("required") and o["name"] not in options]
         if missing:
-            raise _refuse(command, f"missing required option{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+            raise _refuse(command, f"missing required option{'s' if len(missing) > 1 else ''} {', '.join(missing)}", path)
     sent: list[dict[str, Any]] = []
     for key, raw in options.items():
         option = defined[key]
@@ -222,7 +227,7 @@ def command_data(name: str, words: list[str], options: Mapping[str, str], *, sno
             sent.append({"name": key, "type": int(option.get("type", STRING)), "value": raw, "focused": True})
         else:
             sent.append({"name": key, "type": int(option.get("type", STRING)),
-                         "value": _value(command, option, raw, resolve_user)})
+                         "value": _value(command, option, raw, resolve_user, path)})
     # Discord nests a subcommand's options inside it (and a subcommand inside its group).
     for depth in range(len(path), 0, -1):
         node = _leaf(command, path[:depth])

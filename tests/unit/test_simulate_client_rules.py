@@ -49,7 +49,9 @@ def test_what_the_client_would_not_send_is_refused_with_the_command_definition(c
     assert problem in err.splitlines()[0]
     if "given twice" not in problem:
         name = args[0]
-        assert describe_command(commands()[name]) in err  # the command's own definition
+        chosen = tuple(a for a in args[1:2] if ":" not in a)  # a subcommand, when one was typed
+        # The definition of what was typed: the command's, or the chosen subcommand's alone.
+        assert describe_command(commands()[name], path=chosen) in err
     assert NO_STACK not in err  # refused before looking for a stack
 
 
@@ -129,3 +131,13 @@ def test_a_modal_field_longer_than_its_input_is_refused_with_the_modal() -> None
     with pytest.raises(SimulateError, match="the modal has no field colour"):
         check_modal_fields(modal, {"colour": "red"})
     check_modal_fields(modal, {"player_name": "Serral", "battletag": "Serral#2114"})  # alt_names is optional
+
+
+def test_a_refused_subcommand_shows_its_own_definition_not_the_whole_command(capsys, tmp_path) -> None:
+    code, _, err = simulate(capsys, tmp_path, "command", "admin", "match", "colour:red")
+
+    assert code == 1
+    assert "no option colour in /admin match match_id:<integer>" in err.splitlines()[0]
+    assert "The subcommand:\n  /admin match  - " in err
+    assert "resolve" not in err and "adjust_mmr" not in err  # the other subcommands are not listed
+    assert len(err.splitlines()) < 6
