@@ -193,6 +193,40 @@ class Ticker:
             self._thread = None
 
 
+class Schedule:
+    """The local stand-in for an EventBridge schedule that invokes a function directly (RanksFunction):
+    the loaded handler called every `interval` s on its own thread, one run at a time, as the
+    function's reserved concurrency of 1 allows."""
+
+    def __init__(self, module: ModuleType, function_name: str, interval: float, timeout_seconds: float) -> None:
+        self._module, self._name, self._interval, self._timeout = module, function_name, interval, timeout_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.runs = 0
+
+    def start(self) -> Schedule:
+        self._thread = threading.Thread(target=self._run, name=f"schedule-{self._name}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        from ladderctl.lambdas import LambdaContext
+
+        while not self._stop.is_set():
+            try:
+                self._module.lambda_handler({}, LambdaContext(self._name, self._timeout))
+            except Exception:  # as a failed scheduled invocation: logged, the next run comes anyway
+                logging.getLogger("ladderctl.schedule").warning("%s failed", self._name, exc_info=True)
+            self.runs += 1
+            self._stop.wait(self._interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+
 class DevStack:
     def __init__(self, options: DevOptions, console_stream: TextIO | None = None) -> None:
         self.options = options
@@ -216,6 +250,8 @@ class DevStack:
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
         self._ticker: Ticker | None = None
+        self._ranks: Schedule | None = None
+        self.ranks_module: ModuleType | None = None
         self.playground: Any = None
         self._saved_stdout: TextIO | None = None
         self._log_file: TextIO | None = None
@@ -298,6 +334,8 @@ class DevStack:
         self._start_worker_host()
         if opts.tick_seconds > 0:
             self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds).start()
+            if self.ranks_module is not None:
+                self._ranks = Schedule(self.ranks_module, "ranks", opts.tick_seconds, timeout_seconds=120).start()
         self._server.start()
         if self.emulator is not None and opts.playground_port is not None:
             from ladderctl.playground import Playground
@@ -337,6 +375,9 @@ class DevStack:
         if self._ticker is not None:
             self._ticker.stop()
             self._ticker = None
+        if self._ranks is not None:
+            self._ranks.stop()
+            self._ranks = None
         self._stop_worker_host()
         self.ingress_module, self._ingress_idle = None, []
         if self.emulator is not None:
@@ -416,6 +457,10 @@ class DevStack:
             os.environ[names.SERVICE_NAME] = "ingress"  # as template.yaml sets per function
             self.ingress_module = load_handler("ingress")
             self._ingress_idle = [self.ingress_module]
+            # The ranks function (rebuilds the snapshot /leaderboard and /profile read), on the tick's schedule.
+            os.environ[names.SERVICE_NAME] = "ranks"
+            self.ranks_module = load_handler("ranks")
+            os.environ[names.SERVICE_NAME] = "ingress"
         except HandlerLoadError as exc:
             raise DevStackError(str(exc)) from None
 

@@ -537,7 +537,9 @@ def render_message(message: dict[str, Any] | None, indent: str = "  ") -> str:
             value = str(f.get("value", "")).replace("\n", " / ")
             lines.append(f"| {f.get('name')}: {value}")
         if embed.get("footer", {}).get("text"):
-            lines.append(f"| ({embed['footer']['text']})")
+            # Discord shows the embed's timestamp after the footer, in the reader's time zone.
+            at = f" {embed['timestamp'][11:19]} UTC" if len(str(embed.get("timestamp") or "")) >= 19 else ""
+            lines.append(f"| ({embed['footer']['text']}{at})")
         lines.append("+--")
     for row in message.get("components") or []:
         parts = _render_interactive([row])

@@ -387,6 +387,15 @@ def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_min
     assert "1500 → 1480 (-20" in _text(_dm(dave, f"Match #{number} result"))
     profile = carol.command("profile")
     assert "MMR **1520**" in _text(profile.message) and "Won (+20)" in _text(profile.message)
+    # The ranks function runs on the tick's schedule: within a few ticks Carol's letter is on her
+    # profile and she leads the board (the one ranked match made her the best ranked entry).
+    deadline = time.monotonic() + 30
+    while "Rank **" not in _text(profile.message) and time.monotonic() < deadline:
+        time.sleep(1)
+        profile = carol.command("profile")
+    assert "Rank **" in _text(profile.message) and "#1 of 2" in _text(profile.message), _text(profile.message)
+    board = carol.command("leaderboard")
+    assert "**#1**" in _text(board.message) and board.message["embeds"][0]["footer"]["text"].endswith("ranks as of")
 
 
 def test_demo_while_a_stack_is_starting_on_the_folder_refuses_without_touching_it(tmp_path: Path) -> None:

@@ -158,6 +158,15 @@ def test_the_worker_role_can_run_the_ladder_functions_on_its_own(cfn, migrate_en
         for table in tables:
             conn.run(f"SELECT count(*) FROM {pg8000.native.identifier(table)}")
             assert conn.run("SELECT has_table_privilege(current_user, :t, 'INSERT')", t=table) == [[True]]
+        # The ranks function logs in as the worker: it rebuilds the snapshot (a new table, made
+        # by the owner's function) and the views read the new table.
+        conn.run("INSERT INTO players (discord_user_id, player_name) VALUES (1, 'One');"
+                 "INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, last_played_at) "
+                 "VALUES (1, 'bw_zerg', 1600, 1, 1, now())")
+        [[refreshed]] = conn.run("SELECT ladder_refresh_ranks(now(), true, 600)")
+        assert refreshed["status"] == "refreshed" and refreshed["total"] == 1
+        [[board]] = conn.run("SELECT ladder_leaderboard_page(NULL, NULL, NULL, NULL, false, 1, 10)")
+        assert [r["player_name"] for r in board["rows"]] == ["One"]
     finally:
         conn.close()
 

@@ -11,6 +11,7 @@ from tests.support.ladder import (
     autocomplete,
     click,
     patches,
+    refresh_ranks,
     run_command,
     run_sql,
 )
@@ -40,6 +41,7 @@ def seed_board(url: str) -> list[tuple[int, int]]:
             (1005, 'bw_zerg', 2100, 1, 1, now()), (1006, 'bw_zerg', 2500, 0, 0, NULL),
             (1007, 'bw_zerg', 2600, 4, 4, now() - interval '31 days');
     """)
+    refresh_ranks(url)
     return sorted(players, key=lambda p: (-p[1], p[0]))
 
 
@@ -88,7 +90,7 @@ def test_pages_walk_forward_and_back_with_correct_ranks(pipeline):
 
     body = patch_body(pipeline, first)
     assert rows(body) == expected_page(order, 1)
-    assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 27 players"
+    assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 27 players · ranks as of"
     previous, following = buttons(body)
     assert previous["disabled"] is True and previous["custom_id"] == f"lb:0:{RACE}::::0"
     assert "disabled" not in following and following["custom_id"] == f"lb:2:{RACE}::::0"
@@ -98,7 +100,7 @@ def test_pages_walk_forward_and_back_with_correct_ranks(pipeline):
         clicked = page_click(pipeline, message, f"lb:{page}:{RACE}::::0")
         body = patch_body(pipeline, clicked)
         assert rows(body) == expected_page(order, page)
-        assert body["embeds"][0]["footer"]["text"] == f"Page {page}/3 · 27 players"
+        assert body["embeds"][0]["footer"]["text"] == f"Page {page}/3 · 27 players · ranks as of"
         edited = pipeline.discord.message(clicked["token"])
         assert edited["id"] == message["id"]  # the same message, edited in place
         message = edited
@@ -122,7 +124,7 @@ def test_an_out_of_range_page_shows_the_last_page(pipeline):
 
     body = patch_body(pipeline, clicked)
     assert rows(body) == expected_page(order, 3)
-    assert body["embeds"][0]["footer"]["text"] == "Page 3/3 · 27 players"
+    assert body["embeds"][0]["footer"]["text"] == "Page 3/3 · 27 players · ranks as of"
 
 
 def test_filters_by_country_and_region(pipeline):
@@ -158,7 +160,7 @@ def test_the_all_races_board_lists_each_race_of_a_player(pipeline):
     first_line = body["embeds"][0]["description"].split("\n")[2]
     # 28 ranked entries: S 0, A 2, B 6, C 6, D 6, E 6, F 2 (DOMAIN.md §8's remainders).
     assert first_line == "**#1** `A` 🇩🇪 P1005 · Z1 · **2100** · 1-0-0"
-    assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 28 entries (one per player and race)"
+    assert body["embeds"][0]["footer"]["text"] == "Page 1/3 · 28 entries (one per player and race) · ranks as of"
 
 
 def test_an_empty_board_says_so_with_both_buttons_disabled(pipeline):
@@ -193,7 +195,7 @@ def test_the_rank_filter_and_best_race_only(pipeline):
     best = patch_body(pipeline, command(pipeline, best_race_only=True))
     assert body_users(best).count(1005) == 1
     assert "Best race only" in best["embeds"][0]["description"]
-    assert best["embeds"][0]["footer"]["text"] == "Page 1/3 · 27 players"
+    assert best["embeds"][0]["footer"]["text"] == "Page 1/3 · 27 players · ranks as of"
     message = pipeline.discord.message(command(pipeline, best_race_only=True)["token"])
     page_2 = patch_body(pipeline, page_click(pipeline, message, "lb:2:::::1"))
     assert 1005 not in body_users(page_2) and len(rows(page_2)) == 10
@@ -215,6 +217,7 @@ def test_the_ranked_views_run_without_jit_set_on_the_function_not_by_the_client(
     # A client SET would pin an RDS Proxy session; the function's own setting does not.
     from tests.support.ladder_jobs import sql
 
-    found = dict(sql(database_url, "SELECT proname, proconfig FROM pg_proc "
-                                   "WHERE proname IN ('ladder_leaderboard_ranked', 'ladder_profile_ranked')"))
-    assert found == {"ladder_leaderboard_ranked": ["jit=off"], "ladder_profile_ranked": ["jit=off"]}
+    found = dict(sql(database_url, "SELECT proname, proconfig FROM pg_proc WHERE proname IN "
+                                   "('ladder_leaderboard_page', 'ladder_profile_snapshot', 'ladder_refresh_ranks')"))
+    assert found == {"ladder_leaderboard_page": ["jit=off"], "ladder_profile_snapshot": ["jit=off"],
+                     "ladder_refresh_ranks": ["search_path=public, pg_temp", "work_mem=256MB", "jit=off"]}

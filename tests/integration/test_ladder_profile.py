@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from tests.support.interactions import USER_ID, make_interaction
-from tests.support.ladder import DEFERRED_EPHEMERAL, patches, query, run_command, run_sql, seed_player
+from tests.support.ladder import (
+    DEFERRED_EPHEMERAL,
+    patches,
+    query,
+    refresh_ranks,
+    run_command,
+    run_sql,
+    seed_player,
+)
 
 OTHER_ID = "222222222222222222"
 
@@ -56,6 +64,7 @@ def seed_profile(url: str) -> None:
             (14, 'sc2_terran', 2500, 0, 0, 0, 0, NULL);
         INSERT INTO preferences_1v1 (discord_user_id, last_chosen_races) VALUES ({USER_ID}, ARRAY['sc2_terran']);
     """)
+    refresh_ranks(url)
 
 
 def test_a_profile_shows_identity_every_race_and_its_rank(pipeline):
@@ -77,8 +86,25 @@ def test_a_profile_shows_identity_every_race_and_its_rank(pipeline):
     assert fields["BW Terran"] == "MMR **1580**\n2-0-0 (100% wins)\nUnranked (no game in 30 days)"
     assert fields["BW Zerg"] == "MMR **1500**\nUnranked (no games yet)"
     assert fields["Last queued as"] == "SC2 Terran"
-    assert embed["footer"]["text"] == "Player since 2025-06-06"
+    assert embed["footer"]["text"] == "Player since 2025-06-06 · ranks as of"
+    assert embed["timestamp"]  # when the ranks were computed, shown by Discord in the reader's time zone
     assert message["flags"] & 64  # ephemeral
+
+
+def test_a_race_played_since_the_last_ranks_refresh_says_it_is_ranked_at_the_next(pipeline):
+    seed_profile(pipeline.database_url)
+    # A first game with the BW Zerg after the snapshot: live MMR and record, no rank yet.
+    run_sql(pipeline.database_url, f"UPDATE mmrs_1v1 SET mmr = 1520, games_played = 1, games_won = 1, "
+                                   f"last_played_at = now(), updated_at = now() "
+                                   f"WHERE discord_user_id = {USER_ID} AND race = 'bw_zerg'")
+
+    fields = {f["name"]: f["value"] for f in run_profile(pipeline)["embeds"][0]["fields"]}
+    assert fields["BW Zerg"] == "MMR **1520**\n1-0-0 (100% wins)\nRanked at the next ranks update"
+    assert fields["SC2 Terran"].endswith("Rank **D** · #4 of 5")  # the snapshot's, unchanged
+
+    assert refresh_ranks(pipeline.database_url)["total"] == 6
+    fields = {f["name"]: f["value"] for f in run_profile(pipeline)["embeds"][0]["fields"]}
+    assert fields["BW Zerg"] == "MMR **1520**\n1-0-0 (100% wins)\nRank **E** · #6 of 6"
 
 
 def test_another_players_profile_by_user_option(pipeline):

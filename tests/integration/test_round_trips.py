@@ -75,14 +75,15 @@ def test_profile_without_and_with_data(wired):
 def test_leaderboard_and_a_page_click(wired):
     query(wired, "INSERT INTO players (discord_user_id, player_name) SELECT g, 'P' || g FROM generate_series(1, 25) g;"
                  "INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, last_played_at) "
-                 "SELECT g, 'sc2_zerg', 1500 + g, 1, 1, now() FROM generate_series(1, 25) g")
+                 "SELECT g, 'sc2_zerg', 1500 + g, 1, 1, now() FROM generate_series(1, 25) g;"
+                 "SELECT ladder_refresh_ranks(now(), true, 600)")
 
     turns, message = run(wired, command("leaderboard", race="sc2_zerg"))
-    assert message["embeds"][0]["footer"]["text"] == "Page 1/3 · 25 players"
+    assert message["embeds"][0]["footer"]["text"] == "Page 1/3 · 25 players · ranks as of"
     assert turns == 1 + ANALYTICS_INSERT
 
     turns, message = run(wired, click("lb:2:sc2_zerg::", message))
-    assert message["embeds"][0]["footer"]["text"] == "Page 2/3 · 25 players"
+    assert message["embeds"][0]["footer"]["text"] == "Page 2/3 · 25 players · ranks as of"
     assert turns == 1 + ANALYTICS_INSERT
 
 

@@ -184,3 +184,9 @@ def race(database_url: str, first_sql: str, second_sql: str,
         first.close()
         second.close()
     return won, results
+
+
+def refresh_ranks(database_url: str, at: Any = None) -> dict:
+    """Rebuild the ranks snapshot the views read (the ranks function's call), as of `at` (now)."""
+    [[result]] = run_sql(database_url, "SELECT ladder_refresh_ranks(coalesce(:at, now()), true, 600)", at=at)
+    return result

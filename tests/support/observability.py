@@ -55,6 +55,7 @@ def function_name(logical_id: str) -> str:
 
 REFS["IngressFunction"] = function_name("IngressFunction")
 REFS["WorkerFunction"] = function_name("WorkerFunction")
+REFS["RanksFunction"] = function_name("RanksFunction")
 
 
 def service_name(logical_id: str) -> str:

@@ -9,7 +9,7 @@ from ladderline.discord.constants import InteractionType
 from ladderline.discord.limits import validate_message
 from ladderline.job import Job
 from ladderline.ladder.commands import activate, leaderboard, ping, profile, setcountry, terms
-from ladderline.ladder.context import JobContext, now
+from ladderline.ladder.context import JobContext
 from ladderline.ladder.deliveries import DirectMessage
 
 from tests.support.fake_database import FakeDatabase, UnknownFunction
@@ -65,7 +65,7 @@ def test_terms_shows_buttons_until_accepted():
 
 
 def test_profile_without_a_profile_points_at_setup():
-    db = FakeDatabase(ladder_profile_ranked=lambda user, at: None)
+    db = FakeDatabase(ladder_profile_snapshot=lambda user: None)
 
     reply = profile.handle(ctx(db, "profile"))
 
@@ -75,18 +75,35 @@ def test_profile_without_a_profile_points_at_setup():
 def test_a_leaderboard_page_is_one_call_and_a_valid_message():
     rows = [{"rank": i, "user_id": str(10**17 + i), "player_name": f"p{i}", "race": "terran", "mmr": 2000 - i,
              "won": 3, "lost": 1, "drawn": 0, "country": "DE", "letter": "B"} for i in range(1, 11)]
-    db = FakeDatabase(ladder_leaderboard_ranked=lambda *args: {"page": 1, "pages": 3, "total": 25, "rows": rows})
+    db = FakeDatabase(ladder_leaderboard_page=lambda *args: {"page": 1, "pages": 3, "total": 25, "rows": rows,
+                                                             "page_size": 10, "max_pages": 100, "as_of": 1_799_999_000})
     context = ctx(db, "leaderboard")
     context.clock = lambda: 1_800_000_000.0
 
     body = leaderboard.handle_command(context).body
 
-    assert db.calls == [("ladder_leaderboard_ranked", (None, None, None, None, False, 1, leaderboard.PAGE_SIZE,
-                                                       now(context)))]
+    assert db.calls == [("ladder_leaderboard_page", (None, None, None, None, False, 1, leaderboard.PAGE_SIZE))]
     assert validate_message(body) == []
     [previous, following] = body["components"][0]["components"]
     assert previous["disabled"] is True and following["custom_id"] == "lb:2:::::0"
     assert "`B`" in body["embeds"][0]["description"]
+    assert body["embeds"][0]["timestamp"] == "2027-01-15T07:43:20+00:00"  # the snapshot's time
+
+
+def test_a_view_longer_than_the_listed_pages_says_where_the_rest_is():
+    rows = [{"rank": 991 + i, "user_id": str(10**17 + i), "player_name": f"p{i}", "race": "sc2_zerg", "mmr": 900,
+             "won": 3, "lost": 1, "drawn": 0, "country": "DE", "letter": "F"} for i in range(10)]
+    db = FakeDatabase(ladder_leaderboard_page=lambda *args: {"page": 100, "pages": 100, "total": 250_000,
+                                                             "rows": rows, "page_size": 10, "max_pages": 100})
+
+    job = Job(interaction_id=snowflake(), route="lb", user_id=USER, custom_id="lb:5000:sc2_zerg::::0",
+              interaction_type=int(InteractionType.MESSAGE_COMPONENT), received_at_ms=int(time.time() * 1000))
+    body = leaderboard.handle_page(JobContext(job=job, db=db)).body
+
+    assert db.calls[0][1][5] == leaderboard.MAX_PAGE  # a crafted page number is clamped before the call
+    assert body["embeds"][0]["footer"]["text"] == (
+        "Page 100/100 · 250000 players · the first 1000 listed, /profile shows any player's place")
+    assert body["components"][0]["components"][1]["disabled"] is True
 
 
 def test_ping_with_dm_after_schedules_a_timer_keyed_on_the_interaction():

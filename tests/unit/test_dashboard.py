@@ -138,7 +138,7 @@ def test_every_alarm_notifies_the_topic_and_chose_its_missing_data_treatment():
     assert set(found) == {"DeadLetterQueueNotEmptyAlarm", "OldestJobAgeAlarm", "AckLatencyAlarm",
                           "WorkerErrorsAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm",
                           "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm", "WavesStoppedAlarm",
-                          "StrandedPlayersAlarm"}
+                          "StrandedPlayersAlarm", "RanksRefreshFailingAlarm"}
     for name, res in found.items():
         props = res["Properties"]
         assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}], name

@@ -684,7 +684,7 @@ def test_each_role_reads_only_its_own_secrets():
         return json.dumps(ref(name), sort_keys=True)
 
     assert readers.pop(key("DiscordBotSecretArn")) == {"WorkerRole", "RegisterRole"}
-    assert readers.pop(key("DatabaseSecretArn")) == {"WorkerRole"}
+    assert readers.pop(key("DatabaseSecretArn")) == {"WorkerRole", "RanksRole"}  # the same database login
     assert readers.pop(key("DatabaseWorkerSecret")) == {"MigrateRole", "ProxyRole"}
     assert readers.pop(key("DatabaseOwnerSecret")) == {"ProxyRole"}
     assert readers == {}, f"unexpected secret readers: {readers}"

@@ -105,7 +105,9 @@ def text_input(custom_id: str, label: str | None = None, *, required: bool = Tru
 
 
 def embed(title: str | None = None, description: str | None = None, *, color: int | None = None,
-          fields: Iterable[tuple[str, str, bool]] = (), footer: str | None = None) -> dict[str, Any]:
+          fields: Iterable[tuple[str, str, bool]] = (), footer: str | None = None,
+          timestamp: str | None = None) -> dict[str, Any]:
+    """An embed; `timestamp` (ISO 8601) is shown by Discord beside the footer, in the reader's time zone."""
     out: dict[str, Any] = {}
     if title:
         out["title"] = title
@@ -118,6 +120,8 @@ def embed(title: str | None = None, description: str | None = None, *, color: in
         out["fields"] = field_list
     if footer:
         out["footer"] = {"text": footer}
+    if timestamp:
+        out["timestamp"] = timestamp
     return out
 
 

@@ -12,6 +12,12 @@ tests check both agree for every N up to a few hundred.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ladderline.ladder.context import Database
+
 ACTIVE_DAYS = 30
 LETTERS = ("S", "A", "B", "C", "D", "E", "F")
 PERCENT = {"S": 1, "A": 7, "B": 21, "C": 21, "D": 21, "E": 21, "F": 8}
@@ -45,3 +51,16 @@ def letter_at(position: int, n: int) -> str:
     if not 1 <= position <= n:
         raise ValueError("position outside the ranked population")
     return letters(n)[position - 1]
+
+
+# The ranks every view shows come from a snapshot (migration 0011) rebuilt by its own scheduled
+# function when a rating or a player's country/region changed. Nothing changed for this long: it is
+# rebuilt anyway (a change made by hand without updated_at still shows within this time).
+SNAPSHOT_MAX_AGE_SECONDS = 600
+
+
+def refresh_snapshot(db: Database, at: datetime, *, force: bool = False) -> dict[str, Any]:
+    """Rebuild the ranks snapshot if it is out of date (one call): {"status": "refreshed" | "fresh" |
+    "busy" (another refresh is running), "total": ranked entries, "build_ms": ...}."""
+    result = db.call("ladder_refresh_ranks", at, force, SNAPSHOT_MAX_AGE_SECONDS)
+    return dict(result or {})

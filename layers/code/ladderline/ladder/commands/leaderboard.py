@@ -2,9 +2,11 @@
 page, with Previous / Next.
 
 Only ranked entries are listed: (player, race) entries that played within the last 30 days, each
-with its letter S-F (ladderline.ladder.ranks). One database round trip per page:
-ladder_leaderboard_ranked() (migration 0007) returns the page's rows, the total and the clamped page
-number as one jsonb value. Ordering, letters and places are defined there, once.
+with its letter S-F (ladderline.ladder.ranks), as of the last refresh of the ranks snapshot (migration
+0011; the footer says when). One database round trip per page: ladder_leaderboard_page() returns the
+page's rows, the total and the clamped page number as one jsonb value. A view lists its first
+100 pages (the original lists 25 pages of 40): every page then costs the same at any population,
+and /profile tells a player where they stand beyond it.
 
 The buttons carry the page and the filters in their custom_id,
 `lb:<page>:<race>:<country>:<region>:<letter>:<best 0|1>` (empty when unset; <= 100 characters
@@ -16,12 +18,13 @@ filters existed (five parts) still work.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType, OptionType
 from ladderline.ladder import ranks, static_data
-from ladderline.ladder.context import JobContext, Reply, now
+from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.countries import (
     autocomplete_country,
     country_label,
@@ -33,8 +36,9 @@ from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 PAGE_SIZE = 10
 PAGE_ROUTE = "lb"
-# Page numbers in custom_ids are bounded so a crafted id cannot ask for absurd offsets.
-MAX_PAGE = 1_000_000
+# Page numbers in custom_ids are bounded so a crafted id cannot ask for absurd offsets (the
+# database clamps to its own limit, ladder_leaderboard_max_pages(), as well).
+MAX_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,8 @@ def handle_page(ctx: JobContext) -> Reply:
 
 
 def _page(ctx: JobContext, page: int, filters: Filters) -> Reply:
-    board = ctx.db.call("ladder_leaderboard_ranked", filters.race, filters.country, filters.region, filters.letter,
-                        filters.best_only, page, PAGE_SIZE, now(ctx))
+    board = ctx.db.call("ladder_leaderboard_page", filters.race, filters.country, filters.region, filters.letter,
+                        filters.best_only, page, PAGE_SIZE)
     return Reply(render(board, filters))
 
 
@@ -139,7 +143,9 @@ def render(board: dict[str, Any], filters: Filters) -> dict[str, Any]:
         title="🏆 Leaderboard",
         description=f"**{filters.label()}**\n\n{description}",
         color=EMBED_COLOR,
-        footer=f"Page {page}/{pages} · {_count_text(total, race_filtered=filters.race is not None or filters.best_only)}",
+        footer=(f"Page {page}/{pages} · {_count_text(total, race_filtered=filters.race is not None or filters.best_only)}"
+                + _shown_text(board, total) + (" · ranks as of" if board.get("as_of") else "")),
+        timestamp=_as_of(board),
     )
     buttons = responses.action_row(
         responses.button("Previous", filters.custom_id(page - 1), emoji="◀️", disabled=page <= 1),
@@ -147,6 +153,17 @@ def render(board: dict[str, Any], filters: Filters) -> dict[str, Any]:
                          disabled=page >= pages),
     )
     return responses.message(embeds=[embed], components=[buttons])
+
+
+def _shown_text(board: dict[str, Any], total: int) -> str:
+    shown = board.get("max_pages", 0) * board.get("page_size", PAGE_SIZE)
+    return f" · the first {shown} listed, /profile shows any player's place" if shown and total > shown else ""
+
+
+def _as_of(board: dict[str, Any]) -> str | None:
+    """The snapshot's time as the embed's timestamp: Discord shows it in the reader's own time zone."""
+    at = board.get("as_of")
+    return datetime.fromtimestamp(at, UTC).isoformat() if at else None
 
 
 def _count_text(total: int, *, race_filtered: bool) -> str:

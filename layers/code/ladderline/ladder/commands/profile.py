@@ -1,12 +1,14 @@
 """/profile [user]: a player's profile card, answered from ONE database round trip.
 
-ladder_profile_ranked() (migration 0007) returns the player, every race's MMR, record, letter rank
-(S-F over the entries that played within 30 days, ladderline.ladder.ranks) and global place, the
-last 5 matches and the queue preferences as one jsonb value; this module only renders it.
+ladder_profile_snapshot() (migration 0011) returns the player, every race's live MMR and record, its
+letter rank (S-F over the entries that played within 30 days, ladderline.ladder.ranks) and global
+place as of the last ranks refresh, the last 5 matches and the queue preferences as one jsonb value;
+this module only renders it.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from ladderline.discord import responses
@@ -34,17 +36,17 @@ def target_user(ctx: JobContext) -> str:
 
 def handle(ctx: JobContext) -> Reply:
     user_id = target_user(ctx)
-    profile = ctx.db.call("ladder_profile_ranked", int(user_id), now(ctx))
+    profile = ctx.db.call("ladder_profile_snapshot", int(user_id))
     if profile is None:
         if user_id == ctx.job.user_id:
             text = "You don't have a ladder profile yet. Use `/setup` to create one."
         else:
             text = f"That player (<@{user_id}>) has no ladder profile yet."
         return Reply(responses.message(text), outcome="no_profile")
-    return Reply(responses.message(embeds=[profile_embed(profile)]))
+    return Reply(responses.message(embeds=[profile_embed(profile, now(ctx).timestamp())]))
 
 
-def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:
+def profile_embed(profile: dict[str, Any], at: float) -> dict[str, Any]:
     lines = []
     if profile.get("battletag"):
         lines.append(f"**BattleTag:** {display_text(profile['battletag'])}")
@@ -58,7 +60,7 @@ def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:
         lines.append("**Also known as:** " + ", ".join(display_text(n) for n in profile["alt_names"]))
     if not profile.get("activated"):
         lines.append("_Not activated yet: use `/activate` to start playing._")
-    fields = [(race_name(r["race"]), race_field(r), True) for r in profile.get("races", [])]
+    fields = [(race_name(r["race"]), race_field(r, at), True) for r in profile.get("races", [])]
     if not fields:
         fields.append(("Ladder", "No games played yet.", False))
     recent = [recent_line(m) for m in profile.get("recent") or []]
@@ -72,15 +74,21 @@ def profile_embed(profile: dict[str, Any]) -> dict[str, Any]:
         description="\n".join(lines) or None,
         color=EMBED_COLOR,
         fields=fields,
-        footer=f"Player since {profile['created_at']}",
+        footer=f"Player since {profile['created_at']}" + (" · ranks as of" if profile.get("ranks_as_of") else ""),
+        timestamp=(datetime.fromtimestamp(profile["ranks_as_of"], UTC).isoformat()
+                   if profile.get("ranks_as_of") else None),
     )
 
 
-def race_field(race: dict[str, Any]) -> str:
+def race_field(race: dict[str, Any], at: float) -> str:
+    """MMR and record are live; the letter and place are the ranks snapshot's (migration 0011)."""
     if not race.get("played"):
         return f"MMR **{race['mmr']}**\nUnranked (no games yet)"
     record = record_text(race["won"], race["lost"], race["drawn"])
     if not race.get("letter"):
+        recent = race.get("last_played") and at - race["last_played"] < ranks.ACTIVE_DAYS * 86400
+        if recent:  # played since the ranks were last computed
+            return f"MMR **{race['mmr']}**\n{record}\nRanked at the next ranks update"
         return f"MMR **{race['mmr']}**\n{record}\nUnranked (no game in {ranks.ACTIVE_DAYS} days)"
     return f"MMR **{race['mmr']}**\n{record}\nRank **{race['letter']}** · #{race['rank']} of {race['ranked']}"
 
