@@ -393,12 +393,21 @@ class DiscordEmulator:
             flags = LOADING | (int(data.get("flags") or 0) & EPHEMERAL)
             inter.original = self._new_message(inter, {"content": "", "flags": flags})
         elif kind == 6 and clicked:
-            inter.original = copy.deepcopy(clicked)
+            inter.original = self._stored(clicked) or copy.deepcopy(clicked)
         elif kind == 7 and clicked:
-            inter.original = self._edit(copy.deepcopy(clicked), data)
+            inter.original = self._edit(self._stored(clicked) or copy.deepcopy(clicked), data)
         else:  # 1 PONG, 8 autocomplete, 9 modal: no message
             return
         self._log(inter.token, inter.original, "create" if kind in (4, 5) else "edit")
+
+    def _stored(self, clicked: dict) -> dict | None:
+        """The channel's own copy of a clicked message the bot posted (a DM or channel message): a
+        component's UPDATE_MESSAGE and later @original edits change that message in place, as in
+        Discord, so the channel shows the edit (None: an interaction response, kept per token)."""
+        for message in self._channels.get(str(clicked.get("channel_id")), []):
+            if message.get("id") == clicked.get("id"):
+                return message
+        return None
 
     def sign(self, body: bytes, timestamp: str) -> dict[str, str]:
         signature = self.signing_key.sign(timestamp.encode() + body).signature.hex()

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ladderctl.devstack import DEFAULT_DATA_DIR, StackInfo, read_stack
+from ladderctl.devstack import DEFAULT_DATA_DIR, DEFAULT_TICK_SECONDS, StackInfo, read_stack
 from ladderctl.simulate import (
     DEFAULT_GUILD,
     command_data,
@@ -347,6 +347,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--wait", type=float, default=30.0, help="seconds to wait for each final message")
     parser.add_argument("--first-user", type=int, default=0,
                         help="offset of the first user number (run again with new users on the same stack)")
+    parser.add_argument("--scenario", choices=("interactions", "wave"), default="interactions",
+                        help="interactions: the setup/profile/leaderboard burst (default); wave: N players queue, "
+                             "are matched, and confirm, abort or ignore (ladderctl.load_wave)")
+    parser.add_argument("--players", type=int, default=2000, help="wave: players who queue (default 2000)")
+    parser.add_argument("--tick-seconds", type=float, default=DEFAULT_TICK_SECONDS,
+                        help="wave: the stack's tick interval (deadlines may end up to 2 ticks late)")
+    parser.add_argument("--settle", type=float, default=600.0,
+                        help="wave: seconds to wait for every match to end after the last DM was acted on")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -355,6 +363,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"ladderctl load: no running local stack with the emulator in {args.data_dir} "
               "(start `ladderctl dev` first)", file=sys.stderr)
         return 1
+    if args.scenario == "wave":
+        from ladderctl.load_wave import run_wave_scenario
+
+        wave = run_wave_scenario(info, args)
+        print(wave.render())
+        return 1 if wave.failed else 0
     report = run_load(info, interactions=args.interactions, users=args.users, concurrency=args.concurrency,
                       wait=args.wait, first_user=args.first_user)
     print(report.render())

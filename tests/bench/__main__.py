@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="Part A: timed runs per command and delay")
     parser.add_argument("--requests", type=int, default=500, help="Part B: warm requests per case")
-    parser.add_argument("--only", choices=("a", "b", "c", "d", "e", "f", "p"), default=None)
+    parser.add_argument("--only", choices=("a", "b", "c", "d", "e", "f", "p", "w"), default=None)
     args = parser.parse_args(argv)
     # The handlers log at INFO; the figures are what this prints.
     logging.disable(logging.WARNING)
@@ -106,6 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench.pairing import run_part_p
 
         ok &= run_part_p()
+        print()
+    if args.only in (None, "w"):
+        from tests.bench.wave import run_part_w
+
+        ok &= run_part_w()
         print()
     if args.only in (None, "d"):
         ok &= part_d()

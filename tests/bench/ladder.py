@@ -178,6 +178,20 @@ def seed_views(admin: pg8000.native.Connection) -> int:
 
 
 VIEW_BUDGET_MS = 50.0  # database time per view (issue 20), p95
+BEFORE_RUNS = 3
+
+
+def _time_call(url: str, function: str, args: tuple[object, ...]) -> float:
+    from ladderline.adapters import sql
+
+    conn = pg8000.native.Connection(**_kwargs(url))
+    try:
+        conn.run("SELECT 1")
+        started = time.perf_counter()
+        conn.run(sql.call(function, *args))
+        return (time.perf_counter() - started) * 1000
+    finally:
+        conn.close()
 
 
 def plan_summary(url: str, function: str, *args: object) -> str:
@@ -293,6 +307,20 @@ def bench_views(url: str, admin: pg8000.native.Connection) -> bool:
     finally:
         db.close()
     print(f"PASS = exactly 1 database round trip per view on the wire and database time p95 <= {VIEW_BUDGET_MS:.0f} ms")
+    # Side by side, same data, same run: the functions the views called before the snapshot (0008 +
+    # 0010: every entry ranked on each call; still installed for workers of the previous release).
+    before = [("/profile (most matches)", "ladder_profile_ranked", (busiest, datetime.now(UTC)), "ladder_profile_snapshot",
+               (busiest,)),
+              ("/leaderboard", "ladder_leaderboard_ranked", (None, None, None, None, False, 1, 10, datetime.now(UTC)),
+               "ladder_leaderboard_page", (None, None, None, None, False, 1, 10)),
+              ("/leaderboard race+country", "ladder_leaderboard_ranked",
+               ("sc2_terran", "DE", None, None, False, 1, 10, datetime.now(UTC)),
+               "ladder_leaderboard_page", ("sc2_terran", "DE", None, None, False, 1, 10))]
+    print(f"before / after (median of {BEFORE_RUNS} calls each, database time):")
+    for name, old, old_args, new, new_args in before:
+        old_ms = statistics.median(_time_call(url, old, old_args) for _ in range(BEFORE_RUNS))
+        new_ms = statistics.median(_time_call(url, new, new_args) for _ in range(BEFORE_RUNS))
+        print(f"  {name:<29} ranked per call {old_ms:>8.1f} ms   snapshot {new_ms:>6.1f} ms   ({old_ms / new_ms:,.0f}x)")
     print("plans (auto_explain inside each call; rows = actual):")
     for name, plan in plans:
         print(f"  {name:<31} {plan}")

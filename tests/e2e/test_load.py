@@ -28,7 +28,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
 
 def load(stack: RunningStack, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "ladderctl", "load", "--data-dir", str(stack.data_dir), *args],
-                          check=False, cwd=ROOT, env=stack_env(), capture_output=True, text=True, timeout=300)
+                          check=False, cwd=ROOT, env=stack_env(), capture_output=True, text=True, timeout=420)
 
 
 def test_a_small_burst_is_counted_and_every_user_is_set_up_once(stack: RunningStack) -> None:
@@ -47,6 +47,30 @@ def test_a_small_burst_is_counted_and_every_user_is_set_up_once(stack: RunningSt
     finally:
         conn.close()
     assert players == 4
+
+
+def test_the_wave_scenario_matches_everyone_tells_each_once_and_every_match_ends_by_its_deadline(
+        stack: RunningStack) -> None:
+    # 20 players queue through the ingress; 16 confirm, 2 abort, 2 ignore the DM until the deadline.
+    result = load(stack, "--scenario", "wave", "--players", "20", "--concurrency", "8", "--settle", "240")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "20 players, 20 joined through the ingress, 20 matched in 10 matches" in result.stdout
+    for check in ('exactly one "found" DM per matched player', "every match ended within its deadline + 2 ticks",
+                  "nobody left in a match or the queue who should not be", "dead-letter queue empty"):
+        assert f"PASS: {check}" in result.stdout, result.stdout
+    info = read_stack(stack.data_dir)
+    conn = connect(info.database_url)
+    try:
+        statuses = dict(conn.run("SELECT status, count(*) FROM matches_1v1 WHERE player_1 BETWEEN "
+                                 "820000000000000000 AND 820000000000000019 GROUP BY status"))
+    finally:
+        conn.close()
+    # An abort ends its match (two aborters may share one); an ignored match is abandoned unless its
+    # other player aborted; the other matches were confirmed by both.
+    assert sum(statuses.values()) == 10 and set(statuses) <= {"confirmed", "aborted", "abandoned"}
+    assert 1 <= statuses.get("aborted", 0) <= 2 and statuses.get("abandoned", 0) <= 2, statuses
+    assert statuses.get("confirmed", 0) >= 6, statuses
 
 
 def test_final_messages_that_never_come_are_lost_and_fail_the_run(stack: RunningStack) -> None:
