@@ -94,6 +94,24 @@ class WaveRun:
     wall_ms: float
     round_trips: int
     pairs: int
+    commit_ms: float  # the committing transaction's database time alone (its share of db_ms)
+
+
+class _CallTimes:
+    """A Database that notes each SQL function's database time (the commit's share of the wave)."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self._db, self.times = db, {}
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._db, name)
+
+    def call(self, function: str, *args: object) -> object:
+        before = self._db.time_ms
+        try:
+            return self._db.call(function, *args)
+        finally:
+            self.times[function] = self.times.get(function, 0.0) + self._db.time_ms - before
 
 
 def time_wave(db: PgDatabase, run: int) -> WaveRun:
@@ -102,7 +120,8 @@ def time_wave(db: PgDatabase, run: int) -> WaveRun:
     job = Job.tick(tick, scheduled_at_ms=int(time.time() * 1000))
     trips, db_ms = db.round_trips, db.time_ms
     cpu, wall = time.process_time(), time.perf_counter()
-    reply = handler(JobContext(job=job, db=db))
+    timed = _CallTimes(db)
+    reply = handler(JobContext(job=job, db=timed))  # type: ignore[arg-type]
     cpu_ms = (time.process_time() - cpu) * 1000
     wall_ms = (time.perf_counter() - wall) * 1000
     for delivery in reply.deliveries:
@@ -110,7 +129,8 @@ def time_wave(db: PgDatabase, run: int) -> WaveRun:
         if body is not None and validate_message(body):
             raise AssertionError(f"a wave message Discord would refuse: {validate_message(body)}")
     pairs = int(next(v for m in reply.metrics if m.name == "WavePairs" for v in m.values))
-    return WaveRun(db.time_ms - db_ms, cpu_ms, wall_ms, db.round_trips - trips, pairs)
+    commit_ms = sum(ms for name, ms in timed.times.items() if name.startswith("ladder_wave_commit"))
+    return WaveRun(db.time_ms - db_ms, cpu_ms, wall_ms, db.round_trips - trips, pairs, commit_ms)
 
 
 def bench_wave(url: str, admin: pg8000.native.Connection) -> bool:
@@ -128,10 +148,11 @@ def bench_wave(url: str, admin: pg8000.native.Connection) -> bool:
         db.close()
     print(f"C1: one matchmaking wave with {WAVE_QUEUED} players queued (40 % BW only, 40 % SC2 only, 20 % both), "
           f"{WAVE_RUNS} runs, warm connection, local PostgreSQL")
-    print(f"{'run':>4} {'database':>10} {'CPU':>9} {'db + CPU':>10} {'wall':>9} {'round trips':>12} {'pairs':>6}")
+    print(f"{'run':>4} {'database':>10} {'(commit)':>10} {'CPU':>9} {'db + CPU':>10} {'wall':>9} {'round trips':>12} "
+          f"{'pairs':>6}")
     for i, r in enumerate(runs, 1):
-        print(f"{i:>4} {r.db_ms:>8.1f}ms {r.cpu_ms:>7.1f}ms {r.db_ms + r.cpu_ms:>8.1f}ms {r.wall_ms:>7.1f}ms "
-              f"{r.round_trips:>12} {r.pairs:>6}")
+        print(f"{i:>4} {r.db_ms:>8.1f}ms {r.commit_ms:>8.1f}ms {r.cpu_ms:>7.1f}ms {r.db_ms + r.cpu_ms:>8.1f}ms "
+              f"{r.wall_ms:>7.1f}ms {r.round_trips:>12} {r.pairs:>6}")
     worst = max(r.db_ms + r.cpu_ms for r in runs)
     ok = worst < WAVE_BUDGET_MS and all(r.pairs > 0 for r in runs)
     print(f"worst database + CPU {worst:.1f} ms: {'PASS' if ok else 'FAIL'} (budget {WAVE_BUDGET_MS:.0f} ms)")

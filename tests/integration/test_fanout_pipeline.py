@@ -7,6 +7,9 @@ import time
 
 import requests
 from ladderline.job import Job
+from ladderline.ladder.deliveries import DirectMessage
+from ladderline.ladder.fanout import encode
+from ladderline.pipeline.worker import DEFER_BASE_SECONDS, DEFER_JITTER_SECONDS
 
 from tests.support.aws import load_handler
 from tests.support.discord import BOT_TOKEN
@@ -31,13 +34,13 @@ def queue_players(database_url: str) -> list[int]:
 
 def drain(pipeline, seconds: float = 30.0) -> None:
     """Run the worker like the event source until the queue is empty (failed jobs come back after
-    their shortened visibility: 3 s)."""
+    their shortened visibility: 3 s; delayed messages, the matches' timers, are left for later)."""
     deadline = time.time() + seconds
     while time.time() < deadline:
         attributes = pipeline.aws.sqs.get_queue_attributes(
             QueueUrl=pipeline.aws.queue_url,
             AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-        if attributes["ApproximateNumberOfMessages"] == "0" and attributes["ApproximateNumberOfMessagesNotVisible"] == "0":
+        if all(attributes[name] == "0" for name in attributes):
             return
         if pipeline.run_worker()["batchItemFailures"] == [] and attributes["ApproximateNumberOfMessages"] == "0":
             time.sleep(0.5)
@@ -61,7 +64,12 @@ def test_one_players_rate_limit_holds_only_their_own_match(pipeline):
 
     assert pipeline.run_worker()["batchItemFailures"] == []  # the tick: commit, publish, done
     first = pipeline.run_worker()  # the five "match found" jobs, side by side
-    assert len(first["batchItemFailures"]) == 1  # only the troubled player's match
+    # A rate limit is not a failure: the troubled match's job is back on the queue as a new message,
+    # delayed, its receive count starting again (waiting cannot dead-letter it).
+    assert first["batchItemFailures"] == []
+    # Delayed: the reminder and deadline timers of the four matches told at once, and the deferred job.
+    assert pipeline.aws.sqs.get_queue_attributes(QueueUrl=pipeline.aws.queue_url, AttributeNames=[
+        "ApproximateNumberOfMessagesDelayed"])["Attributes"]["ApproximateNumberOfMessagesDelayed"] == str(2 * 4 + 1)
     told = [u for u in users if found_dms(pipeline.discord, u)]
     [[troubled_match]] = sql(pipeline.database_url, "SELECT match_id FROM matches_1v1 WHERE :u IN (player_1, player_2)",
                              u=troubled)
@@ -71,8 +79,9 @@ def test_one_players_rate_limit_holds_only_their_own_match(pipeline):
     # Everyone outside the troubled match was told at once.
     assert troubled not in told and set(users) - set(told) <= {troubled, *partner}
 
-    # The client remembers the 60 s 429 in its container; the retry 3 s later lands in another.
+    # The client remembers the 60 s 429 in its container; the deferred job (5-10 s later) lands in another.
     pipeline.worker = load_handler("worker")
+    time.sleep(DEFER_BASE_SECONDS + DEFER_JITTER_SECONDS + 1)
     drain(pipeline)
     for user in users:
         assert len(found_dms(pipeline.discord, user)) == 1, user  # exactly once, the troubled one too
@@ -136,3 +145,19 @@ def test_the_database_down_after_the_wave_delays_the_announcements_and_loses_not
                                       "AND confirm_deadline >= announced_at + interval '120 seconds' GROUP BY 1") == [
         ["confirming", 5]]
     assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
+
+
+def test_a_job_rate_limited_for_longer_than_it_may_wait_fails_as_an_attempt(pipeline):
+    users = queue_players(pipeline.database_url)[:2]
+    pipeline.discord.script("POST", "/channels/*/messages", 429,
+                            {"message": "You are being rate limited.", "retry_after": 60.0, "global": False},
+                            times=100)
+    # A job made 16 minutes ago (past MAX_DEFER_SECONDS): the rate limit now counts as an attempt.
+    dm = DirectMessage(key="old-dm", user_id=str(users[0]), body={"content": "hello"})
+    old = Job.timer(route="deliver", key="deliver:old", scheduled_at_ms=int((time.time() - 16 * 60) * 1000),
+                    payload={"deliveries": [encode(dm)]})
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=old.to_json())
+
+    assert len(pipeline.run_worker()["batchItemFailures"]) == 1
+    assert pipeline.aws.sqs.get_queue_attributes(QueueUrl=pipeline.aws.queue_url, AttributeNames=[
+        "ApproximateNumberOfMessagesDelayed"])["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "0"

@@ -12,6 +12,7 @@ import time
 
 import pytest
 from ladderline import settings as names
+from ladderline.pipeline.worker import DEFER_BASE_SECONDS, DEFER_JITTER_SECONDS
 
 from tests.support.aws import LambdaContext, load_handler
 from tests.support.interactions import make_interaction, snowflake
@@ -141,16 +142,32 @@ def test_discord_429_is_waited_out_and_retried(pipeline):
     assert pipeline.discord.message(interaction["token"])["content"].startswith("Pong!")
 
 
-def test_a_429_longer_than_the_time_left_hands_the_job_back(pipeline):
+def test_a_429_longer_than_the_time_left_puts_the_job_back_as_a_new_delayed_message(pipeline):
     interaction = send_ping(pipeline)
     pipeline.discord.script("PATCH", ORIGINAL, 429, {"message": "You are being rate limited.",
                                                      "retry_after": 60.0, "global": False})
 
     result = pipeline.run_worker()
 
-    assert len(result["batchItemFailures"]) == 1
+    # Waiting out a rate limit is not a failed attempt: the message is deleted and the job comes
+    # back as a new one (receive count 1 again) after 5-10 s, counting its deferrals.
+    assert result["batchItemFailures"] == []
     assert [r.status for r in patches(pipeline, interaction)] == [429]
     assert analytics(pipeline) == []  # not done yet: recorded when it completes
+    deadline = time.time() + DEFER_BASE_SECONDS + DEFER_JITTER_SECONDS + 5
+    back = []
+    while not back and time.time() < deadline:
+        back = pipeline.aws.receive()
+    [message] = back
+    job = json.loads(message["Body"])
+    assert job["interaction_id"] == interaction["id"] and job["extra"] == {"deferrals": 1}
+    assert message["Attributes"]["ApproximateReceiveCount"] == "1"
+    # The new message runs the job again (in a container that has not seen the 429): the answer goes out, once.
+    pipeline.worker = load_handler("worker")
+    pipeline.aws.sqs.change_message_visibility(QueueUrl=pipeline.aws.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                                               VisibilityTimeout=0)
+    assert pipeline.run_worker() == {"batchItemFailures": []}
+    assert [r.status for r in patches(pipeline, interaction)] == [429, 200]
 
 
 def test_discord_5xx_is_retried_with_backoff(pipeline):

@@ -30,3 +30,8 @@ class SqsRetryScheduler:
     def retry_in(self, receipt_handle: str, seconds: int) -> None:
         self._client.change_message_visibility(QueueUrl=self._queue_url, ReceiptHandle=receipt_handle,
                                                VisibilityTimeout=seconds)
+
+    def defer(self, job_json: str, seconds: int) -> None:
+        # SQS delays a message by at most 15 minutes.
+        self._client.send_message(QueueUrl=self._queue_url, MessageBody=job_json,
+                                  DelaySeconds=max(0, min(900, seconds)))

@@ -74,14 +74,16 @@ def kind_of(delivery: Delivery) -> str:
 class OutboxReport:
     edit: RestResult | None = None  # the edit of the original response, if there was one
     retry: str | None = None  # why the job must run again (None: everything went out or was settled)
+    rate_limited: bool = False  # the retry is Discord's rate limit (waiting it out is not a failure)
     sent: list[str] = field(default_factory=list)  # keys sent in this run
     skipped: list[str] = field(default_factory=list)  # keys already recorded by an earlier run
 
 
 class _Retry(Exception):
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str, rate_limited: bool = False) -> None:
         super().__init__(why)
         self.why = why
+        self.rate_limited = rate_limited
 
 
 class Outbox:
@@ -99,6 +101,7 @@ class Outbox:
                 run.one(delivery)
         except _Retry as retry:
             run.report.retry = retry.why
+            run.report.rate_limited = retry.rate_limited
         return run.report
 
 
@@ -141,7 +144,8 @@ class _Run:
     def settle(self, kind: str, result: RestResult) -> None:
         if result.retriable:
             self.observe(kind, "retry", result)
-            raise _Retry(f"{kind} {result.outcome.value} after {result.attempts} attempts")
+            raise _Retry(f"{kind} {result.outcome.value} after {result.attempts} attempts",
+                         rate_limited=result.outcome == Outcome.RATE_LIMITED)
 
     # --- one delivery -----------------------------------------------------------------------------
     def one(self, delivery: Delivery) -> None:

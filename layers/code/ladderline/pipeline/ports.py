@@ -28,6 +28,11 @@ class WorkerDatabase(Protocol):
 class RetryScheduler(Protocol):
     def retry_in(self, receipt_handle: str, seconds: int) -> None: ...
 
+    def defer(self, job_json: str, seconds: int) -> None:
+        """Put the job back on the queue as a new message delivered after `seconds` (a rate limit
+        waited out: a new message starts again at receive 1, so waiting is not an attempt)."""
+        ...
+
 
 class TimerScheduler(Protocol):
     def schedule(self, timers: Sequence[Timer], *, now_ms: int) -> None:

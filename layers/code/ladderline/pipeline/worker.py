@@ -18,6 +18,7 @@ deliveries, each exactly once → its timers.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -60,8 +61,24 @@ RETRY_DELAYS_SECONDS = (3, 15, 45)
 IDEMPOTENCY_KEY_FIELD = "idempotency_key"
 
 
+# A job Discord rate-limits is put back on the queue as a new message instead of failing an attempt
+# (a community-sized fan-out shares one global limit: its jobs would otherwise spend every attempt
+# waiting and dead-letter). Waiting is bounded: after this long since the job was made, a rate
+# limit counts as an attempt again, so nothing waits forever.
+MAX_DEFER_SECONDS = 15 * 60
+# The n-th deferral waits DEFER_BASE_SECONDS * 2**n (capped), plus up to DEFER_JITTER_SECONDS, so
+# the jobs a limit held back do not all come back in the same second.
+DEFER_BASE_SECONDS = 5
+DEFER_MAX_SECONDS = 60
+DEFER_JITTER_SECONDS = 5
+
+
 class RetryLater(Exception):
     """The job could not finish now but may later (Discord unavailable, rate limited, breaker open)."""
+
+    def __init__(self, why: str, rate_limited: bool = False) -> None:
+        super().__init__(why)
+        self.rate_limited = rate_limited
 
 
 def idempotency_config() -> IdempotencyConfig:
@@ -176,6 +193,8 @@ class Worker:
                 self._retry_soon(receipt_handle, receive_count, last_attempt)
                 raise
             except Exception as exc:
+                if isinstance(exc, RetryLater) and exc.rate_limited and self._defer(job):
+                    return {"outcome": "deferred"}  # not completed: it is recorded when it is
                 self._observer.job_failed(job, exc, final=last_attempt)
                 if last_attempt:
                     if job.is_interaction:
@@ -188,6 +207,27 @@ class Worker:
                 self._observer.replayed(job)
             self._completed.append(CompletedJob(job, result["outcome"], self._now_ms()))
             return result
+
+    def _defer(self, job: Job) -> bool:
+        """Put a rate-limited timer or interaction job back on the queue as a new message, after a
+        growing delay (True), unless it is too old or the queue refuses it (False: it fails as usual).
+        Its in-progress idempotency record is already gone (the job raised), and what it delivered is
+        recorded, so the new message sends only what is left."""
+        if self._retries is None or job.kind == JobKind.TICK.value:
+            return False
+        made_ms = created_at_ms(job.interaction_id) if job.is_interaction else job.received_at_ms
+        if self._now_ms() - made_ms > MAX_DEFER_SECONDS * 1000:
+            return False
+        deferrals = int(job.extra.get("deferrals", 0))
+        delay = min(DEFER_MAX_SECONDS, DEFER_BASE_SECONDS * 2 ** deferrals) + random.randint(0, DEFER_JITTER_SECONDS)
+        try:
+            self._retries.defer(job.replace(extra={**job.extra, "deferrals": deferrals + 1}).to_json(), delay)
+        except Exception:
+            logger.warning("could not defer a rate-limited job; it is retried as a failed attempt", exc_info=True)
+            return False
+        logger.info("rate limited: the job comes back as a new message", extra={"deferrals": deferrals + 1,
+                                                                              "delay_seconds": delay})
+        return True
 
     def _retry_soon(self, receipt_handle: str | None, receive_count: int, last_attempt: bool) -> None:
         if (last_attempt or self._retries is None or receipt_handle is None
@@ -240,7 +280,7 @@ class Worker:
         if report.retry is not None:
             # Raising deletes the in-progress idempotency record, so the redelivery runs again;
             # the SQL is idempotent and recorded deliveries are skipped, so nothing happens twice.
-            raise RetryLater(report.retry)
+            raise RetryLater(report.retry, rate_limited=report.rate_limited)
         if reply.timers and self._timers is not None:
             self._timers.schedule(reply.timers, now_ms=self._now_ms())
             self._observer.timers_scheduled(parsed, len(reply.timers))
