@@ -551,6 +551,11 @@ class DevStack:
                 else:
                     sys.stdout.write(line)
             ready.set()
+            if host.wait() != 0 and self._worker_host is host:
+                # Killed, not stopped: new instances take over, as Lambda starts new containers; what
+                # the dead ones had received comes back after the queue's visibility timeout.
+                self.console.say(f"the worker instances died (exit {host.returncode}); starting new ones")
+                threading.Thread(target=self._start_worker_host, name="worker-host-restart", daemon=True).start()
 
         self._worker_reader = threading.Thread(target=relay, name="worker-host-output", daemon=True)
         self._worker_reader.start()

@@ -164,6 +164,7 @@ class DiscordEmulator:
         self._blocked_dms: set[str] = set()
         self._buckets: dict[str, tuple[int, float]] = {}  # bucket key -> (used, window end)
         self._global_sent: collections.deque[float] = collections.deque()  # bot requests in the last second
+        self._global_block_until = 0.0  # a global 429 for every bot request until then (block_globally)
         self.global_limit = GLOBAL_LIMIT_PER_SECOND
         self.invalid_requests = 0
         self.latency_seconds = 0.0  # added before every API answer (a slow Discord), set by the playground
@@ -348,6 +349,12 @@ class DiscordEmulator:
             self._scripts.append(
                 _Script(method.upper(), path_pattern, status, body, dict(headers or {}), times)
             )
+
+    def block_globally(self, seconds: float) -> None:
+        """Every bot-token request gets a global 429 for the next `seconds` (an application that hit
+        Discord's global limit hard), each told how long is left (retry_after)."""
+        with self._lock:
+            self._global_block_until = self.clock() + seconds
 
     def _take_script(self, method: str, path: str) -> _Script | None:
         with self._lock:
@@ -605,6 +612,11 @@ class DiscordEmulator:
         """Discord's global limit: GLOBAL_LIMIT_PER_SECOND bot-token requests in any second."""
         now = self.clock()
         with self._lock:
+            if now < self._global_block_until:
+                retry = self._global_block_until - now
+                return 429, dict(RATE_LIMITED, retry_after=round(retry, 3), **{"global": True}), {
+                    "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global",
+                    "Retry-After": str(max(1, int(retry + 0.999)))}
             sent = self._global_sent
             while sent and sent[0] <= now - 1.0:
                 sent.popleft()
@@ -888,6 +900,12 @@ class DiscordEmulator:
                     {"message": "expected {method, path_pattern, status, body?, headers?, times?}"},
                     {},
                 )
+            return 204, None, {}
+        if method == "POST" and path == "/_emulator/block-globally":
+            try:
+                self.block_globally(float(json.loads(body)["seconds"]))
+            except (ValueError, KeyError, TypeError):
+                return 400, {"message": 'expected {"seconds": N}'}, {}
             return 204, None, {}
         if method == "GET" and path.startswith("/_emulator/next/"):
             # /_emulator/next/<token>/<changes seen>: answers at the next change (or after 5 s).

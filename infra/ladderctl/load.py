@@ -353,6 +353,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--players", type=int, default=2000, help="wave: players who queue (default 2000)")
     parser.add_argument("--tick-seconds", type=float, default=DEFAULT_TICK_SECONDS,
                         help="wave: the stack's tick interval (deadlines may end up to 2 ticks late)")
+    parser.add_argument("--fault", choices=("none", "global-429", "tick-twice", "kill-worker"), default="none",
+                        help="wave: a failure injected once the joins are in (ladderctl.load_wave)")
+    parser.add_argument("--no-ignore", action="store_true",
+                        help="wave: the players who would ignore their DM confirm instead (no wait for deadlines)")
     parser.add_argument("--settle", type=float, default=600.0,
                         help="wave: seconds to wait for every match to end after the last DM was acted on")
 

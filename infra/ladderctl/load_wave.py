@@ -13,6 +13,11 @@ Checked and printed, from the emulator's record of every request and from the da
 - the dead-letter queue is empty;
 - time from the first join to the last "found" DM.
 Exits 1 when a check fails.
+
+`--fault` injects one failure while the found DMs go out, after the joins: `global-429` (Discord
+answers every bot request with a global 429 for 60 s), `tick-twice` (the same tick delivered twice
+more), `kill-worker` (the worker instances killed mid-batch; the stack starts new ones, as Lambda
+does, and what they held comes back after the queue's visibility timeout).
 """
 
 from __future__ import annotations
@@ -45,9 +50,10 @@ class Player:
     problems: list[str] = field(default_factory=list)
 
 
-def plan_for(number: int) -> str:
-    """8 in 10 confirm, 1 in 10 aborts, 1 in 10 ignores the DM (deterministic per player)."""
-    return {8: "abort", 9: "ignore"}.get(number % 10, "confirm")
+def plan_for(number: int, *, ignore: bool = True) -> str:
+    """8 in 10 confirm, 1 in 10 aborts, 1 in 10 ignores the DM (deterministic per player); without
+    `ignore` those confirm too (nobody waits for a deadline)."""
+    return {8: "abort", 9: "ignore" if ignore else "confirm"}.get(number % 10, "confirm")
 
 
 def seed_players(database_url: str, players: list[Player]) -> None:
@@ -300,14 +306,54 @@ def check(info: StackInfo, players: list[Player], started: float, tick_seconds: 
                       (last_dm - started) if last_dm else None, problems)
 
 
+FAULTS = ("none", "global-429", "tick-twice", "kill-worker")
+GLOBAL_429_SECONDS = 60.0
+
+
+def inject(info: StackInfo, fault: str, client: EmulatorClient) -> str:
+    """Start `fault` now; what was done, for the report."""
+    if fault == "global-429":
+        client.call("POST", "/_emulator/block-globally", {"seconds": GLOBAL_429_SECONDS})
+        return f"every bot request answered with a global 429 for {GLOBAL_429_SECONDS:g} s"
+    if fault == "tick-twice":
+        import boto3
+        from ladderline.job import Job
+
+        local = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"} if info.aws_endpoint_url else {}
+        sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=info.aws_endpoint_url, **local)
+        tick = Job.tick(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())).to_json()
+        for _ in range(2):
+            sqs.send_message(QueueUrl=info.queue_url, MessageBody=tick)
+        return "one tick delivered twice"
+    if fault == "kill-worker":
+        import os
+        import signal
+        import subprocess
+
+        found = subprocess.run(["pgrep", "-f", f"ladderctl.worker_host --queue-url {info.queue_url}"],
+                               capture_output=True, text=True, check=False).stdout.split()
+        for pid in found:
+            os.kill(int(pid), signal.SIGKILL)
+        return f"worker instances killed mid-batch ({len(found)} process)"
+    return "no fault"
+
+
 def run_wave_scenario(info: StackInfo, args: argparse.Namespace) -> WaveReport:
-    players = [Player(n, str(FIRST_USER_ID + args.first_user + n), plan_for(n)) for n in range(args.players)]
+    players = [Player(n, str(FIRST_USER_ID + args.first_user + n), plan_for(n, ignore=not getattr(args, "no_ignore", False)))
+               for n in range(args.players)]
     seed_players(info.database_url, players)
     load = WaveLoad(info, players, args.concurrency, args.wait)
     started = time.time()
     load._each(load.join, players)
     print(f"{sum(p.joined for p in players)} of {len(players)} joined in {time.time() - started:.1f} s; "
           "waiting for the waves and the DMs", flush=True)
+    fault = getattr(args, "fault", "none")
+    if fault != "none":
+        injector = EmulatorClient(str(info.emulator_url))
+        try:
+            print(f"fault: {inject(info, fault, injector)}", flush=True)
+        finally:
+            injector.close()
     load.act_on_found(time.monotonic() + args.settle)
     # The ignored matches end at their deadline (announce + 120 s): wait for the last, + 2 ticks.
     settle_until = time.monotonic() + args.settle

@@ -73,6 +73,19 @@ def test_the_wave_scenario_matches_everyone_tells_each_once_and_every_match_ends
     assert statuses.get("confirmed", 0) >= 6, statuses
 
 
+@pytest.mark.parametrize(("fault", "first_user"), [("global-429", 100), ("tick-twice", 200), ("kill-worker", 300)])
+def test_the_wave_scenarios_checks_hold_through_a_fault(stack: RunningStack, fault: str, first_user: int) -> None:
+    # A global 429 for 60 s, the same tick twice, the worker instances killed mid-batch: once it
+    # is over, every player was told once, every match ended in time, nobody is left behind.
+    result = load(stack, "--scenario", "wave", "--players", "10", "--concurrency", "8", "--no-ignore",
+                  "--fault", fault, "--first-user", str(first_user), "--settle", "240")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "fault: " in result.stdout and "fault: no fault" not in result.stdout
+    assert "10 players, 10 joined through the ingress, 10 matched in 5 matches" in result.stdout, result.stdout
+    assert result.stdout.count("PASS: ") == 4, result.stdout
+
+
 def test_final_messages_that_never_come_are_lost_and_fail_the_run(stack: RunningStack) -> None:
     info = read_stack(stack.data_dir)
     # Discord is down for every edit of an original message: nothing deferred ever gets its answer.

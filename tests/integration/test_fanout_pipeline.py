@@ -161,3 +161,21 @@ def test_a_job_rate_limited_for_longer_than_it_may_wait_fails_as_an_attempt(pipe
     assert len(pipeline.run_worker()["batchItemFailures"]) == 1
     assert pipeline.aws.sqs.get_queue_attributes(QueueUrl=pipeline.aws.queue_url, AttributeNames=[
         "ApproximateNumberOfMessagesDelayed"])["Attributes"]["ApproximateNumberOfMessagesDelayed"] == "0"
+
+
+def test_the_database_down_during_the_wave_runs_it_once_when_it_is_back(pipeline, monkeypatch):
+    from ladderline import settings as names
+
+    users = queue_players(pipeline.database_url)
+    up = pipeline.worker
+    monkeypatch.setenv(names.DATABASE_URL, "postgresql://ladder:x@127.0.0.1:9/ladder")
+    pipeline.worker = load_handler("worker")  # PostgreSQL is unreachable for this container
+    pipeline.aws.sqs.send_message(QueueUrl=pipeline.aws.queue_url, MessageBody=Job.tick("2026-12-04T20:04:00Z").to_json())
+    assert len(pipeline.run_worker()["batchItemFailures"]) == 1  # the tick fails before any wave
+    assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[0]]
+    # Back: the tick's retry runs the wave once, everyone is told once, nothing is dead-lettered.
+    pipeline.worker = up
+    drain(pipeline)
+    assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1") == [[5]]
+    assert [len(found_dms(pipeline.discord, u)) for u in users] == [1] * PLAYERS
+    assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
