@@ -87,6 +87,11 @@ def test_one_players_rate_limit_holds_only_their_own_match(pipeline):
         assert len(found_dms(pipeline.discord, user)) == 1, user  # exactly once, the troubled one too
     assert pipeline.aws.receive(pipeline.aws.dlq_url) == []
     assert sql(pipeline.database_url, "SELECT count(*) FROM matches_1v1 WHERE announced_at IS NOT NULL") == [[5]]
+    # The troubled match's window restarted when its job came back and told its players: they have
+    # the full two minutes from then, not what was left of the first run's.
+    [[window]] = sql(pipeline.database_url, "SELECT extract(epoch FROM confirm_deadline - announced_at) "
+                                            "FROM matches_1v1 WHERE match_id = :m", m=troubled_match)
+    assert float(window) >= 120 + DEFER_BASE_SECONDS
 
 
 def test_the_same_tick_delivered_twice_tells_everyone_once(pipeline):

@@ -133,8 +133,9 @@ def _delay_until(at: int, ctx: JobContext) -> int:
 
 def handle_found(ctx: JobContext) -> Reply:
     """A match's own job after its wave: announce it (the confirmation window starts now), tell both
-    players, schedule its reminder and deadline. Run again, it announces nothing twice and sends
-    only what is not yet recorded. A match that is no longer confirming (cancelled because this
+    players, schedule its reminder and deadline. Run again (a DM was rate limited or failed), the
+    window restarts from that run, which is the one telling them (migration 0012), and only what is
+    not yet recorded is sent. A match that is no longer confirming (cancelled because this
     job came too late) is not announced: its notice comes from the deadline."""
     payload = ctx.job.payload or {}
     match_id = int(payload["match_id"])
