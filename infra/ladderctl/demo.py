@@ -420,6 +420,7 @@ def run(args: argparse.Namespace) -> int:
     user_id = args.user or str(random.randint(10**17, 9 * 10**17))
     info = read_stack(args.data_dir)
     stack: DevStack | None = None
+    sampled: str | None = None  # the database the sample players were added to (removed at the end)
     try:
         if info is not None and info.emulator_url and Simulator(info, args.data_dir).reachable():
             print(f"using the running stack at {info.endpoint_url}", file=out)
@@ -436,6 +437,7 @@ def run(args: argparse.Namespace) -> int:
         added = seed_sample_players(info.database_url)
         if added:
             print(f"added {added} sample players so the leaderboard has a second page", file=out)
+            sampled = info.database_url
         sim = Simulator(info, args.data_dir, user_id=user_id, guild_id=DEFAULT_GUILD, last_file="last-demo.json")
         suffix = random.randint(1000, 9999)
         if walk(sim, out, suffix):
@@ -448,8 +450,26 @@ def run(args: argparse.Namespace) -> int:
         print(f"ladderctl demo: {exc}", file=sys.stderr)
         return 1
     finally:
+        if sampled is not None:
+            removed = remove_sample_players(sampled)
+            print(f"removed the {removed} sample players again (the leaderboard is yours)", file=out)
         if stack is not None:
             stack.stop()
+
+
+def remove_sample_players(database_url: str) -> int:
+    """Take the sample players off the stack's database again (their ratings go with them), and
+    rebuild the ranks, so `make demo` leaves only the two players it walked through."""
+    from ladderctl.postgres import connect
+
+    conn = connect(database_url)
+    try:
+        removed = conn.run("DELETE FROM players WHERE discord_user_id BETWEEN :low AND :high RETURNING 1",
+                           low=SAMPLE_ID_BASE + 1, high=SAMPLE_ID_BASE + SAMPLE_PLAYERS)
+        conn.run("SELECT ladder_refresh_ranks(now(), true, 600)")
+    finally:
+        conn.close()
+    return len(removed or [])
 
 
 def _real_discord_configured() -> bool:

@@ -55,7 +55,7 @@ from ladderctl.local_aws import (
     real_aws_from_env,
 )
 from ladderctl.local_http import IngressServer, PortInUse, summarize
-from ladderctl.local_log import Console, StdoutTap, describe_answer, describe_interaction
+from ladderctl.local_log import Console, RotatingLog, StdoutTap, describe_answer, describe_interaction
 from ladderctl.poller import BatchResult
 
 DEFAULT_DATA_DIR = ROOT / ".local"
@@ -254,7 +254,7 @@ class DevStack:
         self.ranks_module: ModuleType | None = None
         self.playground: Any = None
         self._saved_stdout: TextIO | None = None
-        self._log_file: TextIO | None = None
+        self._log_file: RotatingLog | None = None
         self._log_handler: logging.Handler | None = None
         self._saved_log_level = logging.WARNING
         self._saved_env: dict[str, str | None] = {}
@@ -466,13 +466,12 @@ class DevStack:
 
     def _capture_output(self) -> None:
         """Handlers print JSON lines (as in Lambda): send them to dev.log, steps to the console."""
-        log_path = self.data_dir / "dev.log"
-        log_path.touch(mode=0o600, exist_ok=True)
-        log_path.chmod(0o600)  # the handlers' output: for the one who runs the stack
-        self._log_file = open(log_path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        # 0600, rotated at 20 MB (local_log.RotatingLog).
+        self._log_file = RotatingLog(self.data_dir / "dev.log")
         self._saved_stdout = sys.stdout
         sys.stdout = StdoutTap(self._log_file, self.console)
-        handler = logging.StreamHandler(self._log_file)
+        # Log records go through the tap too, so the same redaction applies to them.
+        handler = logging.StreamHandler(sys.stdout)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         root = logging.getLogger()
         root.addHandler(handler)

@@ -15,6 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, TextIO
 
 CALLBACK_NAMES = {
@@ -122,6 +123,56 @@ def records(line: str) -> list[Any]:
         at = end
 
 
+# dev.log is rotated at this size (one previous file kept, dev.log.1): a stack left running for
+# days writes the tick handlers' lines every few seconds, and a log is no reason to fill a disk.
+DEV_LOG_MAX_BYTES = 20 * 1024 * 1024
+
+
+class RotatingLog(io.TextIOBase):
+    """An append-only text file, readable by its owner only, that starts over at `max_bytes` after
+    moving what it had to `<name>.1` (replacing the previous one)."""
+
+    def __init__(self, path: Path, max_bytes: int = DEV_LOG_MAX_BYTES) -> None:
+        super().__init__()
+        self.path, self.max_bytes = path, max_bytes
+        self._lock = threading.Lock()
+        self._file = self._open()
+        self._size = path.stat().st_size
+
+    def _open(self) -> TextIO:
+        self.path.touch(mode=0o600, exist_ok=True)
+        self.path.chmod(0o600)  # the handlers' output: for the one who runs the stack
+        return open(self.path, "a", encoding="utf-8", buffering=1)
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        with self._lock:
+            if self._file.closed:
+                return 0
+            if self._size + len(text) > self.max_bytes and self._size > 0:
+                self._file.close()
+                self.path.replace(self.path.with_name(self.path.name + ".1"))
+                self._file, self._size = self._open(), 0
+            self._size += len(text)
+            return self._file.write(text)
+
+    def flush(self) -> None:
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
+        super().close()
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+
 class StdoutTap(io.TextIOBase):
     """A stdout replacement: lines to `log_file` (tokens redacted), worker steps to `console`."""
 
@@ -165,6 +216,8 @@ class StdoutTap(io.TextIOBase):
         if record.get("command"):
             label = self.console._labels.get(cid) or f"/{record['command']}"
         if message == "job started":
+            if record.get("job_kind") == "tick":
+                return  # four tick handlers every few seconds: only a failure of one is news
             self.console.step(cid, f"job started after {record.get('queue_delay_ms')} ms", label)
         elif message == "edit done":
             attempts = int(record.get("attempts") or 1)

@@ -419,3 +419,15 @@ def test_make_demo_walks_two_players_to_a_result_and_prints_both_ratings(stack: 
     ratings = [line for line in out.splitlines() if line.startswith("new rating: ")]
     assert len(ratings) == 2
     assert ratings[0].endswith("BW Protoss 1500 → 1520") and ratings[1].endswith("SC2 Zerg 1500 → 1480")
+    # The sample players it added for a second leaderboard page are gone again, ranks included.
+    from tests.support.postgres import pg_connect
+
+    info = read_stack(stack.data_dir)
+    assert info is not None
+    db = pg_connect(info.database_url)
+    try:
+        assert db.run("SELECT count(*) FROM players WHERE discord_user_id > 990000000000000000") == [[0]]
+        assert db.run("SELECT count(*) FROM ranked_entries WHERE discord_user_id > 990000000000000000") == [[0]]
+    finally:
+        db.close()
+    assert "removed the 24 sample players again" in out
