@@ -25,12 +25,13 @@ metrics = Metrics(namespace=os.environ.get(names.METRICS_NAMESPACE, names.DEFAUL
 database = PgDatabase.from_settings(DatabaseSettings.from_env())
 
 
-@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> dict[str, Any]:
     result = ranks.refresh_snapshot(database, datetime.now(UTC))
     if result.get("status") == "refreshed":
+        # Published only when there is something to say (log_metrics warns on an empty flush).
         metrics.add_metric(name="RanksRefreshTime", unit=MetricUnit.Milliseconds, value=result.get("build_ms", 0))
         metrics.add_metric(name="RankedEntries", unit=MetricUnit.Count, value=result.get("total", 0))
+        metrics.flush_metrics()
     logger.info("ranks snapshot", extra=result)
     return result

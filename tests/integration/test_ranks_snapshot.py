@@ -152,3 +152,29 @@ def test_a_reader_in_flight_keeps_its_snapshot_and_the_swap_waits_for_it(databas
     assert seen == before
     assert after == {"status": "refreshed", "total": revived, "build_ms": after["build_ms"]}
     assert page(database_url)["total"] == revived != before
+
+
+def test_the_ranks_function_rebuilds_when_something_changed_and_reports_it(database_url, monkeypatch, capsys):
+    import json
+
+    from ladderctl.lambdas import load_handler
+    from ladderline import settings as names
+
+    from tests.support.aws import LambdaContext
+
+    seed(database_url, players=30)
+    run_sql(database_url, "UPDATE mmrs_1v1 SET last_played_at = now(), updated_at = now()")  # ranked as of today
+    monkeypatch.setenv(names.DATABASE_URL, database_url)
+    monkeypatch.setenv(names.SERVICE_NAME, "ranks")
+    function = load_handler("ranks")
+    capsys.readouterr()
+
+    first = function.lambda_handler({}, LambdaContext("ranks", 120))
+    second = function.lambda_handler({}, LambdaContext("ranks", 120))
+
+    [[total]] = run_sql(database_url, "SELECT count(*) FROM mmrs_1v1")
+    assert first["status"] == "refreshed" and first["total"] == total
+    assert second == {"status": "fresh", "total": total}
+    emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    assert [m["RankedEntries"] for m in emitted] == [[total]]  # metrics for the rebuild only
+    assert page(database_url)["total"] == total
