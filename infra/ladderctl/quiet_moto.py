@@ -120,6 +120,30 @@ def atomic_dynamodb_writes() -> None:
         setattr(backend, name, locked)
 
 
+# SQS calls that read and rewrite a queue's message list. moto's delete_message rebuilds the list
+# and assigns it back without the queue's lock, so a message sent in between was dropped: an
+# accepted interaction (SendMessage answered) that no worker ever saw, in neither queue nor DLQ
+# (issue 23's "lost interaction"). Real SQS loses nothing; here each call holds its queue's lock.
+QUEUE_CALLS = ("receive_message", "delete_message", "change_message_visibility", "purge_queue")
+
+
+def atomic_sqs_queues() -> None:
+    """Every call above runs under its queue's own lock (the Condition moto's add_message takes);
+    a long poll's wait releases it, so senders are never held up by a waiting receiver."""
+    for name in QUEUE_CALLS:
+        original = getattr(SQSBackend, name)
+        if getattr(original, "_atomic", False):
+            continue
+
+        @functools.wraps(original)
+        def locked(self: Any, queue_name: str, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            with self.get_queue(queue_name)._messages_lock:
+                return __original(self, queue_name, *args, **kwargs)
+
+        locked._atomic = True  # type: ignore[attr-defined]
+        setattr(SQSBackend, name, locked)
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="python -m ladderctl.quiet_moto")
     parser.add_argument("niceness", type=int)
@@ -133,6 +157,7 @@ def main(argv: list[str]) -> None:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     lighten_sqs()
     atomic_dynamodb_writes()
+    atomic_sqs_queues()
     run_simple(args.host, args.port, ServiceCachingDispatcher(), threaded=True,
                request_handler=MotoRequestHandler)
 

@@ -187,3 +187,29 @@ def test_the_write_lock_makes_a_check_then_write_one_step(monkeypatch: pytest.Mo
     assert race() > 1  # without the lock: several winners
     module.atomic_dynamodb_writes()
     assert race() == 1
+
+
+def test_a_delete_waits_for_the_queue_lock_a_send_takes() -> None:
+    # moto rebuilt the message list on delete without the queue's lock, so a send landing in
+    # between vanished (an accepted interaction never processed). With the patch a delete waits
+    # for the lock add_message holds, so the rebuild can never overwrite a send.
+    import threading
+
+    from ladderctl.quiet_moto import atomic_sqs_queues
+
+    atomic_sqs_queues()  # as the local stack's moto server does at start
+    with mock_aws():
+        backend = sqs_backends[DEFAULT_ACCOUNT_ID][REGION]
+        backend.create_queue("locked")
+        backend.send_message("locked", "old")
+        [message] = backend.receive_message("locked", 1, 0, 300)
+        queue = backend.get_queue("locked")
+        deleted = threading.Event()
+        with queue._messages_lock:  # a send in progress
+            deleter = threading.Thread(target=lambda: (backend.delete_message("locked", message.receipt_handle),
+                                                       deleted.set()))
+            deleter.start()
+            assert not deleted.wait(0.3)  # the delete waits for the send
+            queue._messages.append(queue._messages[0].__class__("new-id", "new"))  # the send lands
+        deleter.join(timeout=5)
+        assert deleted.is_set() and [m.body for m in queue._messages] == ["new"]
