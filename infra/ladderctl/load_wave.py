@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ladderctl.devstack import StackInfo
-from ladderctl.load import EmulatorClient
+from ladderctl.load import EmulatorClient, _text
 from ladderctl.simulate import DEFAULT_GUILD, command_data, iter_components, make_interaction
 
 FIRST_USER_ID = 820_000_000_000_000_000
@@ -200,15 +200,6 @@ class WaveLoad:
                                        user_id=player.user_id, guild_id=None,
                                        channel_id=str(message.get("channel_id")), message=message)
         return self._deliver(client, interaction)
-
-
-def _text(message: dict[str, Any] | None) -> str:
-    if not message:
-        return ""
-    parts = [str(message.get("content") or "")]
-    for embed in message.get("embeds") or []:
-        parts += [str(embed.get("title") or ""), str(embed.get("description") or "")]
-    return "\n".join(parts)
 
 
 @dataclass
