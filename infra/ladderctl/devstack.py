@@ -152,12 +152,22 @@ class DevOptions:
     playground_port: int | None = None  # the browser page (emulator only; `ladderctl dev` serves it on 3002)
 
 
+TICKS_HELD = "ticks.held"
+
+
+def ticks_held_file(data_dir: str | Path) -> Path:
+    """While this file exists in a stack's data folder, its schedule sends no ticks (as a disabled
+    EventBridge schedule): `ladderctl load --scenario wave` fills the queue first, so one wave
+    pairs everyone."""
+    return Path(data_dir) / TICKS_HELD
+
+
 class Ticker:
     """The local stand-in for the EventBridge Scheduler schedule: a tick job every `interval` s,
     its id the scheduled time (as the schedule's <aws.scheduler.scheduled-time>)."""
 
-    def __init__(self, sqs: Any, queue_url: str, interval: float) -> None:
-        self._sqs, self._queue_url, self._interval = sqs, queue_url, interval
+    def __init__(self, sqs: Any, queue_url: str, interval: float, held: Path | None = None) -> None:
+        self._sqs, self._queue_url, self._interval, self._held = sqs, queue_url, interval, held
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.sent = 0
@@ -180,6 +190,9 @@ class Ticker:
     def _run(self) -> None:
         next_at = time.time()
         while not self._stop.wait(max(0.0, next_at - time.time())):
+            if self._held is not None and self._held.exists():
+                next_at += self._interval
+                continue
             try:
                 self.tick(next_at)
             except Exception:  # a failed tick is skipped; the next one comes anyway
@@ -275,6 +288,7 @@ class DevStack:
             self._lock = FolderLock(self.data_dir).acquire()
         except FolderLocked as exc:
             raise DevStackError(str(exc)) from None
+        ticks_held_file(self.data_dir).unlink(missing_ok=True)  # left by a load run that was killed
         try:
             self.settings = read_template(opts.template)
         except StackConfigError as exc:
@@ -333,7 +347,8 @@ class DevStack:
         })
         self._start_worker_host()
         if opts.tick_seconds > 0:
-            self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds).start()
+            self._ticker = Ticker(self.aws.client("sqs"), self.aws.queue_url, opts.tick_seconds,
+                                  held=ticks_held_file(self.data_dir)).start()
             if self.ranks_module is not None:
                 self._ranks = Schedule(self.ranks_module, "ranks", opts.tick_seconds, timeout_seconds=120).start()
         self._server.start()

@@ -1,8 +1,8 @@
 """`ladderctl load --scenario wave --players N`: a community-sized matchmaking wave on the local stack.
 
 N players are set up by SQL (profile, terms, activation, both races chosen), then each opens
-/queue and presses Join through the real ingress (signed, as Discord sends them). The stack's ticks
-run the waves. Each matched player then acts on their "Match found" DM as a crowd does: most
+/queue and presses Join through the real ingress (signed, as Discord sends them), while the local
+stack's schedule is held (no ticks), so the next tick's wave pairs them all. Each matched player then acts on their "Match found" DM as a crowd does: most
 confirm, some abort (Abort, then "Really abort?"), some ignore it until the deadline.
 
 Checked and printed, from the emulator's record of every request and from the database:
@@ -11,7 +11,7 @@ Checked and printed, from the emulator's record of every request and from the da
 - nobody is in a match or the queue who should not be (a confirmed match's players are in it; the
   others are free; at most one odd player still queued);
 - the dead-letter queue is empty;
-- time from the first join to the last "found" DM.
+- time from the wave's tick to the last "found" DM.
 Exits 1 when a check fails.
 
 `--fault` injects one failure while the found DMs go out, after the joins: `global-429` (Discord
@@ -28,9 +28,10 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from ladderctl.devstack import StackInfo
+from ladderctl.devstack import StackInfo, ticks_held_file
 from ladderctl.load import EmulatorClient, _text
 from ladderctl.simulate import DEFAULT_GUILD, command_data, iter_components, make_interaction
 
@@ -219,7 +220,8 @@ class WaveReport:
         lines = [f"{self.players} players, {self.joined} joined through the ingress, {self.matched} matched in "
                  f"{self.matched // 2} matches: " + ", ".join(f"{n} {s}" for s, n in sorted(self.outcomes.items()))]
         if self.last_dm_s is not None:
-            lines.append(f"time from the first join to the last \"found\" DM: {self.last_dm_s:.1f} s")
+            lines.append(f"time from the end of the joins (the wave's tick) to the last \"found\" DM: "
+                         f"{self.last_dm_s:.1f} s")
         checks = ("exactly one \"found\" DM per matched player", "every match ended within its deadline + 2 ticks",
                   "nobody left in a match or the queue who should not be", "dead-letter queue empty")
         lines += [f"  {'PASS' if not self.problems else 'see below'}: {c}" for c in checks]
@@ -334,10 +336,18 @@ def run_wave_scenario(info: StackInfo, args: argparse.Namespace) -> WaveReport:
                for n in range(args.players)]
     seed_players(info.database_url, players)
     load = WaveLoad(info, players, args.concurrency, args.wait)
+    # The stack's schedule is held while the crowd joins, so one wave pairs them all (rather than
+    # a wave every tick pairing whoever has joined so far).
+    held = ticks_held_file(Path(info.log_file).parent)
+    held.touch()
+    try:
+        joining = time.time()
+        load._each(load.join, players)
+    finally:
+        held.unlink(missing_ok=True)
     started = time.time()
-    load._each(load.join, players)
-    print(f"{sum(p.joined for p in players)} of {len(players)} joined in {time.time() - started:.1f} s; "
-          "waiting for the waves and the DMs", flush=True)
+    print(f"{sum(p.joined for p in players)} of {len(players)} joined in {started - joining:.1f} s "
+          "(the schedule held meanwhile); waiting for the wave and the DMs", flush=True)
     fault = getattr(args, "fault", "none")
     if fault != "none":
         injector = EmulatorClient(str(info.emulator_url))

@@ -231,3 +231,25 @@ def test_the_sparse_pairing_never_pairs_a_player_twice_or_a_pair_not_allowed(que
 @given(queues(max_size=7))
 def test_the_sparse_pairing_is_as_good_as_brute_force_on_small_queues(queue: list[Entry]) -> None:
     assert score(run_wave_sparse(queue, static_data.is_blocked)) == score(brute_force(queue))
+
+
+@pytest.mark.parametrize(("size", "two_game_share"), [(300, 1.0), (300, 0.5), (2000, 1.0), (2000, 0.3), (2000, 0.0)])
+def test_a_new_ladder_with_everyone_at_the_same_mmr_pairs_everyone(size: int, two_game_share: float) -> None:
+    # Every new player starts at the same MMR: a wave of them is one big tie. Each player's
+    # nearest candidates must differ (counted from their own place, not from the tie's first
+    # player), and players seated on both sides must split between the sides: once, 2,000 such
+    # players were paired into 3 matches.
+    rng = random.Random(size)
+    queue = []
+    for user_id in range(1, size + 1):
+        kind = "both" if rng.random() < two_game_share else rng.choice(["bw", "sc2"])
+        queue.append(Entry(user_id, "bw_zerg" if kind != "sc2" else None, "sc2_terran" if kind != "bw" else None,
+                           1500 if kind != "sc2" else None, 1500 if kind != "bw" else None, "EUW"))
+    bw_only = sum(1 for e in queue if e.sc2_race is None)
+    sc2_only = sum(1 for e in queue if e.bw_race is None)
+    # Everyone may play everyone: all pair up, but a one-game side can only meet the other side.
+    most = min(size // 2, size - max(bw_only, sc2_only))
+    pairs = run_wave(queue)
+    assert len(pairs) == most
+    players = [p.bw.user_id for p in pairs] + [p.sc2.user_id for p in pairs]
+    assert len(players) == len(set(players))

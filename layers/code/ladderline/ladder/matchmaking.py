@@ -133,17 +133,25 @@ def _candidates(rows: list[Entry], cols: list[Entry], is_blocked: Blocked, keep:
 
     row_mmr, row_user, row_allow, row_region, row_waves = facts(rows, BW)
     col_mmr, col_user, col_allow, col_region, col_waves = facts(cols, SC2)
+    # Both sides are sorted by (MMR, user id). A node's neighbours are counted from its own place
+    # in that order, not from the first of its MMR: a new ladder has everyone at the same MMR, and
+    # the nearest `keep` of a tie must differ from player to player, or a thousand players would
+    # all keep the same few opponents (and a wave would pair only those).
+    row_keys = list(zip(row_mmr, row_user, strict=True))
+    col_keys = list(zip(col_mmr, col_user, strict=True))
 
     def nearest(i: int, mine_is_row: bool) -> list[tuple[int, int]]:
         """(index, cost) of the nearest allowed opponents of node i, up to `keep` on each side."""
         if mine_is_row:
             mmr, user, allow, region, waves = row_mmr[i], row_user[i], row_allow[i], row_region[i], row_waves[i]
             keys, users, allows, regions, waits = col_mmr, col_user, col_allow, col_region, col_waves
+            order = col_keys
         else:
             mmr, user, allow, region, waves = col_mmr[i], col_user[i], col_allow[i], col_region[i], col_waves[i]
             keys, users, allows, regions, waits = row_mmr, row_user, row_allow, row_region, row_waves
+            order = row_keys
         found = []
-        at = bisect.bisect_left(keys, mmr)
+        at = bisect.bisect_left(order, (mmr, user))
         for step, start in ((-1, at - 1), (1, at)):
             kept, k = 0, start
             while 0 <= k < len(keys) and kept < keep:
@@ -336,16 +344,22 @@ def run_wave_sparse(queue: Sequence[Entry], is_blocked: Blocked = lambda a, b: F
             rounds += 1
             exhaustive = False  # only the first solve's players are tried both ways
             drop_rows, drop_cols = set(skip_rows), set(skip_cols)
+            # Ties (equal costs both ways, or seated nowhere) go to the side fewer have taken:
+            # in a new ladder everyone is at the same MMR, and all taking one side pairs nobody.
+            balance = 0
             for user, j in col_of.items():
                 r = row_of[user]
                 if r in drop_rows or j in drop_cols:
                     continue
                 if user in twice:
-                    keep_bw = edges[r][seated_rows[r]] <= edges[seated_cols[j]][j]
+                    bw_cost, sc2_cost = edges[r][seated_rows[r]], edges[seated_cols[j]][j]
+                    keep_bw = bw_cost < sc2_cost or (bw_cost == sc2_cost and balance <= 0)
                 elif rounds >= settle_rounds:
-                    keep_bw = j not in seated_cols
+                    seated_bw, seated_sc2 = r in seated_rows, j in seated_cols
+                    keep_bw = seated_bw if seated_bw != seated_sc2 else balance <= 0
                 else:
                     continue
+                balance += 1 if keep_bw else -1
                 if keep_bw:
                     drop_cols.add(j)
                 else:
