@@ -70,6 +70,13 @@ def migrate(event: Mapping[str, Any]) -> dict[str, str]:
             worker_user, password = _worker_credentials(worker_secret_arn)
             migrations.ensure_login_role(conn, worker_user, password)
             logger.info("worker role ready", extra={"role": worker_user})
+        # The template's OwnerUserIds / ActivationRequired, carried as the custom resource's
+        # properties (so changing them alone makes CloudFormation call this again).
+        props = event.get("ResourceProperties") or {}
+        configured = migrations.configure_ladder(
+            conn, migrations.parse_owner_ids(str(props.get("OwnerUserIds", ""))),
+            str(props.get("ActivationRequired", "false")).lower() == "true")
+        logger.info("ladder configured", extra=configured)
         [latest] = conn.run("SELECT max(version) FROM schema_migrations")[0]
     finally:
         conn.close()

@@ -18,10 +18,10 @@ from ladderline.adapters.database import PgDatabase
 from ladderline.adapters.deliveries import PgDeliveryStore
 from ladderline.adapters.dynamodb_json import dynamodb_client_from_env
 from ladderline.adapters.invalid_requests import DynamoDbInvalidRequestCounter
-from ladderline.adapters.queue import SqsRetryScheduler, sqs_client
+from ladderline.adapters.queue import SqsRetryScheduler, queue_for_source, sqs_client
 from ladderline.adapters.timers import SqsTimerScheduler
 from ladderline.discord.rest import DiscordRest
-from ladderline.ladder.registry import registry
+from ladderline.ladder.registry import FANOUT_ROUTES, registry
 from ladderline.observability.worker import LOG_HANDLER, WorkerObserver, route_package_logs
 from ladderline.pipeline.batch import ConcurrentBatchProcessor
 from ladderline.pipeline.worker import Worker, idempotency_config
@@ -46,6 +46,7 @@ persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table, bo
 # The secret is read on first use and cached per container; locally DISCORD_BOT_TOKEN stands in.
 token = (bot_token.from_secret(settings.bot_token_secret_arn) if settings.bot_token_secret_arn
          else bot_token.fixed(settings.bot_token))
+retries = SqsRetryScheduler(sqs, settings.queue_url)
 worker = Worker(
     registry=registry(),
     database=database,
@@ -58,9 +59,10 @@ worker = Worker(
     max_receive_count=settings.max_receive_count,
     observer=observer,
     deliveries=PgDeliveryStore(database),
-    timers=SqsTimerScheduler(sqs, settings.queue_url),
+    timers=SqsTimerScheduler(sqs, settings.queue_url, fanout_queue_url=settings.fanout_queue_url,
+                             fanout_routes=FANOUT_ROUTES),
     analytics=PgCommandCalls(database),
-    retries=SqsRetryScheduler(sqs, settings.queue_url),
+    retries=retries,
 )
 
 
@@ -72,6 +74,10 @@ def record_handler(record: SQSRecord) -> dict:
 @metrics.log_metrics(capture_cold_start_metric=True)
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict, context: object) -> PartialItemFailureResponse:
+    # One batch comes from one of the two queues: its retries and deferrals stay in that lane.
+    records = event.get("Records") or [{}]
+    retries.use_queue(queue_for_source(str(records[0].get("eventSourceARN", "")),
+                                       [settings.queue_url, settings.fanout_queue_url]))
     worker.begin_batch(context)
     try:
         return process_partial_response(event=event, record_handler=record_handler, processor=processor,

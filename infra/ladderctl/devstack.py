@@ -162,6 +162,19 @@ def ticks_held_file(data_dir: str | Path) -> Path:
     return Path(data_dir) / TICKS_HELD
 
 
+def local_ladder_config() -> tuple[list[int], bool]:
+    """The deployment's say, locally: owners from LADDER_OWNER_IDS (default: the simulator's
+    default user and the playground's Alice, so /admin works out of the box) and
+    ACTIVATION_REQUIRED (default false, as deployed)."""
+    from ladderline.adapters.migrations import parse_owner_ids
+
+    from ladderctl.simulate import DEFAULT_USER, PLAYERS
+
+    owners = os.environ.get(names.OWNER_USER_IDS)
+    ids = parse_owner_ids(owners if owners is not None else f"{DEFAULT_USER},{PLAYERS['alice']}")
+    return ids, os.environ.get(names.ACTIVATION_REQUIRED, "false").strip().lower() == "true"
+
+
 class Ticker:
     """The local stand-in for the EventBridge Scheduler schedule: a tick job every `interval` s,
     its id the scheduled time (as the schedule's <aws.scheduler.scheduled-time>)."""
@@ -259,6 +272,7 @@ class DevStack:
         self._ingress_lock = threading.Lock()
         self._ingress_init_lock = threading.Lock()
         self._postgres: Any = None
+        self.configured: dict[str, Any] = {}  # ladder_configure's answer (owners, activation)
         self._lock: FolderLock | None = None
         self._local_aws: LocalAws | None = None
         self._server: IngressServer | None = None
@@ -337,6 +351,7 @@ class DevStack:
             names.DISCORD_APPLICATION_ID: application_id,
             names.DISCORD_API_BASE: api_base,
             names.QUEUE_URL: self.aws.queue_url,
+            names.FANOUT_QUEUE_URL: self.aws.fanout_queue_url,
             names.IDEMPOTENCY_TABLE: self.aws.table_name,
             names.MAX_RECEIVE_COUNT: str(self.settings.max_receive_count),
             names.DATABASE_URL: database_url,
@@ -426,6 +441,8 @@ class DevStack:
 
     # --- parts --------------------------------------------------------------------------------
     def _start_database(self) -> str:
+        from ladderline.adapters.migrations import configure_ladder
+
         from ladderctl.migrate import MigrationError, apply_migrations
         from ladderctl.postgres import LocalPostgres, PostgresError, connect
 
@@ -448,8 +465,11 @@ class DevStack:
             raise DevStackError(f"PostgreSQL: cannot connect: {exc}") from None
         try:
             self.migrations = apply_migrations(conn)
+            self.configured = configure_ladder(conn, *local_ladder_config())
         except MigrationError as exc:
             raise DevStackError(f"migrations: {exc}") from None
+        except ValueError as exc:
+            raise DevStackError(f"{names.OWNER_USER_IDS}: {exc}") from None
         finally:
             conn.close()
         return url
@@ -545,6 +565,9 @@ class DevStack:
                    "--batch-size", str(self.settings.batch_size),
                    "--window", str(self.settings.batching_window_seconds),
                    "--timeout", str(self.settings.worker_timeout)]
+        if self.aws.fanout_queue_url:
+            command += ["--fanout-queue-url", self.aws.fanout_queue_url,
+                        "--fanout-instances", str(self.settings.fanout_max_concurrency)]
         self._worker_host = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                              text=True, encoding="utf-8", errors="replace")
         ready = threading.Event()
@@ -553,17 +576,23 @@ class DevStack:
         stream = host.stdout
 
         def relay() -> None:
+            # This thread must outlive any line: once nobody reads the pipe, the worker host
+            # blocks on its next write and every job stops (a batch report glued to a log line
+            # once raised here and stopped a 2,000-player wave).
             for line in stream:
-                if line.startswith('{"' + BATCH_KEY):
-                    record = json.loads(line)[BATCH_KEY]
-                    error = type(record["error"], (Exception,), {})() if record["error"] else None
-                    with contextlib.suppress(Exception):
+                try:
+                    if line.startswith('{"' + BATCH_KEY):
+                        record = json.loads(line)[BATCH_KEY]
+                        error = type(record["error"], (Exception,), {})() if record["error"] else None
                         self._batch_done(BatchResult(record["messages"], set(record["failed_ids"]), error,
                                                      record["elapsed_ms"]))
-                elif line.startswith('{"' + READY_KEY):
-                    ready.set()
-                else:
-                    sys.stdout.write(line)
+                    elif line.startswith('{"' + READY_KEY):
+                        ready.set()
+                    else:
+                        sys.stdout.write(line)
+                except Exception:  # noqa: BLE001 - the line goes on as text (redacted on its way to dev.log)
+                    with contextlib.suppress(Exception):
+                        sys.stdout.write(line)
             ready.set()
             if host.wait() != 0 and self._worker_host is host:
                 # Killed, not stopped: new instances take over, as Lambda starts new containers; what
@@ -649,6 +678,13 @@ class DevStack:
         else:
             lines.append(f"  aws        real AWS: {info.queue_url}, table {info.table_name}")
         lines.append(f"  logs       {info.log_file}")
+        if self.configured:
+            owners = os.environ.get(names.OWNER_USER_IDS)
+            lines.append(f"  ladder     {self.configured['owners']} owner(s) ("
+                         + (f"{names.OWNER_USER_IDS}" if owners is not None else "the simulator's default user and alice")
+                         + ") may use /admin; /activate "
+                         + ("required" if self.configured["activation_required"] else "not required")
+                         + f" ({names.ACTIVATION_REQUIRED})")
         if self.playground is not None:
             lines.append(f"  playground {self.playground.url}  <- open it: play as several users in the browser")
         if info.emulator_url:

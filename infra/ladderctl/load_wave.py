@@ -150,12 +150,19 @@ class WaveLoad:
 
     def act_on_found(self, deadline: float) -> None:
         """Round after round over the players not yet told, each checked once per round: whoever has
-        their found DM acts on it at once (a crowd does not wait for the others)."""
+        their found DM acts on it at once (a crowd does not wait for the others). Ends when nobody
+        waits, or no match of theirs is still being confirmed (a DM edited to "abandoned" first is
+        never acted on)."""
         waiting = [p for p in self.players if p.joined]
         while waiting and time.monotonic() < deadline:
             self._each(self.act, waiting)
             waiting = [p for p in waiting if p.acted is None and not p.problems]
+            if waiting and self.wave_ran() and not open_matches(self.info.database_url, waiting):
+                return
             time.sleep(0.5)
+
+    def wave_ran(self) -> bool:
+        return bool(open_matches(self.info.database_url, self.players, status=None))
 
     def act(self, player: Player, client: EmulatorClient) -> None:
         """If the found DM is there: confirm, abort or ignore it as planned (sets player.acted)."""
@@ -201,6 +208,20 @@ class WaveLoad:
                                        user_id=player.user_id, guild_id=None,
                                        channel_id=str(message.get("channel_id")), message=message)
         return self._deliver(client, interaction)
+
+
+def open_matches(database_url: str, players: list[Player], status: str | None = "confirming") -> int:
+    """How many matches of these players are in `status` (None: in any status)."""
+    from ladderctl.postgres import connect
+
+    ids = [int(p.user_id) for p in players]
+    conn = connect(database_url)
+    try:
+        [[count]] = conn.run("SELECT count(*) FROM matches_1v1 WHERE (player_1 = ANY(:ids) OR player_2 = ANY(:ids)) "
+                             "AND (CAST(:status AS text) IS NULL OR status = :status)", ids=ids, status=status)
+    finally:
+        conn.close()
+    return int(count)
 
 
 @dataclass
@@ -360,18 +381,7 @@ def run_wave_scenario(info: StackInfo, args: argparse.Namespace) -> WaveReport:
     settle_until = time.monotonic() + args.settle
     client = EmulatorClient(str(info.emulator_url), timeout=120)
     try:
-        from ladderctl.postgres import connect
-
-        while time.monotonic() < settle_until:
-            conn = connect(info.database_url)
-            try:
-                [[open_matches]] = conn.run(
-                    "SELECT count(*) FROM matches_1v1 WHERE status = 'confirming' AND (player_1 = ANY(:ids) "
-                    "OR player_2 = ANY(:ids))", ids=[int(p.user_id) for p in players])
-            finally:
-                conn.close()
-            if open_matches == 0:
-                break
+        while time.monotonic() < settle_until and open_matches(info.database_url, players):
             time.sleep(1)
         return check(info, players, started, args.tick_seconds, client)
     finally:

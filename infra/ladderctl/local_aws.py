@@ -53,6 +53,9 @@ class StackSettings:
     batching_window_seconds: int = 0
     # The event source's ScalingConfig.MaximumConcurrency: worker invocations at once.
     max_concurrency: int = 5
+    # The fan-out queue's event source (0: no fan-out queue, fan-out jobs share the jobs queue).
+    fanout_max_concurrency: int = 2
+    fanout_queue_name: str = "ladderline-fanout"
     worker_timeout: int = 15
     ingress_timeout: int = 5
     key_schema: list[dict[str, str]] = field(default_factory=lambda: [{"AttributeName": "id", "KeyType": "HASH"}])
@@ -104,18 +107,24 @@ def read_template(path: Path | None = None) -> StackSettings:
         return {name: r for name, r in resources.items() if isinstance(r, dict) and r.get("Type") == kind}
 
     functions = typed("AWS::Serverless::Function")
-    # The worker is the function fed by an SQS event; its queue is the jobs queue.
-    worker_name, sqs_event = None, None
+    # The worker is the function fed by SQS events: "Jobs" (the jobs queue) and "Fanout" (the
+    # fan-out lane), or a single SQS event, which is then the jobs queue.
+    worker_name, sqs_events = None, {}
     for name, fn in functions.items():
-        for event in ((fn.get("Properties") or {}).get("Events") or {}).values():
+        for event_name, event in ((fn.get("Properties") or {}).get("Events") or {}).items():
             if isinstance(event, dict) and event.get("Type") == "SQS":
-                worker_name, sqs_event = name, event.get("Properties") or {}
-    if worker_name is None or sqs_event is None:
+                worker_name = name
+                sqs_events[event_name] = event.get("Properties") or {}
+    if worker_name is None or not sqs_events:
         raise StackConfigError(f"{path.name}: no function with an SQS event (the worker) found")
+    sqs_event = sqs_events.get("Jobs") or next(iter(sqs_events.values()))
+    fanout_event = sqs_events.get("Fanout")
     queue_id = _ref_target(sqs_event.get("Queue"))
     queues = typed("AWS::SQS::Queue")
     if queue_id not in queues:
         raise StackConfigError(f"{path.name}: the worker's SQS event names no queue of this template")
+    if fanout_event is not None and _ref_target(fanout_event.get("Queue")) not in queues:
+        raise StackConfigError(f"{path.name}: the worker's Fanout event names no queue of this template")
     queue_props = queues[queue_id].get("Properties") or {}
     redrive = queue_props.get("RedrivePolicy") or {}
     dlq_id = _ref_target(redrive.get("deadLetterTargetArn"))
@@ -148,6 +157,9 @@ def read_template(path: Path | None = None) -> StackSettings:
         batching_window_seconds=_int(window, "MaximumBatchingWindowInSeconds"),
         max_concurrency=_int(_resolve((sqs_event.get("ScalingConfig") or {}).get(
             "MaximumConcurrency", defaults.max_concurrency), parameters), "MaximumConcurrency"),
+        fanout_max_concurrency=_int(_resolve((fanout_event.get("ScalingConfig") or {}).get(
+            "MaximumConcurrency", defaults.fanout_max_concurrency), parameters), "Fanout MaximumConcurrency")
+        if fanout_event is not None else 0,
         worker_timeout=timeout_of(worker_name) or 3,
         ingress_timeout=timeout_of(ingress_name) or 3,
         key_schema=table_props.get("KeySchema") or defaults.key_schema,
@@ -167,6 +179,7 @@ class AwsResources:
     region: str
     # DynamoDB's own endpoint when it is served apart from SQS (None: endpoint_url serves both).
     dynamodb_endpoint_url: str | None = None
+    fanout_queue_url: str = ""  # the worker's second lane ("" : none, fan-out jobs share queue_url)
 
     def client(self, service: str) -> Any:
         import boto3
@@ -263,12 +276,17 @@ class LocalAws:
             "MessageRetentionPeriod": str(s.message_retention),
             "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": s.max_receive_count}),
         })["QueueUrl"]
+        fanout_url = sqs.create_queue(QueueName=s.fanout_queue_name, Attributes={
+            "VisibilityTimeout": str(s.visibility_timeout),
+            "MessageRetentionPeriod": str(s.message_retention),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": s.max_receive_count}),
+        })["QueueUrl"] if s.fanout_max_concurrency else ""
         dynamodb.create_table(TableName=s.table_name, BillingMode="PAY_PER_REQUEST",
                               AttributeDefinitions=s.attribute_definitions, KeySchema=s.key_schema)
         if s.ttl_attribute:
             dynamodb.update_time_to_live(TableName=s.table_name, TimeToLiveSpecification={
                 "Enabled": True, "AttributeName": s.ttl_attribute})
-        return AwsResources(endpoint, queue_url, dlq_url, s.table_name, REGION, dynamodb_endpoint)
+        return AwsResources(endpoint, queue_url, dlq_url, s.table_name, REGION, dynamodb_endpoint, fanout_url)
 
     def stop(self) -> None:
         servers, self._servers = self._servers, []
@@ -290,6 +308,7 @@ def real_aws_from_env(env: dict[str, str] | None = None) -> AwsResources | None:
     if env.get(USE_REAL_AWS, "").strip().lower() not in ("1", "true", "yes"):
         return None
     queue_url = env.get("QUEUE_URL", "").strip()
+    fanout_url = env.get("FANOUT_QUEUE_URL", "").strip()
     table = env.get("IDEMPOTENCY_TABLE", "").strip()
     if not queue_url or not table:
         raise StackConfigError(f"{USE_REAL_AWS}=1 needs QUEUE_URL and IDEMPOTENCY_TABLE (the deployed stack's outputs)")
@@ -298,4 +317,4 @@ def real_aws_from_env(env: dict[str, str] | None = None) -> AwsResources | None:
         # https://sqs.<region>.amazonaws.com/<account>/<name>
         host = queue_url.split("/")[2] if queue_url.count("/") >= 3 else ""
         region = host.split(".")[1] if host.startswith("sqs.") else REGION
-    return AwsResources(None, queue_url, None, table, region)
+    return AwsResources(None, queue_url, None, table, region, fanout_queue_url=fanout_url)

@@ -68,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--directory", type=Path, default=None, help=f"migrations folder (default: {MIGRATIONS_DIR})"
     )
     parser.add_argument("--dry-run", action="store_true", help="list pending migrations, apply nothing")
+    parser.add_argument("--owners", default=os.environ.get(settings.OWNER_USER_IDS),
+                        help="comma-separated Discord user ids of the ladder's owners (first staff); "
+                             f"default ${settings.OWNER_USER_IDS}. With --activation-required, applied after "
+                             "the migrations (a deployment with DatabaseMode=existing has no migrate function)")
+    parser.add_argument("--activation-required", choices=("true", "false"),
+                        default=os.environ.get(settings.ACTIVATION_REQUIRED),
+                        help=f"whether players need /activate before queueing; default ${settings.ACTIVATION_REQUIRED}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,13 +95,24 @@ def run(args: argparse.Namespace) -> int:
             print("\n".join(f"pending {v}" for v in versions) or "nothing pending")
             return 0
         versions = apply_migrations(conn, args.directory)
+        configured = None
+        if args.owners is not None or args.activation_required is not None:
+            # Both are the deployment's whole say: an owner list left out means no owners.
+            configured = _core.configure_ladder(conn, _core.parse_owner_ids(args.owners or ""),
+                                                (args.activation_required or "false") == "true")
     except MigrationError as exc:
         print(f"ladderctl migrate: {exc}", file=sys.stderr)
         return 1
+    except ValueError as exc:
+        print(f"ladderctl migrate: --owners: {exc}", file=sys.stderr)
+        return 2
     finally:
         conn.close()
     for version in versions:
         print(f"applied {version}")
     if not versions:
         print("up to date")
+    if configured is not None:
+        print(f"owners: {configured['owners']}, staff: {configured['staff']}, "
+              f"activation required: {'yes' if configured['activation_required'] else 'no'}")
     return 0

@@ -109,6 +109,8 @@ def test_a_race_played_since_the_last_ranks_refresh_says_it_is_ranked_at_the_nex
 
 def test_another_players_profile_by_user_option(pipeline):
     seed_profile(pipeline.database_url)
+    # A deployment with the activation gate (ActivationRequired): a player without it is told.
+    run_sql(pipeline.database_url, "UPDATE ladder_config SET activation_required = true")
 
     message = run_profile(pipeline, user="12")
 

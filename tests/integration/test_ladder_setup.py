@@ -246,7 +246,9 @@ def test_rerunning_setup_updates_the_profile_and_keeps_the_rest(pipeline):
 
     message = message_of(pipeline, confirm)
     assert message["embeds"][0]["title"] == "✅ Profile updated"
-    assert "/activate" in message["embeds"][0]["description"]
+    # Terms accepted, not activated, and this ladder has no activation gate (the default): queue.
+    assert "/queue" in message["embeds"][0]["description"]
+    assert "/activate" not in message["embeds"][0]["description"]
     assert "/termsofservice" not in message["embeds"][0]["description"]
     [[name, country, created, terms]] = query(
         pipeline, "SELECT player_name, country, created_at::text, terms_accepted_at IS NOT NULL FROM players")

@@ -149,7 +149,7 @@ def test_each_refusal_has_its_own_message_and_consumes_nothing(pipeline):
 
     assert wrong == "That activation code isn't valid. Check it for typos and try again."
     assert used == "That activation code has already been used up. Ask a moderator for a new one."
-    assert expired == "That activation code has expired. Ask a moderator for a new one."
+    assert expired == "That activation code is no longer valid (expired or revoked). Ask a moderator for a new one."
     assert query(pipeline, "SELECT uses FROM activation_codes ORDER BY max_uses") == [[1], [0]]
     assert query(pipeline, "SELECT activated_at FROM players") == [[None]]
     assert query(pipeline, "SELECT count(*) FROM activation_code_uses") == [[0]]

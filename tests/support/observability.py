@@ -29,6 +29,7 @@ REFS: dict[str, str] = {
     "MetricsNamespace": NAMESPACE,
     "InteractionsApi": "abc123",
     "JobsQueue.QueueName": "ladderline-test-JobsQueue-ABC",
+    "FanoutQueue.QueueName": "ladderline-test-FanoutQueue-JKL",
     "JobsDeadLetterQueue.QueueName": "ladderline-test-JobsDeadLetterQueue-DEF",
     "IdempotencyTable": "ladderline-test-IdempotencyTable-GHI",
     "WorkerMaxConcurrency": "5",

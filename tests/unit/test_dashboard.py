@@ -135,7 +135,8 @@ def test_the_proxy_widget_has_a_placeholder_when_no_proxy_is_named():
 
 def test_every_alarm_notifies_the_topic_and_chose_its_missing_data_treatment():
     found = alarms()
-    assert set(found) == {"DeadLetterQueueNotEmptyAlarm", "OldestJobAgeAlarm", "AckLatencyAlarm",
+    assert set(found) == {"DeadLetterQueueNotEmptyAlarm", "OldestJobAgeAlarm", "OldestFanoutJobAgeAlarm",
+                          "AckLatencyAlarm",
                           "WorkerErrorsAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm",
                           "DeliveriesRefusedAlarm", "DiscordInvalidRequestsAlarm", "WavesStoppedAlarm",
                           "StrandedPlayersAlarm", "RanksRefreshFailingAlarm"}
@@ -154,6 +155,8 @@ def test_alarm_thresholds_match_the_issue():
     assert found["AckLatencyAlarm"]["ExtendedStatistic"] == "p99"
     assert found["AckLatencyAlarm"]["Threshold"] == 1000  # ms
     assert found["OldestJobAgeAlarm"]["Threshold"] == 60  # s
+    # The fan-out lane backs up for minutes after a big wave by design: past the deferral cap only.
+    assert found["OldestFanoutJobAgeAlarm"]["Threshold"] == 900  # s
     for name in ("DeadLetterQueueNotEmptyAlarm", "TokenExpiredEditsAlarm", "ProxyPinnedSessionsAlarm"):
         assert (found[name]["ComparisonOperator"], found[name]["Threshold"]) == ("GreaterThanThreshold", 0)
     waves = found["WavesStoppedAlarm"]

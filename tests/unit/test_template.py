@@ -266,7 +266,7 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
     for action in settings.WORKER_AWS_ACTIONS:
         assert granted[action] == [(None, arn_of("IdempotencyTable"))]
     for action in SQS_POLLER_ACTIONS | set(settings.WORKER_QUEUE_ACTIONS):
-        assert granted[action] == [(None, arn_of("JobsQueue"))]
+        assert granted[action] == [(None, arn_of("JobsQueue")), (None, arn_of("FanoutQueue"))]
     for action in ENI_ACTIONS:
         assert granted[action] == [(None, "*")]
 
@@ -353,7 +353,18 @@ def test_queues_are_encrypted_and_the_dead_letter_queue_outlives_the_queue():
 
 def test_worker_event_source_reports_partial_failures_and_caps_concurrency():
     events = function("WorkerFunction")["Events"]
-    [sqs] = [event["Properties"] for event in events.values() if event["Type"] == "SQS"]
+    assert {name for name, event in events.items() if event["Type"] == "SQS"} == {"Jobs", "Fanout"}
+    fanout = events["Fanout"]["Properties"]
+    assert fanout["Queue"] == arn_of("FanoutQueue")
+    assert fanout["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert fanout["ScalingConfig"]["MaximumConcurrency"] == ref("FanoutMaxConcurrency")
+    assert parameter("FanoutMaxConcurrency")["MinValue"] >= 2
+    assert env("WorkerFunction")[settings.FANOUT_QUEUE_URL] == ref("FanoutQueue")
+    # The fan-out lane retries and dead-letters as the jobs queue does (the same DLQ and count).
+    assert resource("FanoutQueue")["Properties"]["RedrivePolicy"] == resource("JobsQueue")["Properties"]["RedrivePolicy"]
+    assert resource("FanoutQueue")["Properties"]["VisibilityTimeout"] == resource("JobsQueue")["Properties"][
+        "VisibilityTimeout"]
+    sqs = events["Jobs"]["Properties"]
     assert sqs["Queue"] == arn_of("JobsQueue")
     assert sqs["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert "MaximumBatchingWindowInSeconds" in sqs

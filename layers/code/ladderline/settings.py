@@ -19,6 +19,9 @@ DISCORD_PUBLIC_KEY = "DISCORD_PUBLIC_KEY"
 DISCORD_APPLICATION_ID = "DISCORD_APPLICATION_ID"
 DISCORD_API_BASE = "DISCORD_API_BASE"
 QUEUE_URL = "QUEUE_URL"
+# The worker's second lane: the jobs that send a fan-out's messages (a wave's "match found" DMs,
+# queue expiries, reminders). Clicks and commands on QUEUE_URL never wait behind them.
+FANOUT_QUEUE_URL = "FANOUT_QUEUE_URL"
 REPLAY_WINDOW_SECONDS = "REPLAY_WINDOW_SECONDS"
 MAX_BODY_BYTES = "MAX_BODY_BYTES"
 IDEMPOTENCY_TABLE = "IDEMPOTENCY_TABLE"
@@ -56,6 +59,7 @@ INGRESS_ENV = (
 WORKER_ENV = (
     DISCORD_APPLICATION_ID,
     QUEUE_URL,
+    FANOUT_QUEUE_URL,
     DISCORD_API_BASE,
     IDEMPOTENCY_TABLE,
     MAX_RECEIVE_COUNT,
@@ -240,6 +244,12 @@ class AwsRuntime:
             container_authorization_token=env.get(AWS_CONTAINER_AUTHORIZATION_TOKEN, "").strip(),
         )
 
+
+# --- the deployment's say over the ladder (migrate function, `ladderctl dev`, `ladderctl migrate`) ----
+# Template parameters OwnerUserIds / ActivationRequired; locally, the environment or .env. Applied
+# to the database after the migrations (ladder_configure, migration 0013).
+OWNER_USER_IDS = "LADDER_OWNER_IDS"
+ACTIVATION_REQUIRED = "ACTIVATION_REQUIRED"
 
 # --- the ladder's staff channel (worker) -----------------------------------------------------------
 # Set from the template's StaffChannelId / StaffRoleId parameters (empty when unset).

@@ -29,6 +29,7 @@ from ladderline.settings import (
     DISCORD_BOT_TOKEN,
     DISCORD_BOT_TOKEN_SECRET_ARN,
     DISCORD_INVALID_REQUEST_LIMIT,
+    FANOUT_QUEUE_URL,
     IDEMPOTENCY_TABLE,
     LOG_LEVEL,
     MAX_RECEIVE_COUNT,
@@ -99,6 +100,7 @@ class WorkerSettings:
     bot_token_secret_arn: str = ""
     bot_token: str = field(default="", repr=False)  # local only; never printed with the settings
     invalid_request_limit: int = DEFAULT_INVALID_REQUEST_LIMIT
+    fanout_queue_url: str = ""  # empty: fan-out jobs share queue_url
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> WorkerSettings:
@@ -116,6 +118,7 @@ class WorkerSettings:
             bot_token_secret_arn=env.get(DISCORD_BOT_TOKEN_SECRET_ARN, "").strip(),
             bot_token=env.get(DISCORD_BOT_TOKEN, "").strip(),
             invalid_request_limit=_int(env, DISCORD_INVALID_REQUEST_LIMIT, DEFAULT_INVALID_REQUEST_LIMIT),
+            fanout_queue_url=env.get(FANOUT_QUEUE_URL, "").strip(),
         )
 
 

@@ -31,8 +31,10 @@ import pg8000.native
 __all__ = [
     "MigrationError",
     "apply_migrations",
+    "configure_ladder",
     "ensure_login_role",
     "migration_files",
+    "parse_owner_ids",
     "pending",
     "scram_sha_256_verifier",
 ]
@@ -180,3 +182,28 @@ def ensure_login_role(conn: pg8000.native.Connection, role: str, password: str) 
     except BaseException:
         _rollback(conn)
         raise
+
+
+_SNOWFLAKE = re.compile(r"[0-9]{17,20}")
+
+
+def parse_owner_ids(text: str) -> list[int]:
+    """The deployment's owner list ("id,id", spaces allowed, may be empty) as user ids; a word
+    that is not a Discord user id raises ValueError naming it."""
+    ids = []
+    for word in (w.strip() for w in text.split(",")):
+        if not word:
+            continue
+        if not _SNOWFLAKE.fullmatch(word):
+            raise ValueError(f"{word!r} is not a Discord user id (17 to 20 digits)")
+        ids.append(int(word))
+    return ids
+
+
+def configure_ladder(conn: pg8000.native.Connection, owner_ids: list[int], activation_required: bool) -> dict[str, object]:
+    """Apply the deployment's say over the ladder (migration 0013's ladder_configure): these users
+    are the owners (staff who cannot be removed by command), and whether /activate is required.
+    Run after the migrations, on every deploy and every local stack start. Idempotent."""
+    [[result]] = conn.run("SELECT ladder_configure(CAST(:ids AS bigint[]), :required)",
+                          ids=owner_ids, required=activation_required)
+    return dict(result)

@@ -1,4 +1,4 @@
-"""Timers: jobs the worker puts on the jobs queue to run later (SQS DelaySeconds, at most 900 s).
+"""Timers: jobs the worker puts on its queues to run later (SQS DelaySeconds, at most 900 s).
 
 A wave's fan-out publishes one job per match: thousands at 10,000 queued players. They go out
 as SendMessageBatch calls (SQS takes at most 10 entries a call), several calls at once, so
@@ -27,14 +27,26 @@ class TimerPublishError(RuntimeError):
 
 
 class SqsTimerScheduler:
-    def __init__(self, client: Any, queue_url: str, threads: int = PUBLISH_THREADS) -> None:
+    """Publishes timers on the jobs queue, and those whose route is a fan-out's (`fanout_routes`)
+    on the fan-out queue, when there is one: a wave's thousands of DMs then never hold up a click."""
+
+    def __init__(self, client: Any, queue_url: str, threads: int = PUBLISH_THREADS, *,
+                 fanout_queue_url: str = "", fanout_routes: frozenset[str] = frozenset()) -> None:
         self._client = client
         self._queue_url = queue_url
+        self._fanout_queue_url = fanout_queue_url or queue_url
+        self._fanout_routes = fanout_routes
         self._threads = threads
 
+    def queue_for(self, route: str) -> str:
+        return self._fanout_queue_url if route in self._fanout_routes else self._queue_url
+
     def schedule(self, timers: Sequence[Timer], *, now_ms: int) -> None:
-        entries = [self._entry(i, timer, now_ms) for i, timer in enumerate(timers)]
-        chunks = [entries[i:i + BATCH_ENTRIES] for i in range(0, len(entries), BATCH_ENTRIES)]
+        by_queue: dict[str, list[dict[str, Any]]] = {}
+        for index, timer in enumerate(timers):
+            by_queue.setdefault(self.queue_for(timer.route), []).append(self._entry(index, timer, now_ms))
+        chunks = [(url, entries[i:i + BATCH_ENTRIES]) for url, entries in by_queue.items()
+                  for i in range(0, len(entries), BATCH_ENTRIES)]
         if len(chunks) <= 1:
             failed = [self._send(chunk) for chunk in chunks]
         else:
@@ -42,7 +54,7 @@ class SqsTimerScheduler:
                 failed = list(pool.map(self._send, chunks))
         refused = [f for part in failed for f in part]
         if refused:
-            raise TimerPublishError(f"{len(refused)} of {len(entries)} timers not accepted by SQS "
+            raise TimerPublishError(f"{len(refused)} of {len(timers)} timers not accepted by SQS "
                                     f"(first: {refused[0].get('Code')})")
 
     def _entry(self, index: int, timer: Timer, now_ms: int) -> dict[str, Any]:
@@ -51,6 +63,7 @@ class SqsTimerScheduler:
         return {"Id": str(index), "MessageBody": job.to_json(), "DelaySeconds": timer.delay_seconds,
                 "MessageAttributes": {"route": {"DataType": "String", "StringValue": job.route}}}
 
-    def _send(self, chunk: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        answer = self._client.send_message_batch(QueueUrl=self._queue_url, Entries=chunk)
+    def _send(self, chunk: tuple[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        queue_url, entries = chunk
+        answer = self._client.send_message_batch(QueueUrl=queue_url, Entries=entries)
         return list(answer.get("Failed") or [])

@@ -30,6 +30,13 @@ GUARD_TEXT: dict[Guard, str] = {
 }
 
 
+def needs_activation(profile: dict[str, Any]) -> bool:
+    """Whether this player must still /activate: the deployment may not ask for it at all
+    (ActivationRequired, migration 0013); a profile read without the flag comes from before it,
+    when activation was always required."""
+    return not profile.get("activated") and bool(profile.get("activation_required", True))
+
+
 def call(ctx: JobContext, function: str, *args: Any) -> dict[str, Any]:
     """Run `SELECT function(args...)` as the job's one transaction; its jsonb answer as a dict."""
     result = ctx.db.call(function, *args)

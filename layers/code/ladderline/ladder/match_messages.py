@@ -267,17 +267,22 @@ def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None
     elif status == "conflict":
         first, second = match["players"]
         reports = "\n".join(f"{name_of(p)} reported: {_report_name(p.get('report'), match)}" for p in (first, second))
-        for player in match["players"]:
-            embed = responses.embed(f"⚠️ Match #{number} result conflict",
-                                    f"{reports}\n\nNo MMR changes. Ladder staff have been alerted and will decide.",
-                                    color=ORANGE)
-            out.append(DirectMessage(f"match:{number}:conflict:{player['user_id']}", player["user_id"],
-                                     responses.message(embeds=[embed])))
         channel, role = staff
         if channel:
+            # First: deliveries go out in order, so the players hear "staff have been alerted"
+            # only once the staff channel has the message.
             out.append(staff_message(f"match:{number}:conflict-staff", channel, role,
                                      f"⚠️ Match #{number} has conflicting reports.\n{reports}\n"
                                      f"Resolve it with `/admin resolve match_id:{number}`."))
+            next_step = "Ladder staff have been alerted and will decide."
+        else:
+            next_step = (f"This ladder has no staff channel, so nobody has been alerted: ask a ladder moderator "
+                         f"to decide match #{number} (`/admin resolve match_id:{number}`).")
+        for player in match["players"]:
+            embed = responses.embed(f"⚠️ Match #{number} result conflict",
+                                    f"{reports}\n\nNo MMR changes. {next_step}", color=ORANGE)
+            out.append(DirectMessage(f"match:{number}:conflict:{player['user_id']}", player["user_id"],
+                                     responses.message(embeds=[embed])))
     return out
 
 
@@ -298,6 +303,7 @@ def staff_message(key: str, channel_id: str, role_id: str | None, text: str) -> 
 def opponent_reported(match: dict[str, Any], reporter: str) -> DirectMessage:
     them = other(match, reporter)
     number = match["match_id"]
+    reported = _report_name(next(p for p in match["players"] if p["user_id"] == reporter).get("report"), match)
     return DirectMessage(f"match:{number}:opponent-reported:{them['user_id']}", them["user_id"],
-                         responses.message(f"📝 Your opponent reported the result of match #{number}. "
-                                           "Report yours with the buttons on the match card."))
+                         responses.message(f"📝 Your opponent reported the result of match #{number}: "
+                                           f"**{reported}**. Report yours with the buttons on the match card."))

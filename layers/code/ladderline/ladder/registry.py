@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ladderline.discord.constants import InteractionType
-from ladderline.ladder import fanout
+from ladderline.ladder import fanout, waves
 from ladderline.ladder.commands import (
     activate,
     admin,
@@ -31,12 +31,17 @@ from ladderline.ladder.commands import (
 )
 from ladderline.ladder.routes import Ack, Handler, Route
 
-__all__ = ["COMMAND_MODULES", "Ack", "Registry", "Route", "registry"]
+__all__ = ["COMMAND_MODULES", "FANOUT_ROUTES", "Ack", "Registry", "Route", "registry"]
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, admin, housekeeping, fanout,
 )
+
+# The timers that send one group's share of a fan-out (a match's "found" DMs and reminders, a
+# fan-out job's messages). They run in the worker's second lane (the fan-out queue), so a wave's
+# minutes of sending at Discord's global limit never hold up a click, a command or a tick.
+FANOUT_ROUTES = frozenset({fanout.DELIVER_ROUTE, waves.FOUND_TIMER, waves.REMIND_TIMER})
 
 
 class Registry:

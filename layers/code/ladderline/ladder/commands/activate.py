@@ -1,38 +1,32 @@
 """/activate code:<text>: activate a profile with a (single- or multi-use) activation code.
 
-Codes are stored only as sha256 hex of the normalised code (`hash_code`). Operators create one
-with the INSERT at the top of infra/migrations/0002_setup_functions.sql, which hashes the same way
-in SQL (a test checks the two agree).
+Codes are stored only as sha256 hex of the normalised code (`hash_code`). Staff make them with
+`/admin code create` (admin_ops.py); whether /activate is needed at all is the deployment's
+ActivationRequired (off by default, as the original bot dropped its gate).
 """
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
 from ladderline.ladder import guards
+from ladderline.ladder.activation_codes import hash_code, normalise_code
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
+__all__ = ["hash_code", "normalise_code"]  # kept importable from here
+
 MAX_CODE_LENGTH = 100
-
-
-def normalise_code(code: str) -> str:
-    return code.strip().upper()
-
-
-def hash_code(code: str) -> str:
-    """What activation_codes.code_hash holds for `code`: sha256 hex of the trimmed, upper-cased code."""
-    return hashlib.sha256(normalise_code(code).encode("utf-8")).hexdigest()
 
 
 MESSAGES: dict[str, str] = {
     "activated": "✅ Your account is activated. Welcome to the ladder!",
     "already_active": "Your account is already active; no code was used.",
     "invalid_code": "That activation code isn't valid. Check it for typos and try again.",
-    "expired": "That activation code has expired. Ask a moderator for a new one.",
+    # Expired or revoked by staff (a revocation ends the code's validity: migration 0013).
+    "expired": "That activation code is no longer valid (expired or revoked). Ask a moderator for a new one.",
     "used_up": "That activation code has already been used up. Ask a moderator for a new one.",
     "already_used": (
         "You have already used this activation code. Ask a moderator if your account needs a new one."

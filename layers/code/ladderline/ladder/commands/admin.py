@@ -6,7 +6,8 @@ checked against the staff table in the same SQL call (ladder_admin, migration 00
 who did what and why under the interaction id: a redelivered action runs once and answers what
 it answered the first time.
 
-Operators add staff with: INSERT INTO staff (discord_user_id, name) VALUES (<id>, '<name>');
+The first staff are the deployment's owners (the OwnerUserIds parameter); staff add the others
+with `/admin staff add`, and run the ladder with the subcommands in ladder/admin_ops.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder import guards, static_data
+from ladderline.ladder import admin_ops, guards, static_data
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import DirectMessage
@@ -54,6 +55,7 @@ SUBCOMMANDS = (
     _sub("match", "Show a match's state", MATCH),
     _sub("remove_queue", "Take a player out of the queue", USER, REASON),
     _sub("unstick", "Free a player from a stuck match (the match is invalidated)", USER, REASON),
+    *admin_ops.SUBCOMMANDS,
 )
 
 
@@ -84,6 +86,8 @@ def _args(ctx: JobContext) -> dict[str, Any] | None:
 
 def handle(ctx: JobContext) -> Reply:
     sub = ctx.job.subcommand
+    if sub in admin_ops.ACTIONS:
+        return admin_ops.handle(ctx)
     args = _args(ctx)
     if sub is None or sub not in {s["name"] for s in SUBCOMMANDS} or args is None:
         return Reply(responses.message("Unknown /admin subcommand or option."), outcome="invalid")

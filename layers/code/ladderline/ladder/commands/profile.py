@@ -13,7 +13,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder import ranks
+from ladderline.ladder import guards, ranks
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.countries import country_label
 from ladderline.ladder.labels import (
@@ -58,7 +58,7 @@ def profile_embed(profile: dict[str, Any], at: float) -> dict[str, Any]:
         lines.append(f"**Region:** {region}")
     if profile.get("alt_names"):
         lines.append("**Also known as:** " + ", ".join(display_text(n) for n in profile["alt_names"]))
-    if not profile.get("activated"):
+    if guards.needs_activation(profile):
         lines.append("_Not activated yet: use `/activate` to start playing._")
     fields = [(race_name(r["race"]), race_field(r, at), True) for r in profile.get("races", [])]
     if not fields:

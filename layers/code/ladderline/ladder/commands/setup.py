@@ -116,11 +116,13 @@ def summary(draft: dict[str, Any], nonce: str) -> dict[str, Any]:
 
 def next_step(profile: dict[str, Any]) -> str:
     if not profile.get("terms_accepted"):
-        return ("Next: read and accept the rules with `/termsofservice`, "
-                "then activate your account with `/activate`.")
-    if not profile.get("activated"):
+        if guards.needs_activation(profile):
+            return ("Next: read and accept the rules with `/termsofservice`, "
+                    "then activate your account with `/activate`.")
+        return "Next: read and accept the rules with `/termsofservice`, then `/queue` for a match."
+    if guards.needs_activation(profile):
         return "Next: activate your account with `/activate`."
-    return "You're all set. See you on the ladder!"
+    return "You're all set: `/queue` for a match. See you on the ladder!"
 
 
 def _args(job_custom_id: str | None) -> list[str]:
