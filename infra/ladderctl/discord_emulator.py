@@ -159,6 +159,11 @@ class DiscordEmulator:
         # more CPU than the ingress itself under a burst.
         self._endpoint_connections = threading.local()
         self._dm_channels: dict[str, str] = {}  # user id -> DM channel id
+        self._dm_users: dict[str, str] = {}  # DM channel id -> user id
+        # Every DM the bot created, in order (user id, message id): a load client follows this feed
+        # rather than asking for each of thousands of players' DMs in turn.
+        self._dm_feed: list[tuple[str, str]] = []
+        self._dm_feed_grew = threading.Condition(self._lock)
         self._channels: dict[str, list[dict]] = {}  # channel id -> messages, oldest first
         self._nonces: dict[tuple[str, str], tuple[str, float]] = {}  # (channel, nonce) -> (message id, at)
         self._blocked_dms: set[str] = set()
@@ -273,6 +278,21 @@ class DiscordEmulator:
             channel = self._dm_channels.get(str(user_id))
             return copy.deepcopy(self._channels.get(channel, [])) if channel else []
 
+    def dm_feed(self, after: int, timeout: float) -> tuple[int, list[dict]]:
+        """The DMs the bot created after the first `after` of them (waiting up to `timeout` for
+        one), as {"user_id", "message"} (the message as it is now), and the new cursor."""
+        with self._dm_feed_grew:
+            self._dm_feed_grew.wait_for(lambda: len(self._dm_feed) > after, timeout)
+            new = self._dm_feed[after:]
+            found = []
+            for user, message_id in new:
+                channel = self._dm_channels.get(user)
+                message = next((m for m in reversed(self._channels.get(channel or "", []))
+                                if m.get("id") == message_id), None)
+                if message is not None:
+                    found.append({"user_id": user, "message": copy.deepcopy(message)})
+            return after + len(new), found
+
     def channel_messages(self, channel_id: str) -> list[dict]:
         with self._lock:
             return copy.deepcopy(self._channels.get(str(channel_id), []))
@@ -314,7 +334,7 @@ class DiscordEmulator:
     def dm_recipient(self, channel_id: str) -> str | None:
         """The user whose DM channel this is (None for other channels)."""
         with self._lock:
-            return next((u for u, c in self._dm_channels.items() if c == str(channel_id)), None)
+            return self._dm_users.get(str(channel_id))
 
     # --- failure injection ------------------------------------------------------------------
     def script(
@@ -662,6 +682,7 @@ class DiscordEmulator:
             return limited
         with self._lock:
             channel = self._dm_channels.setdefault(recipient, self._snowflake())
+            self._dm_users[channel] = recipient
             self._channels.setdefault(channel, [])
         return 200, {"id": channel, "type": 1, "last_message_id": None,
                      "recipients": [{"id": recipient, "username": f"user{recipient[-4:]}", "bot": False}]}, headers
@@ -690,7 +711,7 @@ class DiscordEmulator:
                 problems = find_problems(data)
                 if problems:
                     return 400, _form_error(problems), {}
-                user = next((u for u, c in self._dm_channels.items() if c == channel), None)
+                user = self._dm_users.get(channel)
                 if user is not None and user in self._blocked_dms:
                     return 403, CANNOT_DM, {}
                 if nonce is not None and enforce:
@@ -701,6 +722,9 @@ class DiscordEmulator:
                             return 200, existing, headers
                 message = self._bot_message(channel, data, nonce)
                 messages.append(message)
+                if user is not None:
+                    self._dm_feed.append((user, message["id"]))
+                    self._dm_feed_grew.notify_all()
                 if nonce is not None:
                     self._nonces[(channel, str(nonce))] = (message["id"], self.clock())
                 self._log(f"channel:{channel}", message, "create")
@@ -922,6 +946,13 @@ class DiscordEmulator:
             return 200, self.followups(path.rsplit("/", 1)[1]), {}
         if method == "GET" and path.startswith("/_emulator/dms/"):
             return 200, self.dms(path.rsplit("/", 1)[1]), {}
+        if method == "GET" and path.startswith("/_emulator/dm-feed/"):
+            # /_emulator/dm-feed/<cursor>: the DMs created since (answers at the first, or after 5 s).
+            try:
+                cursor, found = self.dm_feed(int(path.rsplit("/", 1)[1]), 5.0)
+            except ValueError:
+                return 400, {"message": "expected /_emulator/dm-feed/<cursor>"}, {}
+            return 200, {"cursor": cursor, "dms": found}, {}
         if method == "GET" and path.startswith("/_emulator/channels/"):
             return 200, self.channel_messages(path.split("/")[3]), {}
         if method == "GET" and path == "/_emulator/requests":

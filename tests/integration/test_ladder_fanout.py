@@ -75,6 +75,29 @@ def test_a_match_announced_late_still_gets_the_full_window_to_confirm(database_u
     assert run_tick(database_url, "confirmation_sweep", "s2", at=WAVE_AT + 220).outcome == "abandoned_1"
 
 
+def test_the_window_starts_once_both_players_are_told(database_url):
+    queue_pairs(database_url, 1)
+    wave = run_tick(database_url, "matchmaking_wave", "w1", at=WAVE_AT, fanout=False)
+    [found_timer] = wave.timers
+    # The found job ran at once, but its second DM waits on Discord (a 429): its `match_told` job is
+    # published only once both DMs are out. Meanwhile the first run's deadline passes: no sweep
+    # may abandon a match one player was never told of.
+    found = run(database_url, timer_job(found_timer.route, found_timer.key, found_timer.payload), at=WAVE_AT + 1)
+    assert [(t.route, t.delay_seconds) for t in found.timers] == [("match_told", 0)]
+    assert run_tick(database_url, "confirmation_sweep", "s1", at=WAVE_AT + 200).outcome == "abandoned_0"
+    [told_timer] = found.timers
+    told = run(database_url, timer_job(told_timer.route, told_timer.key, told_timer.payload), at=WAVE_AT + 250)
+    assert told.outcome == "told"
+    assert sorted((t.route, t.delay_seconds) for t in told.timers) == [("match_deadline", 120), ("match_remind", 40)]
+    assert sql(database_url, "SELECT extract(epoch FROM confirm_deadline)::bigint FROM matches_1v1") == [
+        [int(WAVE_AT + 370)]]
+    # Run again (redelivered): the window does not move.
+    assert run(database_url, timer_job(told_timer.route, told_timer.key, told_timer.payload),
+               at=WAVE_AT + 260).outcome == "told_again"
+    assert run_tick(database_url, "confirmation_sweep", "s2", at=WAVE_AT + 369).outcome == "abandoned_0"
+    assert run_tick(database_url, "confirmation_sweep", "s3", at=WAVE_AT + 370).outcome == "abandoned_1"
+
+
 def test_a_found_job_run_again_announces_once_and_sends_the_same_keys(database_url):
     queue_pairs(database_url, 1)
     wave = run_tick(database_url, "matchmaking_wave", "w1", at=WAVE_AT, fanout=False)

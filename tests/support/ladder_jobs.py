@@ -92,16 +92,19 @@ def run_tick(url: str, name: str, tick_id: str | None = None, at: float = T0, fa
 
 
 def run_fanout(url: str, reply: Reply, at: float = T0) -> Reply:
-    """`reply` with its delay-0 timers run (each once, as its own job) and their output merged in."""
+    """`reply` with its delay-0 timers run (each once, as its own job, and theirs in turn: a found
+    job's `match_told`) and their output merged in."""
     deliveries = list(reply.deliveries)
     later: list[Timer] = []
-    for timer in reply.timers:
+    pending = list(reply.timers)
+    while pending:
+        timer = pending.pop(0)
         if timer.delay_seconds:
             later.append(timer)
             continue
         done = run(url, timer_job(timer.route, timer.key, timer.payload), at=at)
         deliveries.extend(done.deliveries)
-        later.extend(done.timers)
+        pending.extend(done.timers)
     return Reply(reply.body, outcome=reply.outcome, deliveries=tuple(deliveries), timers=tuple(later),
                  metrics=reply.metrics)
 

@@ -30,6 +30,8 @@ from ladderline.ladder.match_messages import CONFIRM_SECONDS
 from ladderline.ladder.matchmaking import Entry, Pair, run_wave
 
 REMIND_TIMER, DEADLINE_TIMER, FOUND_TIMER = "match_remind", "match_deadline", "match_found"
+# Published by a match's found job once both DMs are out: the confirmation window starts there.
+TOLD_TIMER = "match_told"
 
 
 def dm(key: str, user_id: str, text: str) -> DirectMessage:

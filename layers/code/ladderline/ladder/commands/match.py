@@ -132,11 +132,11 @@ def _delay_until(at: int, ctx: JobContext) -> int:
 
 
 def handle_found(ctx: JobContext) -> Reply:
-    """A match's own job after its wave: announce it (the confirmation window starts now), tell both
-    players, schedule its reminder and deadline. Run again (a DM was rate limited or failed), the
-    window restarts from that run, which is the one telling them (migration 0012), and only what is
-    not yet recorded is sent. A match that is no longer confirming (cancelled because this
-    job came too late) is not announced: its notice comes from the deadline."""
+    """A match's own job after its wave: announce it, tell both players, and once both DMs are out
+    publish its `match_told` job, which starts the confirmation window (migration 0014). Run again
+    (a DM was rate limited or failed), only what is not yet recorded is sent. A match that is no
+    longer confirming (cancelled because this job came too late) is not announced: its notice
+    comes from the deadline."""
     payload = ctx.job.payload or {}
     match_id = int(payload["match_id"])
     result = guards.call(ctx, "ladder_match_announce", match_id, now(ctx), msg.CONFIRM_SECONDS)
@@ -145,12 +145,8 @@ def handle_found(ctx: JobContext) -> Reply:
     match = result["match"]
     if match["status"] != "confirming":
         return Reply(None, outcome=f"found_{match['status']}")
-    deadline = int(match["confirm_deadline"])
-    timers = (
-        Timer(waves.REMIND_TIMER, f"match:{match_id}:remind",
-              _delay_until(deadline - msg.CONFIRM_SECONDS + msg.REMIND_AFTER_SECONDS, ctx), {"match_id": match_id}),
-        Timer(waves.DEADLINE_TIMER, f"match:{match_id}:deadline", _delay_until(deadline, ctx), {"match_id": match_id}),
-    )
+    # Published only after every delivery below went out (the worker sends timers last).
+    timers = (Timer(waves.TOLD_TIMER, f"match:{match_id}:told", 0, {"match_id": match_id}),)
     deliveries: list[Delivery] = [*msg.found_deliveries(match),
                                   *waves.searching_edits(match, list(payload.get("searching") or []))]
     # Fan-out lag: from the wave's commit to this announcement (measured once, by the announcing run).
@@ -158,6 +154,24 @@ def handle_found(ctx: JobContext) -> Reply:
         if result["changed"] else ()
     return Reply(None, outcome="announced" if result["changed"] else "found_again", deliveries=tuple(deliveries),
                  timers=timers, metrics=lag)
+
+
+def handle_told(ctx: JobContext) -> Reply:
+    """Both players have their found DM: the window runs from now; schedule the reminder and the
+    deadline (the sweep holds the deadline too, should these timers be lost)."""
+    match_id = int((ctx.job.payload or {})["match_id"])
+    result = guards.call(ctx, "ladder_match_told", match_id, now(ctx), msg.CONFIRM_SECONDS)
+    if result["status"] != "ok":
+        return Reply(None, outcome="unknown_match")
+    match = result["match"]
+    if match["status"] != "confirming":
+        return Reply(None, outcome=f"told_{match['status']}")
+    deadline = int(match["confirm_deadline"])
+    return Reply(None, outcome="told" if result["changed"] else "told_again", timers=(
+        Timer(waves.REMIND_TIMER, f"match:{match_id}:remind",
+              _delay_until(deadline - msg.CONFIRM_SECONDS + msg.REMIND_AFTER_SECONDS, ctx), {"match_id": match_id}),
+        Timer(waves.DEADLINE_TIMER, f"match:{match_id}:deadline", _delay_until(deadline, ctx), {"match_id": match_id}),
+    ))
 
 
 def handle_remind(ctx: JobContext) -> Reply:
@@ -300,6 +314,6 @@ ROUTES = (
           ephemeral=True, handler=handle_report),
 )
 
-TIMERS = {waves.FOUND_TIMER: handle_found, waves.REMIND_TIMER: handle_remind, waves.DEADLINE_TIMER: handle_deadline,
-          NUDGE_TIMER: handle_opponent_reported}
+TIMERS = {waves.FOUND_TIMER: handle_found, waves.TOLD_TIMER: handle_told, waves.REMIND_TIMER: handle_remind,
+          waves.DEADLINE_TIMER: handle_deadline, NUDGE_TIMER: handle_opponent_reported}
 TICKS = {"report_reminders": handle_report_sweep, "confirmation_sweep": handle_confirmation_sweep}
