@@ -88,6 +88,24 @@ def test_a_429_is_waited_out_and_counted_as_invalid_unless_shared(discord, scope
     assert counter.count == counted == discord.invalid_requests
 
 
+def test_a_busy_bucket_is_waited_out_past_the_attempt_limit_but_errors_are_not(discord):
+    # A wave's DM opens keep a small bucket busy: eight 429s in a row are waited out inside the
+    # call (within its deadline), where counting them as failed attempts gave up after five.
+    rest = client(discord)
+    discord.script("POST", f"/channels/{CHANNEL}/messages", 429, {"retry_after": 0.05}, scope="user", times=8)
+    result = rest.create_message(CHANNEL, responses.message("hi"), deadline=later())
+    assert result.outcome is Outcome.RETRIED and result.attempts == 9
+    assert statuses(discord, f"/channels/{CHANNEL}/messages") == [429] * 8 + [200]
+    # A server error is a failed attempt: five, then the job's own retry.
+    discord.script("POST", f"/channels/{OTHER_CHANNEL}/messages", 500, {"message": "oops"}, times=8)
+    failed = rest.create_message(OTHER_CHANNEL, responses.message("hi"), deadline=later(30))
+    assert failed.outcome is Outcome.UNAVAILABLE and failed.attempts == 5
+    # And a deadline ends the waiting: a 429 whose wait passes it answers "rate limited" at once.
+    discord.script("POST", f"/channels/{CHANNEL}/messages", 429, {"retry_after": 5.0}, scope="user", times=1)
+    late = rest.create_message(CHANNEL, responses.message("hi"), deadline=later(1))
+    assert late.outcome is Outcome.RATE_LIMITED and late.retriable
+
+
 def test_a_global_429_pauses_every_bot_route_but_a_user_429_only_its_bucket(discord):
     slept: list[float] = []
 

@@ -44,6 +44,10 @@ logger = logging.getLogger("ladderline.discord")
 
 RACE_WINDOW_SECONDS = 10.0
 MAX_ATTEMPTS = 5
+# 429s waited out in one call (each for its retry_after), within the caller's deadline. They are
+# not failed attempts: a busy bucket (a wave's DM opens) is worth waiting for inside the job, where
+# counting them as attempts gave up after five and sent the whole job to the back of its queue.
+MAX_RATE_LIMITED = 20
 BACKOFF_BASE_SECONDS = 0.25
 TIMEOUT = (3.05, 5.0)  # connect, read
 # Discord's global limit for bot-token requests.
@@ -231,6 +235,7 @@ class DiscordRest:
         route = route_key(method, path)
         started = time.perf_counter()
         attempt = 0
+        limited = 0  # 429s waited out (attempt counts the other failures)
         while True:
             if self._invalid is not None and self._invalid.is_open():
                 if self._listener:
@@ -265,6 +270,7 @@ class DiscordRest:
                 if status == 429:
                     retry_in = self._rate_limited(route, response, retry_after)
                     if_exhausted = Outcome.RATE_LIMITED
+                    limited += 1
                 elif status >= 500 or (status == 404 and code == ErrorCode.UNKNOWN_WEBHOOK and interaction_id
                                        and age_seconds(interaction_id, self._clock()) < RACE_WINDOW_SECONDS):
                     retry_in, if_exhausted = self._backoff(attempt), Outcome.UNAVAILABLE
@@ -274,7 +280,8 @@ class DiscordRest:
                 else:
                     return self._result(Outcome.FAILED, attempt, started, status, code, message,
                                         data=self._json(response))
-            if attempt >= self._max_attempts or self._clock() + retry_in >= deadline:
+            spent = limited >= MAX_RATE_LIMITED if status == 429 else attempt - limited >= self._max_attempts
+            if spent or self._clock() + retry_in >= deadline:
                 return self._result(if_exhausted, attempt, started, status, code, message)
             self._sleep(retry_in)
 
