@@ -53,9 +53,10 @@ class Player:
 
 
 def plan_for(number: int, *, ignore: bool = True) -> str:
-    """8 in 10 confirm, 1 in 10 aborts, 1 in 10 ignores the DM (deterministic per player); without
-    `ignore` those confirm too (nobody waits for a deadline)."""
-    return {8: "abort", 9: "ignore" if ignore else "confirm"}.get(number % 10, "confirm")
+    """8 in 10 confirm, 1 in 10 aborts, 1 in 10 ignores the DM (deterministic per player, spread so
+    that a wave, which pairs neighbours, mixes them); without `ignore` those confirm too (nobody
+    waits for a deadline)."""
+    return {8: "abort", 9: "ignore" if ignore else "confirm"}.get(number * 37 % 10, "confirm")
 
 
 def seed_players(database_url: str, players: list[Player]) -> None:
@@ -327,7 +328,10 @@ def check(info: StackInfo, players: list[Player], started: float, tick_seconds: 
         _, dms = client.call("GET", f"/_emulator/dms/{player.user_id}")
         channel = str((dms or [{}])[0].get("channel_id", "")) if dms else ""
         count = sent_found.get(channel, 0)
-        if player.user_id in matched and count != 1:
+        # One each; none for a player whose match ended (the opponent aborted) before their DM
+        # could go out: the found job tells only a match still being confirmed.
+        ended_early = player.user_id in matched and matched[player.user_id][1] == "aborted"
+        if player.user_id in matched and count != 1 and not (count == 0 and ended_early):
             problems.append(f"player {player.number}: {count} \"found\" DMs")
         if player.user_id not in matched and count:
             problems.append(f"player {player.number}: a \"found\" DM without a match")

@@ -275,3 +275,23 @@ def test_a_components_v2_edit_is_drawn_live(page: Page, playground: tuple[Runnin
     expect(box.locator(".v2-section button.btn", has_text="Profile")).to_be_visible()  # the accessory
     expect(message(dave, "Season standings").locator("button.btn", has_text="Refresh")).to_be_visible()
     expect(message(dave, "Season standings").locator(".thinking")).to_have_count(0)
+
+
+def test_admin_subcommands_and_groups_are_chosen_as_in_discords_client(page: Page) -> None:
+    # Alice is one of the local stack's owners (LADDER_OWNER_IDS unset): /admin works for her.
+    alice, _ = side_by_side(page, "Alice", "Bob")
+    alice.locator(".command-input").fill("/admin")
+    alice.locator('.suggestion[data-name="admin"]').click()
+    alice.locator(".send").click()  # no subcommand yet: refused on the page, nothing sent
+    expect(alice.locator(".note", has_text="Choose a subcommand first")).to_be_visible()
+    alice.locator("select.subcommand").select_option("status")
+    alice.locator(".send").click()
+    expect(message(alice, "Ladder status")).to_contain_text("Queue:")
+    # A subcommand of a group ("code create"), with an option of its own.
+    alice.locator(".command-input").fill("/admin")
+    alice.locator('.suggestion[data-name="admin"]').click()
+    alice.locator("select.subcommand").select_option("code create")
+    alice.locator('[data-option="uses"]').fill("3")
+    alice.locator(".send").click()
+    expect(message(alice, "Activation code")).to_contain_text("3 uses")
+    shot(page, "admin-subcommands")

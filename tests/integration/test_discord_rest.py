@@ -106,6 +106,33 @@ def test_a_busy_bucket_is_waited_out_past_the_attempt_limit_but_errors_are_not(d
     assert late.outcome is Outcome.RATE_LIMITED and late.retriable
 
 
+def test_threads_sharing_a_busy_bucket_take_turns_when_it_resets(discord):
+    # A fan-out container opens DMs on many threads against one small bucket (Create DM, 5 a
+    # second here). Once the bucket is known, a reset lets through as many as it holds and the rest
+    # wait for the answers' headers: 429s (which Discord counts towards its ban) stay few.
+    import threading
+
+    rest = client(discord)
+    barrier = threading.Barrier(12)
+    results: list = []
+
+    def opener(number: int) -> None:
+        barrier.wait()
+        for i in range(3):
+            results.append(rest.open_dm(str(700_000_000_000_000_000 + number * 10 + i), deadline=later(30)))
+
+    threads = [threading.Thread(target=opener, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 36 and all(r.delivered for r in results)
+    opened = statuses(discord, "/users/@me/channels")
+    assert opened.count(200) == 36
+    # The first burst goes before any header is known (12 at once into a bucket of 5).
+    assert opened.count(429) <= 12, opened  # 48 when every waiting thread went at each reset
+
+
 def test_a_global_429_pauses_every_bot_route_but_a_user_429_only_its_bucket(discord):
     slept: list[float] = []
 

@@ -146,10 +146,12 @@ class Playground:
         sim = self._simulator(user, place)
         try:
             if kind == "command":
-                outcome = sim.send(2, command_data(str(body["name"]), _strings(body.get("options"))), wait=0)
+                outcome = sim.send(2, command_data(str(body["name"]), _strings(body.get("options")),
+                                                   words=_words(body.get("words"))), wait=0)
             elif kind == "autocomplete":
                 options = _strings(body.get("options"))
-                outcome = sim.send(4, command_data(str(body["name"]), options, focused=str(body["focused"])), wait=0)
+                outcome = sim.send(4, command_data(str(body["name"]), options, focused=str(body["focused"]),
+                                                   words=_words(body.get("words"))), wait=0)
             elif kind == "component":
                 message = self._message_for(body, user)
                 component = next((c for c in iter_components(message.get("components"))
@@ -271,6 +273,11 @@ def _strings(values: Any) -> dict[str, str]:
     if not isinstance(values, dict):
         return {}
     return {str(k): str(v) for k, v in values.items() if v is not None and str(v) != ""}
+
+
+def _words(values: Any) -> list[str]:
+    """A subcommand path as the page sends it (["code", "create"]); anything else: none."""
+    return [str(v) for v in values if str(v)] if isinstance(values, list) else []
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -4,7 +4,7 @@
 "use strict";
 
 const EPHEMERAL = 1 << 6, LOADING = 1 << 7, IS_V2 = 1 << 15;
-const OPTION = { STRING: 3, INTEGER: 4, BOOLEAN: 5, USER: 6, NUMBER: 10 };
+const OPTION = { SUB_COMMAND: 1, SUB_COMMAND_GROUP: 2, STRING: 3, INTEGER: 4, BOOLEAN: 5, USER: 6, NUMBER: 10 };
 const SELECTS = [3, 5, 6, 7, 8];
 
 const state = {
@@ -429,8 +429,30 @@ function clearSuggestions(pane) {
   pane.node.querySelector(".suggestions").replaceChildren();
 }
 
+// A command's subcommands, groups flattened as Discord's client lists them ("code create").
+function subcommandsOf(command) {
+  const found = [];
+  for (const o of command.options || []) {
+    if (o.type === OPTION.SUB_COMMAND) found.push({ path: o.name, description: o.description, options: o.options || [] });
+    else if (o.type === OPTION.SUB_COMMAND_GROUP) {
+      for (const s of o.options || []) found.push({ path: `${o.name} ${s.name}`, description: s.description, options: s.options || [] });
+    }
+  }
+  return found;
+}
+
+// The options the composer fills: the chosen subcommand's, or the command's own.
+function leafOptions(pane) {
+  return pane.subcommand ? pane.subcommand.options : (pane.command.options || []);
+}
+
+function words(pane) {
+  return pane.subcommand ? pane.subcommand.path.split(" ") : [];
+}
+
 function chooseCommand(pane, command) {
   pane.command = command;
+  pane.subcommand = null;
   pane.values = {};
   const input = pane.node.querySelector(".command-input");
   input.value = "";
@@ -438,7 +460,24 @@ function chooseCommand(pane, command) {
   clearSuggestions(pane);
   const options = pane.node.querySelector(".options");
   options.replaceChildren(el("span", { class: "chip", text: `/${command.name}` }));
-  for (const option of command.options || []) options.append(optionField(pane, command, option));
+  const subs = subcommandsOf(command);
+  if (subs.length) {
+    // As in Discord's client: pick the subcommand first; its options follow.
+    const fields = el("span", { class: "sub-options" });
+    const picker = el("select", { class: "subcommand", "aria-label": "subcommand", title: "subcommand" },
+      el("option", { value: "", text: "choose a subcommand" }),
+      subs.map((sub) => el("option", { value: sub.path, text: `${sub.path} — ${sub.description || ""}` })));
+    picker.addEventListener("change", () => {
+      pane.subcommand = subs.find((sub) => sub.path === picker.value) || null;
+      pane.values = {};
+      fields.replaceChildren(...leafOptions(pane).map((option) => optionField(pane, command, option)));
+      const first = fields.querySelector("input, select");
+      if (first) first.focus();
+    });
+    options.append(el("label", { class: "opt" }, el("span", {}, "subcommand", el("span", { class: "req", text: " *" })), picker), fields);
+  } else {
+    for (const option of command.options || []) options.append(optionField(pane, command, option));
+  }
   pane.node.querySelector(".actions").replaceChildren(
     el("button", { type: "submit", class: "send" }, "Send"),
     el("button", { type: "button", class: "cancel", onclick: () => resetComposer(pane) }, "Cancel"));
@@ -471,7 +510,7 @@ function optionField(pane, command, option) {
       // Discord asks the bot as the user types (debounced); the ingress answers in-line.
       timer = setTimeout(async () => {
         const options = { ...collectValues(pane), [option.name]: input.value };
-        const answer = await act(pane, { type: "autocomplete", name: command.name, options, focused: option.name });
+        const answer = await act(pane, { type: "autocomplete", name: command.name, words: words(pane), options, focused: option.name });
         if (!answer || !answer.choices) return;
         showSuggestions(pane, answer.choices.map((c) => ({ label: c.name, value: String(c.value), hint: String(c.value) })), (choice) => {
           input.value = choice.label;
@@ -497,6 +536,7 @@ function collectValues(pane) {
 
 function resetComposer(pane) {
   pane.command = null;
+  pane.subcommand = null;
   pane.values = {};
   pane.node.querySelector(".options").replaceChildren();
   pane.node.querySelector(".actions").replaceChildren();
@@ -523,7 +563,7 @@ async function onComposerSubmit(pane, event) {
   if (!pane.command) {
     const text = pane.node.querySelector(".command-input").value.trim();
     const command = commandsFor(pane).find((c) => `/${c.name}` === text.split(/\s+/)[0]);
-    if (command && !(command.options || []).some((o) => o.required)) {
+    if (command && !subcommandsOf(command).length && !(command.options || []).some((o) => o.required)) {
       await act(pane, { type: "command", name: command.name, options: {} });
       resetComposer(pane);
     } else if (command) {
@@ -533,12 +573,14 @@ async function onComposerSubmit(pane, event) {
     }
     return;
   }
+  if (subcommandsOf(pane.command).length && !pane.subcommand) { localNote(pane, "Choose a subcommand first."); return; }
   const values = collectValues(pane);
-  const missing = (pane.command.options || []).filter((o) => o.required && !(o.name in values)).map((o) => o.name);
+  const missing = leafOptions(pane).filter((o) => o.required && !(o.name in values)).map((o) => o.name);
   if (missing.length) { localNote(pane, `Fill the required option(s): ${missing.join(", ")}`); return; }
   const name = pane.command.name;
+  const path = words(pane);
   resetComposer(pane);
-  await act(pane, { type: "command", name, options: values });
+  await act(pane, { type: "command", name, words: path, options: values });
 }
 
 // --- panes -------------------------------------------------------------------------------------------

@@ -128,6 +128,7 @@ def route_key(method: str, path: str) -> str:
 class _Bucket:
     remaining: int
     reset_at: float
+    limit: int = 1  # X-RateLimit-Limit: what the bucket holds once it resets
 
 
 def _error_fields(response: requests.Response) -> tuple[int | None, str | None, float | None]:
@@ -306,6 +307,10 @@ class DiscordRest:
         with self._lock:
             key = self._state_key(route)
             state = self._buckets.get(key) if key else None
+            if state is not None and state.remaining <= 0 and now >= state.reset_at:
+                # Reset: as many requests go as the bucket holds, and the rest wait for their
+                # answers' headers (else every waiting thread went at once, and most got a 429).
+                state.remaining, state.reset_at = state.limit, now + 1.0
             wait = state.reset_at - now if state is not None and state.remaining <= 0 else 0.0
             if bot:
                 wait = max(wait, self._global_until - now)
@@ -335,9 +340,16 @@ class DiscordRest:
             key = f"{bucket}:{self._major(route)}"
             try:
                 left = int(remaining)
+                limit = int(response.headers.get("X-RateLimit-Limit") or max(left, 1))
             except ValueError:
                 return
-            self._buckets[key] = _Bucket(left, self._clock() + reset_after)
+            reset_at = self._clock() + reset_after
+            known = self._buckets.get(key)
+            if known is not None and abs(known.reset_at - reset_at) < 0.5:
+                # The same window, answers arriving out of order: an older answer's "remaining"
+                # must not hand out slots the later requests already took.
+                left = min(left, known.remaining)
+            self._buckets[key] = _Bucket(left, reset_at, max(limit, 1))
 
     def _rate_limited(self, route: str, response: requests.Response, retry_after: float | None) -> float:
         wait = retry_after if retry_after is not None else _float(response.headers.get("Retry-After")) or 1.0
@@ -352,7 +364,9 @@ class DiscordRest:
             else:
                 # A 429 without bucket headers still pauses its route: the route stands in for the bucket.
                 bucket = self._route_buckets.setdefault(route, f"route:{route}")
-                self._buckets[f"{bucket}:{self._major(route)}"] = _Bucket(0, self._clock() + wait)
+                key = f"{bucket}:{self._major(route)}"
+                known = self._buckets.get(key)
+                self._buckets[key] = _Bucket(0, self._clock() + wait, known.limit if known else 1)
         logger.info("discord rate limited", extra={"scope": scope or ("global" if is_global else "unknown"),
                                                    "retry_after": wait})
         return wait

@@ -25,40 +25,40 @@ from ladderline.ladder.deliveries import DirectMessage, Timer
 MAX_REASON = 300
 MAX_CODE_USES = 10_000
 MAX_CODE_DAYS = 365
-def _opt(type_: OptionType, name: str, description: str, required: bool = True, **extra: Any) -> dict[str, Any]:
+def option(type_: OptionType, name: str, description: str, required: bool = True, **extra: Any) -> dict[str, Any]:
     return {"type": int(type_), "name": name, "description": description, "required": required, **extra}
 
 
-def _sub(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any]:
+def subcommand(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any]:
     return {"type": int(OptionType.SUB_COMMAND), "name": name, "description": description, "options": list(options)}
 
 
-def _group(name: str, description: str, *subs: dict[str, Any]) -> dict[str, Any]:
+def group(name: str, description: str, *subs: dict[str, Any]) -> dict[str, Any]:
     return {"type": int(OptionType.SUB_COMMAND_GROUP), "name": name, "description": description,
             "options": list(subs)}
 
 
-USER = _opt(OptionType.USER, "user", "The member")
-REASON = _opt(OptionType.STRING, "reason", "Why (logged, and told to the players)", max_length=MAX_REASON)
+USER = option(OptionType.USER, "user", "The member")
+REASON = option(OptionType.STRING, "reason", "Why (logged, and told to the players)", max_length=MAX_REASON)
 
 SUBCOMMANDS = (
-    _group("staff", "Who may use /admin",
-           _sub("add", "Make a member ladder staff", USER),
-           _sub("remove", "Take a member off the ladder staff (owners stay)", USER),
-           _sub("list", "List the ladder staff")),
-    _group("code", "Activation codes",
-           _sub("create", "Make an activation code (shown once, to you)",
-                _opt(OptionType.INTEGER, "uses", "How many players may use it (default 1)", False,
+    group("staff", "Who may use /admin",
+           subcommand("add", "Make a member ladder staff", USER),
+           subcommand("remove", "Take a member off the ladder staff (owners stay)", USER),
+           subcommand("list", "List the ladder staff")),
+    group("code", "Activation codes",
+           subcommand("create", "Make an activation code (shown once, to you)",
+                option(OptionType.INTEGER, "uses", "How many players may use it (default 1)", False,
                      min_value=1, max_value=MAX_CODE_USES),
-                _opt(OptionType.INTEGER, "days", "Valid for this many days (default: no expiry)", False,
+                option(OptionType.INTEGER, "days", "Valid for this many days (default: no expiry)", False,
                      min_value=1, max_value=MAX_CODE_DAYS)),
-           _sub("list", "List the usable activation codes"),
-           _sub("revoke", "Revoke an activation code by its id (from /admin code list)",
-                _opt(OptionType.STRING, "code_id", "The code's id", min_length=6, max_length=64))),
-    _sub("ban", "Ban a player from queueing (takes them out of the queue)", USER, REASON),
-    _sub("unban", "Lift a player's ban", USER, REASON),
-    _sub("clear_queue", "Take every player out of the queue (each is told)", REASON),
-    _sub("status", "The ladder at a glance: queue, matches, stranded players, last wave"),
+           subcommand("list", "List the usable activation codes"),
+           subcommand("revoke", "Revoke an activation code by its id (from /admin code list)",
+                option(OptionType.STRING, "code_id", "The code's id", min_length=6, max_length=64))),
+    subcommand("ban", "Ban a player from queueing (takes them out of the queue)", USER, REASON),
+    subcommand("unban", "Lift a player's ban", USER, REASON),
+    subcommand("clear_queue", "Take every player out of the queue (each is told)", REASON),
+    subcommand("status", "The ladder at a glance: queue, matches, stranded players, last wave"),
 )
 
 # Job.subcommand spells a group's subcommand "group sub"; ladder_admin_ops names it group_sub.
@@ -67,9 +67,9 @@ ACTIONS = {"staff add": "staff_add", "staff remove": "staff_remove", "staff list
            "ban": "ban", "unban": "unban", "clear_queue": "clear_queue", "status": "status"}
 
 
-def _args(ctx: JobContext, action: str) -> tuple[dict[str, Any], str | None] | None:
-    """ladder_admin_ops' arguments, and the new code's text for code_create; None when invalid."""
-    options = ctx.job.options
+def reason_and_user(options: dict[str, Any]) -> dict[str, Any] | None:
+    """The `reason` and `user` options every /admin subcommand may take, as its SQL function takes
+    them (reason trimmed and cut to MAX_REASON, user as a snowflake string); None when invalid."""
     args: dict[str, Any] = {}
     if "reason" in options:
         args["reason"] = str(options["reason"]).strip()[:MAX_REASON]
@@ -77,6 +77,15 @@ def _args(ctx: JobContext, action: str) -> tuple[dict[str, Any], str | None] | N
         if not str(options["user"]).isdigit():
             return None
         args["user_id"] = str(options["user"])
+    return args
+
+
+def _args(ctx: JobContext, action: str) -> tuple[dict[str, Any], str | None] | None:
+    """ladder_admin_ops' arguments, and the new code's text for code_create; None when invalid."""
+    options = ctx.job.options
+    args = reason_and_user(options)
+    if args is None:
+        return None
     code = None
     if action == "code_create":
         uses, days = options.get("uses", 1), options.get("days")

@@ -26,18 +26,7 @@ ADMINISTRATOR = str(1 << 3)
 RESOLUTIONS = {"player_1_win": "Player 1 wins", "player_2_win": "Player 2 wins", "draw": "Draw",
                "invalidate": "Invalidate (no MMR change)"}
 OPERATIONS = ("set", "add", "subtract")
-MAX_REASON = 300
-
-
-def _opt(type_: OptionType, name: str, description: str, **extra: Any) -> dict[str, Any]:
-    return {"type": int(type_), "name": name, "description": description, "required": True, **extra}
-
-
-def _sub(name: str, description: str, *options: dict[str, Any]) -> dict[str, Any]:
-    return {"type": int(OptionType.SUB_COMMAND), "name": name, "description": description, "options": list(options)}
-
-
-REASON = _opt(OptionType.STRING, "reason", "Why (logged, and told to the players)", max_length=MAX_REASON)
+_opt, _sub, REASON = admin_ops.option, admin_ops.subcommand, admin_ops.REASON
 USER = _opt(OptionType.USER, "user", "The player")
 MATCH = _opt(OptionType.INTEGER, "match_id", "The match number", min_value=1)
 
@@ -62,13 +51,9 @@ SUBCOMMANDS = (
 def _args(ctx: JobContext) -> dict[str, Any] | None:
     options = ctx.job.options
     sub = ctx.job.subcommand
-    args: dict[str, Any] = {}
-    if "reason" in options:
-        args["reason"] = str(options["reason"]).strip()[:MAX_REASON]
-    if "user" in options:
-        if not str(options["user"]).isdigit():
-            return None
-        args["user_id"] = str(options["user"])
+    args = admin_ops.reason_and_user(options)
+    if args is None:
+        return None
     if "match_id" in options:
         args["match_id"] = int(options["match_id"])
     if sub == "resolve":
