@@ -25,6 +25,8 @@ from ladderline.ladder.deliveries import DirectMessage, Timer
 MAX_REASON = 300
 MAX_CODE_USES = 10_000
 MAX_CODE_DAYS = 365
+
+
 def option(type_: OptionType, name: str, description: str, required: bool = True, **extra: Any) -> dict[str, Any]:
     return {"type": int(type_), "name": name, "description": description, "required": required, **extra}
 
@@ -43,18 +45,18 @@ REASON = option(OptionType.STRING, "reason", "Why (logged, and told to the playe
 
 SUBCOMMANDS = (
     group("staff", "Who may use /admin",
-           subcommand("add", "Make a member ladder staff", USER),
-           subcommand("remove", "Take a member off the ladder staff (owners stay)", USER),
-           subcommand("list", "List the ladder staff")),
+          subcommand("add", "Make a member ladder staff", USER),
+          subcommand("remove", "Take a member off the ladder staff (owners stay)", USER),
+          subcommand("list", "List the ladder staff")),
     group("code", "Activation codes",
-           subcommand("create", "Make an activation code (shown once, to you)",
-                option(OptionType.INTEGER, "uses", "How many players may use it (default 1)", False,
-                     min_value=1, max_value=MAX_CODE_USES),
-                option(OptionType.INTEGER, "days", "Valid for this many days (default: no expiry)", False,
-                     min_value=1, max_value=MAX_CODE_DAYS)),
-           subcommand("list", "List the usable activation codes"),
-           subcommand("revoke", "Revoke an activation code by its id (from /admin code list)",
-                option(OptionType.STRING, "code_id", "The code's id", min_length=6, max_length=64))),
+          subcommand("create", "Make an activation code (shown once, to you)",
+                     option(OptionType.INTEGER, "uses", "How many players may use it (default 1)", False,
+                            min_value=1, max_value=MAX_CODE_USES),
+                     option(OptionType.INTEGER, "days", "Valid for this many days (default: no expiry)", False,
+                            min_value=1, max_value=MAX_CODE_DAYS)),
+          subcommand("list", "List the usable activation codes"),
+          subcommand("revoke", "Revoke an activation code by its id (from /admin code list)",
+                     option(OptionType.STRING, "code_id", "The code's id", min_length=6, max_length=64))),
     subcommand("ban", "Ban a player from queueing (takes them out of the queue)", USER, REASON),
     subcommand("unban", "Lift a player's ban", USER, REASON),
     subcommand("clear_queue", "Take every player out of the queue (each is told)", REASON),
