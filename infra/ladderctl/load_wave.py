@@ -257,6 +257,22 @@ def open_matches(database_url: str, players: list[Player], status: str | None = 
     return int(count)
 
 
+def wait_for_queued(database_url: str, players: list[Player], deadline: float) -> int:
+    """Waits until all these players are in the queue (or `deadline`); how many are."""
+    from ladderctl.postgres import connect
+
+    ids = [int(p.user_id) for p in players]
+    conn = connect(database_url)
+    try:
+        while True:
+            [[count]] = conn.run("SELECT count(*) FROM queue_entries WHERE discord_user_id = ANY(:ids)", ids=ids)
+            if count >= len(ids) or time.monotonic() >= deadline:
+                return int(count)
+            time.sleep(0.2)
+    finally:
+        conn.close()
+
+
 @dataclass
 class WaveReport:
     players: int
@@ -400,6 +416,9 @@ def run_wave_scenario(info: StackInfo, args: argparse.Namespace) -> WaveReport:
     try:
         joining = time.time()
         load._each(load.join, players)
+        # A click is acknowledged before its job runs: the hold lasts until every join is in the
+        # queue, so the wave never starts with some of the crowd still on its way in.
+        wait_for_queued(info.database_url, [p for p in players if p.joined], time.monotonic() + args.settle)
     finally:
         held.unlink(missing_ok=True)
     started = time.time()

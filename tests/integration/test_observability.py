@@ -182,6 +182,8 @@ def exercise(run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     p.aws.sqs.send_message(QueueUrl=p.aws.queue_url, MessageBody=Job.tick("2026-12-01T11:30:00Z").to_json())
     assert run.work() == {"batchItemFailures": []}
     assert run.work() == {"batchItemFailures": []}  # the match's own "match found" job
+    assert run.work() == {"batchItemFailures": []}  # both players told: the window starts (match_told)
+    assert sql(p.database_url, "SELECT told_at IS NOT NULL FROM matches_1v1") == [[True]]
     # Two minutes later (the window the announcement started has passed):
     sql(p.database_url, "UPDATE matches_1v1 SET confirm_deadline = now() - interval '1 second'")
     deadline = Job.timer(route="match_deadline", key="match:1:deadline", payload={"match_id": 1},

@@ -7,6 +7,7 @@ import json
 import pytest
 from ladderctl.cli import main
 from ladderctl.discord_emulator import DiscordEmulator
+from ladderline.discord.rest import MAX_RATE_LIMITED
 from ladderline.ladder.registry import registry
 
 from tests.support.interactions import APPLICATION_ID, GUILD_ID
@@ -105,7 +106,8 @@ def test_a_429_is_waited_out_and_retried(emulator, capsys):
 
 def test_endless_429s_give_up_with_one_line(emulator, capsys):
     emulator.script("GET", f"/applications/{APPLICATION_ID}/commands", 429,
-                    body={"message": "You are being rate limited.", "retry_after": 0.01, "global": False}, times=10)
+                    body={"message": "You are being rate limited.", "retry_after": 0.01, "global": False},
+                    times=MAX_RATE_LIMITED + 5)
 
     assert main(["register"]) == 1
 
