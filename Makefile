@@ -144,7 +144,7 @@ lock:
 	test -x $(UV) || ($(PYTHON) -m venv .venv-lock && .venv-lock/bin/pip install --disable-pip-version-check uv==$(UV_VERSION))
 	@echo "==> locking layers/deps/requirements.in -> layers/deps/requirements.txt (linux/arm64, CPython 3.12)"
 	$(UV) pip compile --quiet layers/deps/requirements.in --python-platform aarch64-manylinux_2_17 \
-		--python-version 3.12 --only-binary :all: --generate-hashes --custom-compile-command "make lock" \
+		--python-version 3.12 --only-binary :all: --no-binary mpyq --generate-hashes --custom-compile-command "make lock" \
 		-o layers/deps/requirements.txt $(LOCK_FLAGS)
 	@echo "==> locking requirements-dev.in -> requirements-dev.txt (Python 3.11+, every platform)"
 	$(UV) pip compile --quiet requirements-dev.in --universal --python-version 3.11 --generate-hashes \

@@ -178,7 +178,11 @@ def _value(command: Mapping[str, Any], option: Mapping[str, Any], raw: str,
             raise _refuse(command, f"option {name} must be a {TYPE_NAMES[kind]} (a number), not {raw!r}", path)
         return snowflake
     elif kind == ATTACHMENT:
-        raise _refuse(command, f"option {name} is an attachment, which simulate cannot upload", path)
+        # The client uploads the file first; the option's value is the attachment's id
+        # (`ladderctl simulate upload FILE` does both).
+        if not is_snowflake(raw):
+            raise _refuse(command, f"option {name} is a file: upload it with `simulate upload FILE`", path)
+        return raw
     else:
         value = raw
         if len(raw) > int(option.get("max_length", 6000)) or len(raw) < int(option.get("min_length", 0)):

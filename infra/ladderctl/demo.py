@@ -4,7 +4,9 @@ Player one: /setup (the modal in-line, the modal submit, Confirm) -> /profile ->
 (Accept) -> /leaderboard (Next page) -> /setcountry (autocomplete, then the command).
 Then the ladder with a second player: both /activate, /queue (a race each, Join), are matched by
 the next tick's wave, confirm in their DMs, get the match card, report (I won / I lost, each
-confirmed once more), and get the result; the demo ends printing both new ratings.
+confirmed once more), and get the result. Then a second match, rewritten to fit a real replay, is
+settled by it: one upload refused (a game against the A.I.), one that decides the match for both.
+The demo ends printing both new ratings.
 Every step is printed; each final message and every DM both players receive is checked, and the
 exit code is 1 if any step does not end as expected.
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ladderctl.devstack import DEFAULT_DATA_DIR, DevOptions, DevStack, DevStackError, read_stack
+from ladderctl.sample_replays import PVT_AI, ZVP, ZVP_MAP, ZVP_STARTED
 from ladderctl.simulate import (
     DEFAULT_GUILD,
     Outcome,
@@ -85,7 +88,13 @@ def seed_sample_players(database_url: str) -> int:
                  h=hash_code(DEMO_CODE))
         conn.run("COMMIT")
         # Ranked at once, as the ranks function would within a tick (the demo shows the board next).
-        conn.run("SELECT ladder_refresh_ranks(now(), false, 600)")
+        # The stack's own ranks schedule may be rebuilding from before these rows (the snapshot
+        # row is then locked: "busy"): rebuild once it is done.
+        for _ in range(100):
+            [[answer]] = conn.run("SELECT ladder_refresh_ranks(now(), true, 600)")
+            if (answer or {}).get("status") != "busy":
+                break
+            time.sleep(0.1)
     finally:
         conn.close()
     return len(added or [])
@@ -369,6 +378,63 @@ def walk_ladder(first: Simulator, second: Simulator, names: tuple[str, str], out
             expect(not stray, f"{p.name} got DMs that are not about the match: {stray}")
             print(f"   {p.name}: {len(every)} DMs, all about match #{match['number']}", file=out, flush=True)
 
+    def again() -> None:
+        match.clear()
+        for p in players:
+            p.seen = len(p.sim.dms())
+
+    def fit_replay() -> None:
+        """The ladder pairs a Brood War race with an SC2 race; the one public replay that fits a
+        1v1 is SC2 Zerg vs SC2 Protoss on Odyssey LE. So this match is rewritten to be that game:
+        the winner's side (Protoss) is the first player's, the game starts a minute after the
+        confirmation."""
+        from ladderctl.postgres import connect
+
+        conn = connect(first.info.database_url)
+        try:
+            conn.run("UPDATE matches_1v1 SET map_code = :map, confirmed_at = to_timestamp(:at), "
+                     "player_1_race = CASE player_1 WHEN :a THEN 'sc2_protoss' ELSE 'sc2_zerg' END, "
+                     "player_2_race = CASE player_2 WHEN :a THEN 'sc2_protoss' ELSE 'sc2_zerg' END "
+                     "WHERE match_id = :m", map=ZVP_MAP, at=ZVP_STARTED - 60, a=int(a.sim.user_id),
+                     m=int(match["number"]))
+            # The ratings the match snapshots are those of the races it now has.
+            conn.run("UPDATE matches_1v1 m SET "
+                     "player_1_mmr = coalesce((SELECT mmr FROM mmrs_1v1 WHERE discord_user_id = m.player_1 "
+                     "AND race = m.player_1_race), 1500), "
+                     "player_2_mmr = coalesce((SELECT mmr FROM mmrs_1v1 WHERE discord_user_id = m.player_2 "
+                     "AND race = m.player_2_race), 1500) WHERE match_id = :m", m=int(match["number"]))
+        finally:
+            conn.close()
+        print(f"   match #{match['number']}: {a.name} SC2 Protoss vs {b.name} SC2 Zerg on {ZVP_MAP}, "
+              f"confirmed a minute before the replay's game", file=out, flush=True)
+
+    def upload(p: Player, path: Path) -> Outcome:
+        opened = p.dm.click("Upload replay", message=p.dm_with("Host the lobby"))
+        expect_answer(opened, 9)
+        expect(any(c.get("type") == 19 for c in iter_components((opened.modal or {}).get("components"))),
+               "the modal has no File Upload")
+        o = p.dm.upload(path)
+        expect_answer(o, 5)
+        return o
+
+    def refused() -> Outcome:
+        o = upload(b, PVT_AI)
+        for needle in ("doesn't fit", "❌ **No A.I.**", "Nothing changed"):
+            expect_in(needle, o.message)
+        return o
+
+    def decided() -> Outcome:
+        o = upload(a, ZVP)
+        expect_in(f"Match #{match['number']} is decided by your replay", o.message)
+        for p, change in ((a, "+"), (b, "-")):
+            [result] = [m for m in p.new_dms(f"Match #{match['number']} result")
+                        if f"Match #{match['number']} result" in _text(m)]
+            for needle in ("Decided by the replay", "Beren (SC2 Protoss) won", "✅ **SC: Evo Complete**",
+                           f"({change}"):
+                expect_in(needle, result)
+            print(f"   {p.name}'s result:\n{render_message(result, '     ')}", file=out, flush=True)
+        return o
+
     steps_ = [
         (f"{a.name}: /activate code:{DEMO_CODE}", lambda: activate(a)),
         (f"{b.name}: /activate code:{DEMO_CODE}", lambda: activate(b)),
@@ -380,6 +446,15 @@ def walk_ladder(first: Simulator, second: Simulator, names: tuple[str, str], out
         (f"{a.name} reports \"I won\" (and confirms the report)", lambda: report(a, b, "I won", last=False)),
         (f"{b.name} reports \"I lost\": the match is final", lambda: report(b, a, "I lost", last=True)),
         ("both get the result", results),
+        # A second match, settled by a replay: upload in the card's modal -> worker (CDN, parser,
+        # checks) -> S3 -> verdict -> both players told -> ratings.
+        (f"{a.name} and {b.name} queue again", lambda: (again(), queue(a), queue(b))[-1]),
+        ("the next wave matches them again", matched),
+        ("both confirm: both get the new match card",
+         lambda: (confirm(a, b, last=False), confirm(b, a, last=True), cards())[-1]),
+        ("the match is made to fit a real replay (Zerg vs Protoss on Odyssey LE)", fit_replay),
+        (f"{b.name}: Upload replay, a game against the A.I.: refused, nothing changed", refused),
+        (f"{a.name}: Upload replay, the game itself: it decides the match for both", decided),
     ]
     started = time.monotonic()
     for number, (title, run_step) in enumerate(steps_, 1):
@@ -394,12 +469,13 @@ def walk_ladder(first: Simulator, second: Simulator, names: tuple[str, str], out
             return 1
     # Every DM either player received during the ladder walk, each one checked above.
     print(f"\ndemo passed: the ladder took {time.monotonic() - started:.1f} s (match #{match['number']})", file=out)
-    for p in players:
+    for p, labels in ((a, (a.race_label, "SC2 Protoss")), (b, (b.race_label,))):
         profile = p.sim.command("profile")
-        field = next((f for e in (profile.message or {}).get("embeds") or [] for f in e.get("fields") or []
-                      if f.get("name") == p.race_label), None)
-        mmr = (field or {}).get("value", "?").split("\n", 1)[0].replace("MMR ", "").strip("*")
-        print(f"new rating: {p.name} {p.race_label} 1500 → {mmr}", file=out, flush=True)
+        for label in labels:
+            field = next((f for e in (profile.message or {}).get("embeds") or [] for f in e.get("fields") or []
+                          if f.get("name") == label), None)
+            mmr = (field or {}).get("value", "?").split("\n", 1)[0].replace("MMR ", "").strip("*")
+            print(f"rating now: {p.name} {label} {mmr} (from 1500)", file=out, flush=True)
     return 0
 
 

@@ -57,6 +57,7 @@ from ladderctl.local_aws import (
 from ladderctl.local_http import IngressServer, PortInUse, summarize
 from ladderctl.local_log import Console, RotatingLog, StdoutTap, describe_answer, describe_interaction
 from ladderctl.poller import BatchResult
+from ladderctl.sample_replays import ZVP_HANDLE
 
 DEFAULT_DATA_DIR = ROOT / ".local"
 SWITCH_INTERVAL_SECONDS = 0.001
@@ -352,6 +353,12 @@ class DevStack:
             names.DISCORD_API_BASE: api_base,
             names.QUEUE_URL: self.aws.queue_url,
             names.FANOUT_QUEUE_URL: self.aws.fanout_queue_url,
+            names.REPLAY_BUCKET: self.aws.replay_bucket,
+            # Uploaded replays are served by the emulator, as Discord's CDN serves them.
+            names.DISCORD_CDN_BASE: self.emulator.cdn_base if self.emulator is not None else "",
+            # No public SC: Evo Complete replay exists: locally a plain SC2 replay counts as played
+            # with the mod (sample_replays), unless REPLAY_MOD_HANDLES says otherwise ("" : the mod only).
+            names.REPLAY_MOD_HANDLES: os.environ.get(names.REPLAY_MOD_HANDLES, ZVP_HANDLE),
             names.IDEMPOTENCY_TABLE: self.aws.table_name,
             names.MAX_RECEIVE_COUNT: str(self.settings.max_receive_count),
             names.DATABASE_URL: database_url,

@@ -16,6 +16,8 @@ Stdlib + PyNaCl only, so it runs anywhere the dev venv does.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import collections
 import contextlib
 import copy
@@ -174,6 +176,12 @@ class DiscordEmulator:
         self.invalid_requests = 0
         self.latency_seconds = 0.0  # added before every API answer (a slow Discord), set by the playground
         self._listeners: list[Callable[[dict], None]] = []
+        # Uploaded files (a modal's File Upload, an ATTACHMENT option), served under /cdn/ as
+        # Discord's CDN serves them; cdn_failures: statuses the next CDN requests answer instead,
+        # cdn_delay_seconds: a slow CDN.
+        self._attachments: dict[str, tuple[str, bytes]] = {}
+        self.cdn_failures: list[int] = []
+        self.cdn_delay_seconds = 0.0
         self._server: BurstHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -216,6 +224,36 @@ class DiscordEmulator:
     @property
     def base_url(self) -> str:
         return f"{self.url}/api/v10"
+
+    @property
+    def cdn_base(self) -> str:
+        """What DISCORD_CDN_BASE is set to against this emulator."""
+        return f"{self.url}/cdn"
+
+    def upload(self, data: bytes, filename: str, content_type: str | None = None) -> dict:
+        """A file uploaded in the client: the attachment object Discord resolves in an interaction
+        (data.resolved.attachments[id]) with its CDN url."""
+        attachment_id = self._snowflake()
+        safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename) or "file"
+        with self._lock:
+            self._attachments[attachment_id] = (safe, bytes(data))
+        return {"id": attachment_id, "filename": filename, "size": len(data),
+                "url": f"{self.cdn_base}/attachments/{attachment_id}/{safe}",
+                "proxy_url": f"{self.cdn_base}/attachments/{attachment_id}/{safe}",
+                "content_type": content_type or "application/octet-stream", "ephemeral": True}
+
+    def _cdn(self, method: str, path: str) -> tuple[int, Any, dict]:
+        if self.cdn_delay_seconds > 0:
+            time.sleep(self.cdn_delay_seconds)
+        with self._lock:
+            failure = self.cdn_failures.pop(0) if self.cdn_failures else None
+        if failure is not None:
+            return failure, {"message": f"{failure}: scripted CDN failure", "code": 0}, {}
+        parts = path.split("/")  # /cdn/attachments/<id>/<filename>
+        found = self._attachments.get(parts[3]) if len(parts) == 5 and method in ("GET", "HEAD") else None
+        if found is None or found[0] != parts[4]:
+            return 404, NOT_FOUND, {}
+        return 200, found[1], {"Content-Type": "application/octet-stream"}
 
     @property
     def public_key_hex(self) -> str:
@@ -925,6 +963,14 @@ class DiscordEmulator:
                     {},
                 )
             return 204, None, {}
+        if method == "POST" and path == "/_emulator/attachments":
+            # {"filename", "base64"}: a file uploaded in the client; answers its attachment object.
+            try:
+                spec = json.loads(body)
+                data = base64.b64decode(spec["base64"], validate=True)
+                return 200, self.upload(data, str(spec["filename"]), spec.get("content_type")), {}
+            except (ValueError, KeyError, TypeError, binascii.Error):
+                return 400, {"message": 'expected {"filename": ..., "base64": ...}'}, {}
         if method == "POST" and path == "/_emulator/block-globally":
             try:
                 self.block_globally(float(json.loads(body)["seconds"]))
@@ -994,6 +1040,8 @@ class _Handler(LowLatencyHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         if split.path.startswith("/_emulator/"):
             status, payload, extra = emulator._control(self.command, split.path, body)
+        elif split.path.startswith("/cdn/"):
+            status, payload, extra = emulator._cdn(self.command, split.path)
         else:
             try:
                 status, payload, extra = emulator._handle(self.command, split.path, headers, body)
@@ -1021,7 +1069,7 @@ class _Handler(LowLatencyHandler):
             else (payload if isinstance(payload, bytes) else json.dumps(payload).encode())
         )
         self.send_response(status)
-        if raw:
+        if raw and "Content-Type" not in extra:
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(raw)))
         for name, value in extra.items():

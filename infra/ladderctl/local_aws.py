@@ -180,6 +180,7 @@ class AwsResources:
     # DynamoDB's own endpoint when it is served apart from SQS (None: endpoint_url serves both).
     dynamodb_endpoint_url: str | None = None
     fanout_queue_url: str = ""  # the worker's second lane ("" : none, fan-out jobs share queue_url)
+    replay_bucket: str = ""  # where the replay job keeps replays (S3)
 
     def client(self, service: str) -> Any:
         import boto3
@@ -286,7 +287,10 @@ class LocalAws:
         if s.ttl_attribute:
             dynamodb.update_time_to_live(TableName=s.table_name, TimeToLiveSpecification={
                 "Enabled": True, "AttributeName": s.ttl_attribute})
-        return AwsResources(endpoint, queue_url, dlq_url, s.table_name, REGION, dynamodb_endpoint, fanout_url)
+        s3 = boto3.client("s3", endpoint_url=endpoint, **kwargs)
+        s3.create_bucket(Bucket=REPLAY_BUCKET)
+        return AwsResources(endpoint, queue_url, dlq_url, s.table_name, REGION, dynamodb_endpoint, fanout_url,
+                            REPLAY_BUCKET)
 
     def stop(self) -> None:
         servers, self._servers = self._servers, []
@@ -300,6 +304,7 @@ class LocalAws:
 
 
 USE_REAL_AWS = "LADDER_USE_REAL_AWS"
+REPLAY_BUCKET = "ladderline-replays"  # moto's S3, in the local stack
 
 
 def real_aws_from_env(env: dict[str, str] | None = None) -> AwsResources | None:
@@ -317,4 +322,5 @@ def real_aws_from_env(env: dict[str, str] | None = None) -> AwsResources | None:
         # https://sqs.<region>.amazonaws.com/<account>/<name>
         host = queue_url.split("/")[2] if queue_url.count("/") >= 3 else ""
         region = host.split(".")[1] if host.startswith("sqs.") else REGION
-    return AwsResources(None, queue_url, None, table, region, fanout_queue_url=fanout_url)
+    return AwsResources(None, queue_url, None, table, region, fanout_queue_url=fanout_url,
+                        replay_bucket=env.get("REPLAY_BUCKET", "").strip())

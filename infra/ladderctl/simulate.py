@@ -56,7 +56,7 @@ PLAYERS = {
 }
 # Long embed descriptions (the terms) are cut in the console; --json shows everything.
 MAX_DESCRIPTION_LINES = 12
-BUTTON, SELECT, TEXT_INPUT, ACTION_ROW, LABEL = 2, 3, 4, 1, 18
+BUTTON, SELECT, TEXT_INPUT, ACTION_ROW, LABEL, FILE_UPLOAD = 2, 3, 4, 1, 18, 19
 SECTION, TEXT_DISPLAY, THUMBNAIL, MEDIA_GALLERY, FILE, SEPARATOR, CONTAINER = 9, 10, 11, 12, 13, 14, 17
 SELECT_TYPES = (3, 5, 6, 7, 8)
 IS_COMPONENTS_V2 = 1 << 15
@@ -152,6 +152,9 @@ def modal_submit_data(modal: dict[str, Any], fields: dict[str, str]) -> dict[str
 
     def submitted(component: dict[str, Any]) -> dict[str, Any]:
         cid = component["custom_id"]
+        if component.get("type") == FILE_UPLOAD:
+            raw = fields.get(cid)
+            return {"type": FILE_UPLOAD, "custom_id": cid, "values": [raw] if raw else []}
         if component.get("type") in SELECT_TYPES:
             raw = fields.get(cid)
             values = raw.split(",") if raw else [o["value"] for o in component.get("options", []) if o.get("default")]
@@ -410,6 +413,27 @@ class Simulator:
     def ping(self) -> Outcome:
         return self.send(1, None)
 
+    def upload(self, path: Path, match: str | None = None, wait: float = 15.0) -> Outcome:
+        """Upload a file as the client does (to the emulator's CDN), then submit it: into the last
+        modal when it has a File Upload (the match card's Upload replay), else with `/replay`."""
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise SimulateError(f"cannot read {path}: {exc.strerror}") from None
+        status, attachment = self._call("POST", "/_emulator/attachments",
+                                        {"filename": path.name, "base64": base64.b64encode(data).decode()})
+        if status != 200 or not isinstance(attachment, dict):
+            raise SimulateError(f"the emulator refused the upload: {status} {attachment}")
+        resolved = {"attachments": {attachment["id"]: attachment}}
+        modal = self.load_last().get("modal")
+        uploads = [c for c in iter_components((modal or {}).get("components")) if c.get("type") == FILE_UPLOAD]
+        if modal and uploads and match is None:
+            data_out = modal_submit_data(modal, {uploads[0]["custom_id"]: attachment["id"]})
+            return self.send(5, {**data_out, "resolved": resolved}, message=modal.get("message"), wait=wait)
+        options = {"file": attachment["id"], **({"match": match} if match else {})}
+        command = command_data("replay", options, dm=self.guild_id is None)
+        return self.send(2, {**command, "resolved": resolved}, wait=wait)
+
 
 # --- readable output -----------------------------------------------------------------------------
 def render_answer(outcome: Outcome) -> str:
@@ -665,6 +689,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     autocomplete.add_argument("--opt", action="append", metavar="NAME=VALUE", help="an option (repeatable)")
     autocomplete.add_argument("--focus", help="which option is being typed (default: the first)")
     action("ping", "the PING Discord sends to check the endpoint")
+    upload = action("upload", "upload a file: into the last modal's File Upload (after clicking Upload replay), "
+                              "else as /replay file:FILE")
+    upload.add_argument("file", type=Path)
+    upload.add_argument("--match", help="the match number (/replay's match option)")
     dms = action("dms", "show the bot's DMs to the acting user")
     dms.add_argument("--at-least", type=int, default=0, help="wait (up to --wait) until there are this many")
 
@@ -766,6 +794,8 @@ def run(args: argparse.Namespace) -> int:
             outcome = sim.select(args.custom_id, args.values, wait=args.wait)
         elif args.action == "modal":
             outcome = sim.submit_modal(fields, args.custom_id, wait=args.wait)
+        elif args.action == "upload":
+            outcome = sim.upload(args.file, args.match, wait=args.wait)
         elif args.action == "autocomplete":
             outcome = sim.autocomplete(args.name.lstrip("/"), options, args.focus, words=words)
         else:

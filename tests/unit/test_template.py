@@ -261,6 +261,7 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
         | set(settings.WORKER_DB_IAM_ACTIONS)
         | set(settings.WORKER_DB_SECRET_ACTIONS)
         | set(settings.WORKER_BOT_TOKEN_ACTIONS)
+        | set(settings.WORKER_REPLAY_ACTIONS)
     )
     assert set(granted) == expected, f"extra: {set(granted) - expected}, missing: {expected - set(granted)}"
     for action in settings.WORKER_AWS_ACTIONS:
@@ -269,6 +270,8 @@ def test_worker_role_grants_exactly_what_the_worker_and_its_event_source_need():
         assert granted[action] == [(None, arn_of("JobsQueue")), (None, arn_of("FanoutQueue"))]
     for action in ENI_ACTIONS:
         assert granted[action] == [(None, "*")]
+    for action in settings.WORKER_REPLAY_ACTIONS:  # the replay objects only: no listing, no deleting
+        assert granted[action] == [(None, {"Fn::Sub": "${ReplayBucket.Arn}/replays/*"})]
 
     for action in settings.WORKER_DB_IAM_ACTIONS:
         # Two grants, one per database mode: an existing proxy (its resource id a parameter) with

@@ -99,6 +99,8 @@ WORKER_AWS_ACTIONS = (
 WORKER_QUEUE_ACTIONS = ("sqs:ChangeMessageVisibility", "sqs:SendMessage")
 # On the bot token's secret only.
 WORKER_BOT_TOKEN_ACTIONS = ("secretsmanager:GetSecretValue",)
+# The replay job writes a replay; staff's presigned download links are signed with the worker's role.
+WORKER_REPLAY_ACTIONS = ("s3:PutObject", "s3:GetObject")
 # Only with DB_AUTH=iam / DB_AUTH=secret respectively.
 WORKER_DB_IAM_ACTIONS = ("rds-db:connect",)
 WORKER_DB_SECRET_ACTIONS = ("secretsmanager:GetSecretValue",)
@@ -255,3 +257,11 @@ ACTIVATION_REQUIRED = "ACTIVATION_REQUIRED"
 # Set from the template's StaffChannelId / StaffRoleId parameters (empty when unset).
 STAFF_CHANNEL_ID = "STAFF_CHANNEL_ID"
 STAFF_ROLE_ID = "STAFF_ROLE_ID"
+
+# --- replays (worker) ------------------------------------------------------------------------------
+# Template: ReplayBucket (REPLAY_BUCKET), ReplayModHandles, ReplayAllowAI. DISCORD_CDN_BASE is the
+# local stack's and the tests' stand-in for Discord's CDN (the emulator); unset in AWS.
+REPLAY_BUCKET = "REPLAY_BUCKET"
+REPLAY_MOD_HANDLES = "REPLAY_MOD_HANDLES"
+REPLAY_ALLOW_AI = "REPLAY_ALLOW_AI"
+DISCORD_CDN_BASE = "DISCORD_CDN_BASE"

@@ -28,6 +28,7 @@ from ladderline.settings import (
     DISCORD_APPLICATION_ID,
     DISCORD_BOT_TOKEN,
     DISCORD_BOT_TOKEN_SECRET_ARN,
+    DISCORD_CDN_BASE,
     DISCORD_INVALID_REQUEST_LIMIT,
     FANOUT_QUEUE_URL,
     IDEMPOTENCY_TABLE,
@@ -35,6 +36,9 @@ from ladderline.settings import (
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     QUEUE_URL,
+    REPLAY_ALLOW_AI,
+    REPLAY_BUCKET,
+    REPLAY_MOD_HANDLES,
     SERVICE_NAME,
     STAFF_CHANNEL_ID,
     STAFF_ROLE_ID,
@@ -140,3 +144,24 @@ class StaffSettings:
                 raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
             values.append(raw or None)
         return cls(*values)
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """Where replays are kept (an S3 bucket), which extra cache handles count as the mod (a
+    deployment testing with plain replays), whether A.I. opponents are allowed, and the local
+    stand-in for Discord's CDN (never set in AWS: there only Discord's CDN hosts are fetched)."""
+
+    bucket: str
+    mod_handles: str = ""
+    allow_ai: bool = False
+    cdn_base: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ReplaySettings:
+        env = os.environ if env is None else env
+        allow = env.get(REPLAY_ALLOW_AI, "false").strip().lower()
+        if allow not in ("true", "false", ""):
+            raise ConfigError(f"{REPLAY_ALLOW_AI} must be true or false, got {allow!r}")
+        return cls(bucket=env.get(REPLAY_BUCKET, "").strip(), mod_handles=env.get(REPLAY_MOD_HANDLES, "").strip(),
+                   allow_ai=allow == "true", cdn_base=env.get(DISCORD_CDN_BASE, "").strip().rstrip("/"))

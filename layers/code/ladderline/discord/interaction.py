@@ -70,6 +70,24 @@ def _modal_fields(components: Any) -> dict[str, Any]:
     return fields
 
 
+def _with_attachments(fields: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """Attachment ids (an ATTACHMENT option's value, a File Upload's values) replaced by the
+    attachment Discord resolved for them: {id, url, filename, size, content_type}."""
+    resolved = data.get("resolved")
+    found = resolved.get("attachments") if isinstance(resolved, dict) else None
+    if not isinstance(found, dict) or not found:
+        return fields
+
+    def one(value: Any) -> Any:
+        item = found.get(value) if isinstance(value, str) else None
+        if not isinstance(item, dict):
+            return value
+        return {k: item.get(k) for k in ("id", "url", "filename", "size", "content_type")}
+
+    return {name: [one(v) for v in value] if isinstance(value, list) else one(value)
+            for name, value in fields.items()}
+
+
 class Interaction:
     """Not a dataclass (the ingress parses one per request; see job.Job for why)."""
 
@@ -135,8 +153,8 @@ class Interaction:
         }
         if kind in (InteractionType.APPLICATION_COMMAND, InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE):
             options, focused, path = _flatten_options(data.get("options", []))
-            return cls(**common, name=_text(data.get("name"), "data.name"), options=options,
-                       focused=focused, subcommand=tuple(path))
+            return cls(**common, name=_text(data.get("name"), "data.name"),
+                       options=_with_attachments(options, data), focused=focused, subcommand=tuple(path))
         if kind == InteractionType.MESSAGE_COMPONENT:
             values = data.get("values", [])
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
@@ -148,6 +166,6 @@ class Interaction:
             # A modal opened from a button carries that button's message (it can be updated: 6/7).
             message = payload.get("message")
             return cls(**common, name=_text(data.get("custom_id"), "data.custom_id"),
-                       options=_modal_fields(data.get("components")),
+                       options=_with_attachments(_modal_fields(data.get("components")), data),
                        message=message if isinstance(message, dict) else None)
         raise MalformedInteraction("PING carries no user data")

@@ -213,6 +213,14 @@ def label(text: str, component: dict[str, Any], *, description: str | None = Non
     return out
 
 
+def file_upload(custom_id: str, *, min_values: int = 1, max_values: int = 1,
+                required: bool = True) -> dict[str, Any]:
+    """A modal's File Upload (in a label()): the submit carries attachment ids, resolved in
+    data.resolved.attachments (url, filename, size, content_type)."""
+    return {"type": ComponentType.FILE_UPLOAD, "custom_id": custom_id, "min_values": min_values,
+            "max_values": max_values, "required": required}
+
+
 def string_select(custom_id: str, options: Iterable[tuple[str, str]], *, placeholder: str | None = None,
                   min_values: int | None = None, max_values: int | None = None,
                   required: bool | None = None) -> dict[str, Any]:

@@ -28,5 +28,8 @@ TABLE = {
     (3, 'mab'): (7, False, None, None, True),
     (3, 'mr'): (6, True, None, None, True),
     (3, 'mrs'): (7, True, None, None, True),
+    (3, 'mup'): (9, True, 'ladderline.ladder.commands.replay:upload_modal', None, True),
+    (5, 'mupm'): (5, True, None, None, False),
+    (2, 'replay'): (5, True, None, None, False),
     (2, 'admin'): (5, True, None, None, True),
 }

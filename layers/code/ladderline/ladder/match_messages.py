@@ -24,6 +24,8 @@ REMIND_AFTER_SECONDS = 40
 # custom_id routes (each <route>:<match id>[:<arg>], far below Discord's 100 characters).
 CONFIRM_ROUTE, ABORT_ROUTE, ABORT_SURE_ROUTE = "mc", "ma", "mab"
 REPORT_ROUTE, REPORT_SURE_ROUTE = "mr", "mrs"
+# The match card's Upload replay button (opens a modal with a File Upload) and that modal.
+UPLOAD_ROUTE, UPLOAD_MODAL_ROUTE = "mup", "mupm"
 REPORTS = {"won": "I won", "lost": "I lost", "draw": "Draw"}
 
 
@@ -195,7 +197,8 @@ def card_body(match: dict[str, Any], user_id: str) -> dict[str, Any]:
             responses.button(label, f"{REPORT_ROUTE}:{number}:{value}",
                              style=ButtonStyle.SECONDARY if value == "draw" else
                              ButtonStyle.SUCCESS if value == "won" else ButtonStyle.DANGER)
-            for value, label in REPORTS.items())))
+            for value, label in REPORTS.items()),
+            responses.button("Upload replay", f"{UPLOAD_ROUTE}:{number}", style=ButtonStyle.PRIMARY, emoji="🎞️")))
     return responses.message(embeds=[embed], components=components)
 
 
@@ -205,6 +208,8 @@ def result_line(match: dict[str, Any]) -> str:
         first, second = match["players"]
         winner = {"player_1_win": name_of(first), "player_2_win": name_of(second)}.get(match["result"])
         outcome = f"🏆 **{winner}** won" if winner else "⚖️ Draw"
+        if match.get("replay"):
+            outcome += " (decided by a verified replay)"
         return (f"{outcome}\n{name_of(first)}: {_signed(first['mmr_change'])} · "
                 f"{name_of(second)}: {_signed(second['mmr_change'])}")
     if status == "conflict":
@@ -246,8 +251,10 @@ def your_report_text(match: dict[str, Any], user_id: str) -> str:
     return f"You reported **{REPORTS[mine]}**."
 
 
-def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None]) -> list[Any]:
-    """What the players (and staff) are told once a match is final, in conflict or invalidated."""
+def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None],
+                      extra_lines: tuple[str, ...] = ()) -> list[Any]:
+    """What the players (and staff) are told once a match is final, in conflict or invalidated
+    (`extra_lines`: below the result, e.g. the checks of the replay that decided it)."""
     number = match["match_id"]
     status = match["status"]
     out: list[Any] = []
@@ -261,6 +268,7 @@ def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None
                              f"({_signed(me['mmr_change'])}, {race_label(me['race'])})")
             if match.get("resolved_by"):
                 lines.append(f"⚠️ Decided by ladder staff: {display_text(match.get('resolve_reason') or '')}")
+            lines.extend(extra_lines)
             out.append(DirectMessage(f"match:{number}:{status}:{player['user_id']}", player["user_id"],
                                      responses.message(embeds=[responses.embed(title, "\n".join(lines),
                                                                                 color=GOLD)])))

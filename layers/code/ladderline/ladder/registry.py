@@ -25,6 +25,7 @@ from ladderline.ladder.commands import (
     ping,
     profile,
     queue,
+    replay,
     setcountry,
     setup,
     terms,
@@ -35,7 +36,7 @@ __all__ = ["COMMAND_MODULES", "FANOUT_ROUTES", "Ack", "Registry", "Route", "regi
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, admin, housekeeping, fanout,
+    ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, replay, admin, housekeeping, fanout,
 )
 
 # The timers that send one group's share of a fan-out (a match's "found" DMs and reminders, a

@@ -21,6 +21,7 @@ from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import DirectMessage
 from ladderline.ladder.routes import Ack, Route
+from ladderline.worker_settings import ReplaySettings
 
 ADMINISTRATOR = str(1 << 3)
 RESOLUTIONS = {"player_1_win": "Player 1 wins", "player_2_win": "Player 2 wins", "draw": "Draw",
@@ -123,7 +124,19 @@ def _match(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str,
         lines.append(f"P{number} <@{player['user_id']}> {msg.race_label(player['race'])} {player['mmr']} MMR · "
                      f"confirmed {'yes' if player['confirmed'] else 'no'} · report {player.get('report') or '—'}")
     lines.append(msg.result_line(match))
+    if match.get("replay"):
+        lines.append(f"🎞️ Deciding replay (uploaded by <@{match['replay']['uploaded_by']}>): "
+                     f"[download]({replay_link(match['replay']['key'])}) (link valid 15 minutes)")
+    elif match.get("replays"):
+        lines.append(f"🎞️ {match['replays']} replay(s) kept that could not decide it.")
     return "\n".join(lines), []
+
+
+def replay_link(key: str) -> str:
+    """A short-lived download link for staff (S3 presigned; the bucket itself stays private)."""
+    from ladderline.replays.store import ReplayStore
+
+    return ReplayStore(ReplaySettings.from_env().bucket).link(key)
 
 
 def _remove(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str, list[Any]]:
