@@ -10,9 +10,10 @@ Part D: a worker batch of 10 against a Discord 100 ms away (tests/bench/worker_b
 Part E: `ladderctl load`, 2,000 interactions from 200 users against a local stack (tests/bench/load_burst.py).
 Part F: a wave's match-found DMs at Discord's global limit, DM channels opened or kept (tests/bench/fanout.py).
 Part P: the pairing at 200 to 10,000 queued players, beside the exact pairing it replaced (tests/bench/pairing.py).
+Part R: reading a replay: parse time and peak memory per real replay (tests/bench/replays.py).
 
 Starts its own throwaway PostgreSQL (LocalPostgres + migrations) and moto server; cleans up.
-Options: --runs N (Part A runs per command), --requests N (Part B), --only a|b|c|d|e|f|p.
+Options: --runs N (Part A runs per command), --requests N (Part B), --only a|b|c|d|e|f|p|r|w.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="Part A: timed runs per command and delay")
     parser.add_argument("--requests", type=int, default=500, help="Part B: warm requests per case")
-    parser.add_argument("--only", choices=("a", "b", "c", "d", "e", "f", "p", "w"), default=None)
+    parser.add_argument("--only", choices=("a", "b", "c", "d", "e", "f", "p", "r", "w"), default=None)
     args = parser.parse_args(argv)
     # The handlers log at INFO; the figures are what this prints.
     logging.disable(logging.WARNING)
@@ -106,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         from tests.bench.pairing import run_part_p
 
         ok &= run_part_p()
+        print()
+    if args.only in (None, "r"):
+        from tests.bench.replays import run_part_r
+
+        ok &= run_part_r()
         print()
     if args.only in (None, "w"):
         from tests.bench.wave import run_part_w

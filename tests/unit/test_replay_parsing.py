@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from ladderline.replays.bounded import ReplayRefused, parse_bounded
 from ladderline.replays.fetch import allowed
@@ -60,3 +65,15 @@ def test_the_local_cdn_stand_in_is_allowed_only_when_set():
     assert allowed(f"{local}/attachments/1/g.SC2Replay", local)
     assert not allowed(f"{local}/attachments/1/g.SC2Replay")
     assert not allowed("http://127.0.0.1:9999/cdnx/attachments/1/g.SC2Replay", local)
+
+
+def test_only_the_replay_job_imports_the_parser():
+    # sc2reader imports in ~170 ms and pulls in Pillow: never in the ingress, never at worker init.
+    code = ("import sys; sys.path.insert(0, 'functions/ingress'); import app; "
+            "from ladderline.ladder.registry import registry; registry(); "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sc2reader', 'PIL', 'mpyq')))")
+    env = {**os.environ, "DISCORD_PUBLIC_KEY": "ab" * 32, "DISCORD_APPLICATION_ID": "1",
+           "QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/jobs", "AWS_REGION": "us-east-1"}
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    assert out.strip() == "[]"

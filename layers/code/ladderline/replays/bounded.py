@@ -39,13 +39,7 @@ class ReplayRefused(ValueError):
 class Parsed:
     summary: ReplaySummary
     seconds: float  # wall time of the whole child, start-up included
-    peak_mb: float  # the child's peak resident memory
-
-
-def _peak_children_mb() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # KiB on Linux
+    peak_mb: float  # the child's own peak resident memory
 
 
 def parse_bounded(data: bytes, *, timeout: float = DEFAULT_TIMEOUT_SECONDS,
@@ -68,4 +62,4 @@ def parse_bounded(data: bytes, *, timeout: float = DEFAULT_TIMEOUT_SECONDS,
         raise ReplayRefused("the replay could not be read") from None
     if "refused" in answer:
         raise ReplayRefused(str(answer["refused"]))
-    return Parsed(ReplaySummary.from_json(answer["summary"]), seconds, _peak_children_mb())
+    return Parsed(ReplaySummary.from_json(answer["summary"]), seconds, float(answer.get("peak_mb") or 0.0))

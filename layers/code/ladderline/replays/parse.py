@@ -55,11 +55,15 @@ def summarise(data: bytes) -> ReplaySummary:
 
 
 def main() -> int:
+    import resource
+
     data = sys.stdin.buffer.read()
     try:
         answer: dict[str, Any] = {"summary": summarise(data).to_json()}
     except NotAReplay as error:
         answer = {"refused": str(error)}
+    # This process's own peak (KiB on Linux): what a replay costs, start-up and imports included.
+    answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     sys.stdout.write(json.dumps(answer) + "\n")
     return 0
 
