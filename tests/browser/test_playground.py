@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from ladderctl.sample_replays import REPLAYS
 from ladderctl.simulate import PLAYERS
 from ladderline.discord import responses
 from playwright.sync_api import Locator, Page, expect, sync_playwright
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+TWO_V_TWO = REPLAYS / "2v2_high_orbit_1.1.0.SC2Replay"
 WAIT_MS = 30_000  # how long a step may take on a busy 2-core machine before the test fails
 
 
@@ -174,6 +176,15 @@ def test_two_players_set_up_queue_get_matched_confirm_and_report(page: Page) -> 
     for player in (alice, bob):
         expect(message(player, "I won").locator("button.btn", has_text="I won")).to_be_enabled()
     shot(page, "4-confirmed")
+
+    # The card's Upload replay: a modal with a file input; a 2v2 is refused, nothing changes.
+    click(alice, "I won", "Upload replay")
+    modal = alice.locator(".modal")
+    expect(modal).to_be_visible()
+    modal.locator('input[type="file"]').set_input_files(str(TWO_V_TWO))
+    modal.locator(".modal-submit").click()
+    expect(message(alice, "doesn't fit match #1")).to_contain_text("4 players")
+    expect(message(alice, "doesn't fit match #1")).to_contain_text("Nothing changed")
 
     click(alice, "I won", "I won")
     click(alice, "Yes, report", "Yes, report")

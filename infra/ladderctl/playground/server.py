@@ -8,6 +8,8 @@ Only the bookkeeping around it lives here. Loopback only; POSTs must be JSON fro
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import queue
@@ -56,6 +58,9 @@ def command_list() -> list[dict[str, Any]]:
     from ladderline.ladder.registry import registry
 
     return registry().commands()
+
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class Playground:
@@ -169,7 +174,16 @@ class Playground:
                     modal = self._modals.get(user)
                 if modal is None or modal.get("custom_id") != body.get("custom_id"):
                     raise ActionError("that modal is not open any more")
-                data = modal_submit_data(modal, _strings(body.get("fields")))
+                fields, resolved = _strings(body.get("fields")), {}
+                # A File Upload's file goes to the emulator's CDN first, as the client uploads it;
+                # the submit carries its attachment id, resolved in data.resolved.
+                for custom_id, upload in (body.get("files") or {}).items():
+                    attachment = self._upload(upload)
+                    fields[str(custom_id)] = attachment["id"]
+                    resolved[attachment["id"]] = attachment
+                data = modal_submit_data(modal, fields)
+                if resolved:
+                    data["resolved"] = {"attachments": resolved}
                 outcome = sim.send(5, data, message=modal.get("message"), wait=0)
                 with self._lock:
                     self._modals.pop(user, None)
@@ -194,6 +208,18 @@ class Playground:
         if outcome.status != 200:
             answer["error"] = f"the endpoint answered HTTP {outcome.status}"
         return answer
+
+    def _upload(self, upload: Any) -> dict[str, Any]:
+        if not isinstance(upload, dict) or not isinstance(upload.get("base64"), str):
+            raise ActionError("a file upload needs {filename, base64}")
+        try:
+            data = base64.b64decode(upload["base64"], validate=True)
+        except (ValueError, binascii.Error):
+            raise ActionError("the file's base64 is not valid") from None
+        if len(data) > MAX_UPLOAD_BYTES:
+            # Discord's own upload limit for a bot interaction's attachment (10 MB without Nitro).
+            raise ActionError(f"the file is over {MAX_UPLOAD_BYTES // 1048576} MB (Discord would refuse it)")
+        return dict(self.emulator.upload(data, str(upload.get("filename") or "file")))
 
     def _message_for(self, body: dict[str, Any], user: str) -> dict[str, Any]:
         entry = self.live.message(str(body.get("message_id")))

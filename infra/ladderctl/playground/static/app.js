@@ -343,6 +343,13 @@ function modalInputs(components) {
   return fields;
 }
 
+async function fileBase64(file) {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(binary);
+}
+
 function openModal(pane, modal) {
   const layer = pane.node.querySelector(".modal-layer");
   const form = el("form", { class: "modal", dataset: { customId: modal.custom_id }, novalidate: true });
@@ -356,7 +363,10 @@ function openModal(pane, modal) {
     wrap.append(el("span", { class: "lbl" }, field.label || c.custom_id, required ? el("span", { class: "req", text: " *" }) : null));
     if (field.description) wrap.append(el("span", { class: "desc", text: field.description }));
     let input;
-    if (c.type === 4) {
+    if (c.type === 19) {
+      // A File Upload: the client uploads the file, the submit carries its attachment id.
+      input = el("input", { type: "file", name: c.custom_id, "aria-label": field.label || c.custom_id });
+    } else if (c.type === 4) {
       const attrs = { name: c.custom_id, placeholder: c.placeholder || "", maxlength: c.max_length, "aria-label": field.label || c.custom_id };
       input = c.style === 2 ? el("textarea", attrs) : el("input", { ...attrs, type: "text" });
       input.value = c.value || "";
@@ -378,10 +388,15 @@ function openModal(pane, modal) {
     // The Discord client checks required fields and lengths before sending anything.
     let ok = true;
     const fields = {};
+    const files = {};
     for (const { c, input, wrap, required } of inputs) {
       const error = wrap.querySelector(".field-error");
       let problem = "";
-      if (c.type === 4) {
+      if (c.type === 19) {
+        const file = input.files[0];
+        if (required && !file) problem = "This field is required.";
+        else if (file) files[c.custom_id] = { filename: file.name, base64: await fileBase64(file) };
+      } else if (c.type === 4) {
         const value = input.value;
         if (required && value.trim() === "") problem = "This field is required.";
         else if (value !== "" && c.min_length && value.length < c.min_length) problem = `Must be at least ${c.min_length} characters long.`;
@@ -398,7 +413,7 @@ function openModal(pane, modal) {
     }
     if (!ok) return;
     close();
-    await act(pane, { type: "modal", custom_id: modal.custom_id, fields });
+    await act(pane, { type: "modal", custom_id: modal.custom_id, fields, files });
   });
   layer.replaceChildren(form);
   layer.hidden = false;
