@@ -61,3 +61,9 @@ def test_commands_import_no_other_command_and_the_domain_no_queue_or_aws_code():
                                                          "boto3", "botocore", "pg8000"))}, path
         if path.parent.name == "commands":
             assert not {m for m in imported if m.startswith("ladderline.ladder.commands")}, path
+
+
+def test_a_tick_runs_the_confirmation_sweep_before_the_wave():
+    # A wave of thousands pairs, commits and publishes for seconds; a deadline must not wait for it.
+    names = list(registry().ticks())
+    assert names[0] == "confirmation_sweep" and "matchmaking_wave" in names[1:]
