@@ -337,7 +337,7 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         print(f"  cold start ours/reference {cold_ratio:5.2f}x  (target <= {COLD_RATIO_TARGET:.2f}x)  {_verdict(cold_ok)}")
         added = med("powertools", "extra_ms")
         print(f"  Powertools Logger + Metrics would add {added:5.1f} ms ({added / med('ours', 'total_ms'):.0%} of our cold "
-              "start): the ingress keeps its own JSON formatter and EMF writer (README, Benchmarks)")
+              "start): the ingress keeps its own JSON formatter and EMF writer (docs/benchmarks.md)")
         return warm_ok and tail_ok and cold_ok
     finally:
         stack.close()

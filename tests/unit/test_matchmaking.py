@@ -201,7 +201,7 @@ def test_one_game_queues_get_as_many_pairs_as_the_exact_oracle_and_cost_within_o
 
 @pytest.mark.parametrize("seed", range(20))
 def test_two_game_players_cost_at_most_a_pair_each_against_the_oracle(seed: int) -> None:
-    # Known gap (README, Benchmarks): a player queueing both games is given one side by a
+    # Known gap (docs/benchmarks.md): a player queueing both games is given one side by a
     # heuristic beyond a handful of them, and each such choice can cost the wave a pair.
     rng = random.Random(1000 + seed)
     two_game = rng.choice([3, 6])

@@ -27,7 +27,7 @@ How it scales (10,000 queued players in well under a second of CPU, memory linea
 The exact algorithm (Hungarian, O(n³), every split of up to 6 two-game players;
 ladder/pairing_exact.py) still pairs queues up to EXACT_UP_TO players, and is the oracle of the
 sparse pairing's property tests. Measured against it (Part P of `make bench`), the sparse pairing
-is not yet as good with many two-game players: see the README's benchmarks.
+is not yet as good with many two-game players: see docs/benchmarks.md.
 """
 
 from __future__ import annotations
