@@ -12,7 +12,7 @@ from ladderctl.cli import SUBCOMMANDS
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)|!\[[^\]]*\]\(([^)\s]+)\)")
-FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
 
 
 def _slug(heading: str) -> str:
@@ -26,7 +26,7 @@ def _anchors(page: Path) -> set[str]:
     text = FENCE.sub("", page.read_text(encoding="utf-8"))
     seen: dict[str, int] = {}
     anchors = set()
-    for heading in re.findall(r"^#{1,6} (.+)$", text, re.M):
+    for heading in re.findall(r"^#{1,6} (.+)$", text, re.MULTILINE):
         slug = _slug(heading)
         count = seen.get(slug, 0)
         anchors.add(slug if count == 0 else f"{slug}-{count}")
@@ -47,9 +47,7 @@ def test_every_link_resolves(page: Path) -> None:
             continue
         path, _, anchor = target.partition("#")
         file = (page.parent / path).resolve() if path else page
-        if not file.exists():
-            broken.append(target)
-        elif anchor and file.suffix == ".md" and anchor not in _anchors(file):
+        if not file.exists() or anchor and file.suffix == ".md" and anchor not in _anchors(file):
             broken.append(target)
     assert broken == []
 
@@ -64,7 +62,7 @@ def test_the_readme_is_short_and_says_what_the_bot_is_first() -> None:
 
 def _make_targets() -> set[str]:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
-    return set(re.findall(r"^([a-z][a-z-]*):", makefile, re.M))
+    return set(re.findall(r"^([a-z][a-z-]*):", makefile, re.MULTILINE))
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
