@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import boto3
+import requests
 import pytest
 from ladderline.replays.fetch import MAX_REPLAY_BYTES
 
@@ -271,3 +272,15 @@ def test_two_uploads_at_the_same_instant_decide_once(database_url, aws, replay_e
     assert sorted(outcomes) == ["replay_decided", "same_replay"]
     assert ratings(database_url) == [[A, 1480, 1], [B, 1520, 1]]
     assert sql(database_url, "SELECT count(*) FROM replays") == [[1]]
+
+
+def test_staff_get_a_short_lived_link_to_the_deciding_replay(database_url, aws, replay_env):
+    fitted_match(database_url)
+    run(database_url, modal_job(replay_env, A))
+    sql(database_url, "INSERT INTO staff (discord_user_id, name) VALUES (9001, 'Mod')")
+    reply = run(database_url, command_job("admin", 9001, {"match_id": 1}, subcommand="match"))
+    text = text_of(reply.body)
+    assert "Deciding replay (uploaded by <@1001>)" in text and "link valid 15 minutes" in text
+    link = text.split("[download](", 1)[1].split(")", 1)[0]
+    assert "X-Amz-Expires=900" in link
+    assert requests.get(link, timeout=10).content == ZVP.read_bytes()  # the presigned link fetches the file

@@ -29,8 +29,10 @@ class ReplayStore:
     def client(self) -> Any:
         if self._client is None:
             import boto3
+            from botocore.config import Config
 
-            self._client = boto3.client("s3")
+            # SigV4 for presigned links (the legacy signature is refused in newer regions).
+            self._client = boto3.client("s3", config=Config(signature_version="s3v4"))
         return self._client
 
     def put(self, data: bytes, digest: str, *, match_id: int, uploader: str) -> str:
