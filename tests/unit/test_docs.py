@@ -72,3 +72,30 @@ def test_every_make_target_and_ladderctl_command_named_exists(page: Path) -> Non
     assert named_targets - _make_targets() == set()
     named_commands = set(re.findall(r"\bladderctl (?:--env-file \S+ )?([a-z][a-z-]+)\b", text))
     assert named_commands - set(SUBCOMMANDS) == set()
+
+
+def _documented_rows() -> list[str]:
+    """Every variable named in the first column of a table row, across README and docs/."""
+    names = []
+    for page in PAGES:
+        for row in re.findall(r"^\| (`[A-Z][^|]*)\|", page.read_text(encoding="utf-8"), re.MULTILINE):
+            names.extend(re.findall(r"`([A-Z][A-Z0-9_]+)(?:=[^`]*)?`", row))
+    return names
+
+
+def test_every_setting_is_documented_once_and_every_documented_setting_exists() -> None:
+    source = (ROOT / "layers" / "code" / "ladderline" / "settings.py").read_text(encoding="utf-8")
+    settings = set(re.findall(r'^[A-Z_]+ = "([A-Z][A-Z0-9_]+)"', source, re.MULTILINE))
+    rows = _documented_rows()
+    # Read by ladderctl and the tests, or by boto3 itself (AWS_PROFILE), not by the functions.
+    tooling = {"PG_BIN", "TEST_DATABASE_URL", "LADDER_USE_REAL_AWS", "LADDERCTL_DEBUG", "AWS_PROFILE"}
+    assert settings - set(rows) == set(), "settings.py names with no row in docs/deploying.md"
+    assert set(rows) - settings - tooling == set(), "documented names that nothing reads"
+    # One place for each fact: a setting has one row (the local table only lists local-only switches).
+    assert sorted(n for n in set(rows) if rows.count(n) > 1) == []
+
+
+def test_the_env_example_names_only_documented_settings() -> None:
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    named = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", example, re.MULTILINE))
+    assert named and named - set(_documented_rows()) - {"AWS_PROFILE"} == set()
