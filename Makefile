@@ -109,7 +109,7 @@ sam-check: .venv-sam/bin/sam .venv-checkov/bin/checkov
 # later ones reuse the saved answers. CloudFormation shows the change set and asks before applying.
 deploy: .venv-sam/bin/sam
 	$(SAM) build
-	@if .venv-sam/bin/python infra/ladderctl/samconfig_ready.py $(ENV); then \
+	@if .venv-sam/bin/python infra/ladderctl/ops/samconfig_ready.py $(ENV); then \
 		$(SAM) deploy --config-env $(ENV); \
 	else \
 		echo "samconfig.toml has no answers for [$(ENV)] yet: guided deploy (answers are saved)"; \

@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 SUBCOMMANDS = {
-    "migrate": ("ladderctl.migrate", "apply the SQL migrations in infra/migrations"),
-    "register": ("ladderctl.register", "bulk-overwrite the application's commands on Discord"),
-    "dev": ("ladderctl.devstack", "run the whole bot locally (PostgreSQL, SQS, DynamoDB, Discord)"),
-    "simulate": ("ladderctl.simulate", "send a signed interaction to the local endpoint"),
-    "demo": ("ladderctl.demo", "walk a new player through the bot on the local stack"),
-    "load": ("ladderctl.load", "a burst of signed interactions from many users against the local stack"),
+    "migrate": ("ladderctl.ops.migrate", "apply the SQL migrations in infra/migrations"),
+    "register": ("ladderctl.ops.register", "bulk-overwrite the application's commands on Discord"),
+    "dev": ("ladderctl.dev", "run the whole bot locally (PostgreSQL, SQS, DynamoDB, Discord)"),
+    "simulate": ("ladderctl.drive.simulate", "send a signed interaction to the local endpoint"),
+    "demo": ("ladderctl.drive.demo", "walk a new player through the bot on the local stack"),
+    "load": ("ladderctl.drive.load", "a burst of signed interactions from many users against the local stack"),
 }
 
 

@@ -32,7 +32,7 @@ from pathlib import Path
 @contextlib.contextmanager
 def bench_database() -> Iterator[str]:
     """A throwaway migrated PostgreSQL database; its URL."""
-    from ladderctl.migrate import apply_migrations
+    from ladderctl.ops.migrate import apply_migrations
     from ladderctl.postgres import LocalPostgres, connect
 
     folder = Path(tempfile.mkdtemp(prefix="ladderline-bench-"))

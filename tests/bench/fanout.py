@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
-from ladderctl.discord_emulator import DiscordEmulator
+from ladderctl.stack.discord_emulator import DiscordEmulator
 from ladderline.discord.rest import DiscordRest, RestResult
 
 BOT = "bench-bot-token"

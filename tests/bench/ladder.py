@@ -349,7 +349,7 @@ def bench_views(url: str, admin: pg8000.native.Connection) -> bool:
 
 
 def run_part_c() -> bool:
-    from ladderctl.migrate import apply_migrations
+    from ladderctl.ops.migrate import apply_migrations
     from ladderctl.postgres import LocalPostgres, connect
 
     folder = Path(tempfile.mkdtemp(prefix="ladderline-bench-c-"))

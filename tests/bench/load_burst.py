@@ -20,8 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from ladderctl.devstack import read_stack
-from ladderctl.load import run_load
+from ladderctl.drive.load import run_load
+from ladderctl.stack.info import read_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 INTERACTIONS, USERS, CONCURRENCY = 2000, 200, 32

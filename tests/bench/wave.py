@@ -25,8 +25,8 @@ TICK_SECONDS = 5.0  # the local stack's default
 
 
 def run_part_w(players: int = WAVE_PLAYERS) -> bool:
-    from ladderctl.devstack import read_stack
-    from ladderctl.load_wave import run_wave_scenario
+    from ladderctl.drive.load_wave import run_wave_scenario
+    from ladderctl.stack.info import read_stack
 
     folder = Path(tempfile.mkdtemp(prefix="ladderline-bench-w-"))
     console = open(folder / "console.txt", "w", encoding="utf-8")  # noqa: SIM115 - the child writes to it

@@ -25,8 +25,8 @@ from typing import Any
 import boto3
 import nacl.signing
 import requests
-from ladderctl.discord_emulator import DiscordEmulator
-from ladderctl.lambdas import sqs_event
+from ladderctl.stack.discord_emulator import DiscordEmulator
+from ladderctl.stack.lambdas import sqs_event
 from ladderline import settings as names
 
 from tests.bench.ingress import REGION, ROOT, _free_port, _start_moto

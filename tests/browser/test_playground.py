@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 import requests
+from ladderctl.drive.simulate import PLAYERS
 from ladderctl.sample_replays import REPLAYS
-from ladderctl.simulate import PLAYERS
 from ladderline.discord import responses
 from playwright.sync_api import Locator, Page, expect, sync_playwright
 

@@ -10,8 +10,8 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
-from ladderctl.devstack import read_stack
 from ladderctl.postgres import connect
+from ladderctl.stack.info import read_stack
 
 from tests.e2e.test_local_stack import ROOT, RunningStack, stack_env, start_stack
 

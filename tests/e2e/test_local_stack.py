@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from ladderctl.devstack import read_stack
-from ladderctl.simulate import Simulator
+from ladderctl.drive.simulate import Simulator
+from ladderctl.stack.info import read_stack
 
 from tests.support.local_stack import ROOT, free_port, stack_env
 
@@ -166,7 +166,7 @@ def test_autocomplete_is_answered_in_line(stack: RunningStack) -> None:
 
 def test_a_timer_comes_back_after_its_delay_and_dms_the_player(stack: RunningStack, capsys) -> None:
     from ladderctl.cli import main
-    from ladderctl.simulate import PLAYERS
+    from ladderctl.drive.simulate import PLAYERS
 
     alice = stack.simulator(user_id=PLAYERS["alice"])
 
@@ -304,7 +304,7 @@ def _in_dms(sim: Simulator) -> Simulator:
 def test_two_players_queue_are_matched_on_a_tick_confirm_report_and_get_plus_minus_20(stack: RunningStack,
                                                                                       capsys) -> None:
     from ladderctl.cli import main
-    from ladderctl.simulate import PLAYERS
+    from ladderctl.drive.simulate import PLAYERS
     from ladderline.ladder.commands.activate import hash_code
 
     from tests.support.postgres import pg_connect
@@ -389,7 +389,7 @@ def test_demo_while_a_stack_is_starting_on_the_folder_refuses_without_touching_i
     # A stack that holds the folder but has not written stack.json yet (still starting): a real
     # process holding the lock as `ladderctl dev` does first thing.
     data_dir = tmp_path / "data"
-    holder_code = ("import sys; from pathlib import Path; from ladderctl.folder_lock import FolderLock\n"
+    holder_code = ("import sys; from pathlib import Path; from ladderctl.stack.folder_lock import FolderLock\n"
                    "with FolderLock(Path(sys.argv[1]), owner='ladderctl dev'):\n"
                    "    print('locked', flush=True); sys.stdin.read()\n")
     holder = subprocess.Popen([sys.executable, "-c", holder_code, str(data_dir)], cwd=ROOT, env=stack_env(),
@@ -416,9 +416,11 @@ def test_make_demo_walks_two_players_to_a_result_and_prints_both_ratings(stack: 
     assert main(["demo", "--data-dir", str(stack.data_dir)]) == 0
     out = capsys.readouterr().out
     assert "FAILED" not in out
-    ratings = [line for line in out.splitlines() if line.startswith("new rating: ")]
-    assert len(ratings) == 2
-    assert ratings[0].endswith("BW Protoss 1500 → 1520") and ratings[1].endswith("SC2 Zerg 1500 → 1480")
+    ratings = [line for line in out.splitlines() if line.startswith("rating now: ")]
+    # The reported match (±20), then the one a real replay decided (its MMRs 1500 and 1480: ±19).
+    assert [r.split(" ", 3)[3] for r in ratings] == ["BW Protoss 1520 (from 1500)", "SC2 Protoss 1519 (from 1500)",
+                                                    "SC2 Zerg 1461 (from 1500)"]
+    assert "A.I.: refused, nothing changed" in out and "is decided by your replay" in out
     # The sample players it added for a second leaderboard page are gone again, ranks included.
     from tests.support.postgres import pg_connect
 
@@ -427,6 +429,9 @@ def test_make_demo_walks_two_players_to_a_result_and_prints_both_ratings(stack: 
     db = pg_connect(info.database_url)
     try:
         assert db.run("SELECT count(*) FROM players WHERE discord_user_id > 990000000000000000") == [[0]]
+        # The replay that decided the second match is recorded with its S3 key.
+        assert db.run("SELECT count(*) FROM matches_1v1 m JOIN replays r ON r.content_hash = m.decided_by_replay "
+                      "WHERE r.s3_key LIKE 'replays/%'")[0][0] >= 1
         assert db.run("SELECT count(*) FROM ranked_entries WHERE discord_user_id > 990000000000000000") == [[0]]
     finally:
         db.close()

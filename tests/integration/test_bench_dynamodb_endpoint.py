@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from botocore.exceptions import ClientError, EndpointConnectionError
-from ladderctl.lambdas import LambdaContext
+from ladderctl.stack.lambdas import LambdaContext
 
 from tests.bench.dynamodb_endpoint import Refused, evaluate
 from tests.bench.ingress import ROOT, _free_port

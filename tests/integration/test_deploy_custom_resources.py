@@ -22,9 +22,9 @@ import boto3
 import botocore.client
 import pg8000.native
 import pytest
-from ladderctl.discord_emulator import DiscordEmulator
-from ladderctl.lambdas import load_handler
-from ladderctl.migrate import MIGRATIONS_DIR, migration_files
+from ladderctl.ops.migrate import MIGRATIONS_DIR, migration_files
+from ladderctl.stack.discord_emulator import DiscordEmulator
+from ladderctl.stack.lambdas import load_handler
 from ladderline import settings
 from ladderline.adapters import custom_resource
 from ladderline.ladder.registry import registry

@@ -13,7 +13,7 @@ import nacl.exceptions
 import nacl.signing
 import pytest
 import requests
-from ladderctl.discord_emulator import DiscordEmulator
+from ladderctl.stack.discord_emulator import DiscordEmulator
 
 from tests.support.interactions import APPLICATION_ID, make_interaction
 

@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 from botocore.exceptions import ClientError
-from ladderctl.lambdas import LambdaContext
+from ladderctl.stack.lambdas import LambdaContext
 from ladderline.adapters.dynamodb_json import DynamoDbJsonClient, dynamodb_client_from_env
 from ladderline.adapters.invalid_requests import DynamoDbInvalidRequestCounter
 from ladderline.adapters.sqs_json import CredentialSource

@@ -10,7 +10,7 @@ from threading import Thread
 
 import pytest
 import requests
-from ladderctl.discord_emulator import DiscordEmulator
+from ladderctl.stack.discord_emulator import DiscordEmulator
 from ladderline.discord import responses as r
 from ladderline.ladder.commands import setup
 

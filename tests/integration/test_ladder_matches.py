@@ -59,7 +59,7 @@ def test_both_confirm_and_both_get_the_match_card(database_url):
                      "SCEvoLadder", "Faster", "battlenet:://starcraft/map/1/", "Not reported yet"):
         assert expected in card
     assert validate_message(cards[0].body) == []
-    assert custom_ids(cards[0].body) == ["mr:1:won", "mr:1:lost", "mr:1:draw"]
+    assert custom_ids(cards[0].body) == ["mr:1:won", "mr:1:lost", "mr:1:draw", "mup:1"]
     # The found messages lose their buttons (edited by the key that created them).
     edits = [d for d in second.deliveries if isinstance(d, EditMessage)]
     assert sorted(e.target_key for e in edits) == [f"match:1:found:{A}", f"match:1:found:{B}"]

@@ -9,8 +9,8 @@ import threading
 from typing import Any
 
 import boto3
-import requests
 import pytest
+import requests
 from ladderline.replays.fetch import MAX_REPLAY_BYTES
 
 from tests.support.ladder_jobs import (

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import socket
 
-from ladderctl.local_http import IngressServer
+from ladderctl.stack.local_http import IngressServer
 
 
 def test_a_hundred_connections_made_before_the_server_accepts_are_all_answered():

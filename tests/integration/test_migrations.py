@@ -7,7 +7,7 @@ from pathlib import Path
 import pg8000.native
 import pytest
 from ladderctl import cli
-from ladderctl.migrate import MIGRATIONS_DIR, MigrationError, apply_migrations, migration_files
+from ladderctl.ops.migrate import MIGRATIONS_DIR, MigrationError, apply_migrations, migration_files
 
 from tests.support.postgres import PostgresServer, pg_connect
 

@@ -11,8 +11,8 @@ from collections.abc import Iterator
 import nacl.signing
 import pytest
 import requests
-from ladderctl.discord_emulator import DiscordEmulator
 from ladderctl.playground.live import TOKEN_SHOWN, Live
+from ladderctl.stack.discord_emulator import DiscordEmulator
 
 from tests.support.interactions import make_interaction
 

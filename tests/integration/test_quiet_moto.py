@@ -1,4 +1,4 @@
-"""The local stack's moto server (ladderctl.quiet_moto): the same answers as moto's, with less CPU.
+"""The local stack's moto server (ladderctl.stack.quiet_moto): the same answers as moto's, with less CPU.
 
 It keeps the app moto's dispatcher found for SQS and DynamoDB, checks SQS retention from one queue
 attribute instead of all of them, and gives moto's SQS a cheaper clock; each is checked here
@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from ladderctl.local_aws import free_port, start_quiet_moto
-from ladderctl.quiet_moto import fast_unix_time, fast_unix_time_millis, retention_check, signed_service
+from ladderctl.stack.local_aws import free_port, start_quiet_moto
+from ladderctl.stack.quiet_moto import fast_unix_time, fast_unix_time_millis, retention_check, signed_service
 from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.utils import unix_time, unix_time_millis, utcnow
@@ -158,7 +158,7 @@ def test_the_write_lock_makes_a_check_then_write_one_step(monkeypatch: pytest.Mo
     from concurrent.futures import ThreadPoolExecutor
 
     import moto.dynamodb.models as dynamodb_models
-    from ladderctl import quiet_moto as module
+    from ladderctl.stack import quiet_moto as module
 
     stored: dict[str, int] = {}
 
@@ -195,7 +195,7 @@ def test_a_delete_waits_for_the_queue_lock_a_send_takes() -> None:
     # for the lock add_message holds, so the rebuild can never overwrite a send.
     import threading
 
-    from ladderctl.quiet_moto import atomic_sqs_queues
+    from ladderctl.stack.quiet_moto import atomic_sqs_queues
 
     atomic_sqs_queues()  # as the local stack's moto server does at start
     with mock_aws():

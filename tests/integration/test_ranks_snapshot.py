@@ -157,7 +157,7 @@ def test_a_reader_in_flight_keeps_its_snapshot_and_the_swap_waits_for_it(databas
 def test_the_ranks_function_rebuilds_when_something_changed_and_reports_it(database_url, monkeypatch, capsys):
     import json
 
-    from ladderctl.lambdas import load_handler
+    from ladderctl.stack.lambdas import load_handler
     from ladderline import settings as names
 
     from tests.support.aws import LambdaContext

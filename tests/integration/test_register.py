@@ -6,7 +6,7 @@ import json
 
 import pytest
 from ladderctl.cli import main
-from ladderctl.discord_emulator import DiscordEmulator
+from ladderctl.stack.discord_emulator import DiscordEmulator
 from ladderline.discord.rest import MAX_RATE_LIMITED
 from ladderline.ladder.registry import registry
 

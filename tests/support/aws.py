@@ -16,8 +16,8 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from ladderctl import lambdas
-from ladderctl.lambdas import load_handler
+from ladderctl.stack import lambdas
+from ladderctl.stack.lambdas import load_handler
 from ladderline import settings as names
 from moto.server import ThreadedMotoServer
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import nacl.signing
 import pytest
-from ladderctl.discord_emulator import DiscordEmulator, RecordedRequest
+from ladderctl.stack.discord_emulator import DiscordEmulator, RecordedRequest
 
 from tests.support.interactions import (
     APPLICATION_ID,

@@ -17,7 +17,7 @@ from tests.support.interactions import USER_ID, make_interaction
 from tests.support.postgres import pg_connect
 
 if TYPE_CHECKING:
-    from ladderctl.discord_emulator import RecordedRequest
+    from ladderctl.stack.discord_emulator import RecordedRequest
 
     from tests.support.aws import Pipeline
     from tests.support.tcp_proxy import ProxiedPipeline

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pg8000.native
 import pytest
-from ladderctl.migrate import apply_migrations
+from ladderctl.ops.migrate import apply_migrations
 from ladderctl.postgres import LocalPostgres, connect
 
 TEST_DATABASE_URL = "TEST_DATABASE_URL"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from ladderctl.env_file import EnvFileError, load, parse
-from ladderctl.local_aws import USE_REAL_AWS
+from ladderctl.stack.local_aws import USE_REAL_AWS
 from ladderline import settings
 
 ROOT = Path(__file__).resolve().parents[2]

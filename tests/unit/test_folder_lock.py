@@ -6,12 +6,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from ladderctl.folder_lock import FolderLock, FolderLocked
+from ladderctl.stack.folder_lock import FolderLock, FolderLocked
 
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from ladderctl.folder_lock import FolderLock
+    from ladderctl.stack.folder_lock import FolderLock
     with FolderLock(Path(sys.argv[1]), owner="holder test"):
         print("locked", flush=True)
         sys.stdin.read()  # hold until the test closes our stdin
@@ -48,7 +48,7 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path: Path) -> None:
 
 
 def test_the_process_is_described_by_its_command_line() -> None:
-    from ladderctl.folder_lock import describe_process
+    from ladderctl.stack.folder_lock import describe_process
 
     assert describe_process(["/repo/.venv/bin/ladderctl", "dev", "--data-dir", "my dir"]) == (
         "ladderctl dev --data-dir 'my dir'")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ladderctl.simulate import modal_submit_data
+from ladderctl.drive.simulate import modal_submit_data
 from ladderline.discord.constants import InteractionType
 from ladderline.discord.interaction import Interaction
 from ladderline.ladder.commands import setup

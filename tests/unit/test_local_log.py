@@ -6,7 +6,7 @@ from __future__ import annotations
 import io
 import json
 
-from ladderctl.local_log import Console, StdoutTap
+from ladderctl.stack.local_log import Console, StdoutTap
 
 from tests.support.interactions import make_interaction
 
@@ -56,7 +56,7 @@ def test_tick_jobs_reach_the_console_only_when_one_fails():
 
 
 def test_dev_log_is_owner_only_and_starts_over_at_its_size_keeping_one_previous_file(tmp_path):
-    from ladderctl.local_log import RotatingLog
+    from ladderctl.stack.local_log import RotatingLog
 
     path = tmp_path / "dev.log"
     log = RotatingLog(path, max_bytes=100)

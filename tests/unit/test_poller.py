@@ -1,4 +1,4 @@
-"""The local SQS event source (ladderctl.poller) against moto's SQS, and its settings from template.yaml.
+"""The local SQS event source (ladderctl.stack.poller) against moto's SQS, and its settings from template.yaml.
 
 Visibility timeout 0 here so redeliveries are immediate; the stack uses the template's.
 """
@@ -12,8 +12,8 @@ import time
 
 import boto3
 import pytest
-from ladderctl.local_aws import read_template
-from ladderctl.poller import SqsPoller
+from ladderctl.stack.local_aws import read_template
+from ladderctl.stack.poller import SqsPoller
 
 _names = itertools.count()
 

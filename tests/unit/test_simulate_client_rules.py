@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 from ladderctl.cli import main
-from ladderctl.client_rules import ClientRefusal, command_data, commands, describe_command
-from ladderctl.simulate import SimulateError, check_modal_fields
+from ladderctl.drive.client_rules import ClientRefusal, command_data, commands, describe_command
+from ladderctl.drive.simulate import SimulateError, check_modal_fields
 from ladderline.ladder.commands.setup import modal_for
 
 NO_STACK = "no running stack found"

@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from ladderctl.simulate import Outcome, SimulateError, Simulator, render_message, render_modal, render_outcome
+from ladderctl.drive.simulate import (
+    Outcome,
+    SimulateError,
+    Simulator,
+    render_message,
+    render_modal,
+    render_outcome,
+)
 from ladderline.discord import responses as r
 from ladderline.discord.constants import ButtonStyle
 from ladderline.ladder.commands import setup

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ladderctl.cfn_yaml import load_template
+from ladderctl.stack.cfn_yaml import load_template
 from ladderline import settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -748,7 +748,7 @@ def test_samconfig_dev_has_snapstart_off_and_prod_on():
 
 
 def test_make_deploy_is_guided_until_samconfig_holds_the_required_answers():
-    from ladderctl.samconfig_ready import REQUIRED, ready
+    from ladderctl.ops.samconfig_ready import REQUIRED, ready
 
     config = samconfig()
     # As committed: placeholders, so the first `make deploy` of each environment is guided.

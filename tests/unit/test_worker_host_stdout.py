@@ -10,7 +10,7 @@ import json
 import threading
 import time
 
-from ladderctl.worker_host import LineAtomicStream
+from ladderctl.stack.worker_host import LineAtomicStream
 
 
 class Pipe(io.StringIO):

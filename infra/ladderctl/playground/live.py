@@ -30,7 +30,7 @@ from typing import Any
 
 from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
-from ladderctl.simulate import DEFAULT_CHANNEL, iter_components
+from ladderctl.drive.simulate import DEFAULT_CHANNEL, iter_components
 
 EPHEMERAL = 1 << 6
 MAX_NOTES = 300  # rejections and notices kept for a page that opens later

@@ -20,8 +20,7 @@ from importlib import resources
 from typing import Any
 from urllib.parse import urlsplit
 
-from ladderctl.playground.live import Live
-from ladderctl.simulate import (
+from ladderctl.drive.simulate import (
     DEFAULT_GUILD,
     PLAYERS,
     SELECT_TYPES,
@@ -31,6 +30,7 @@ from ladderctl.simulate import (
     iter_components,
     modal_submit_data,
 )
+from ladderctl.playground.live import Live
 
 logger = logging.getLogger("ladderctl.playground")
 HOST = "127.0.0.1"  # never another interface: the page acts as any user
@@ -93,6 +93,9 @@ class Playground:
                                         daemon=True)
         self._thread.start()
         return self
+
+    def banner_line(self) -> str:
+        return f"  playground {self.url}  <- open it: play as several users in the browser"
 
     def stop(self) -> None:
         self.live.stop()  # ends the open event streams first, so shutdown does not wait on them

@@ -36,24 +36,16 @@ from typing import Any
 
 from ladderline.discord.snowflake import make_snowflake
 
-from ladderctl import client_rules
-from ladderctl.client_rules import ClientRefusal
-from ladderctl.devstack import DEFAULT_DATA_DIR, StackInfo, read_stack
-from ladderctl.local_log import CALLBACK_NAMES
+from ladderctl.drive import client_rules
+from ladderctl.drive.client_rules import ClientRefusal
+from ladderctl.stack.info import DEFAULT_DATA_DIR, DEFAULT_USER, PLAYERS, StackInfo, read_stack
+from ladderctl.stack.local_log import CALLBACK_NAMES
 
-DEFAULT_USER = "410212090289192960"
 DEFAULT_GUILD = "1380488052169769110"
 DEFAULT_CHANNEL = "1380488052169769113"
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 LAST_FILE = "last.json"
-# Named players for `--as` (stable ids, so a matchmaking test can be replayed by name).
-PLAYERS = {
-    "alice": "700000000000000101",
-    "bob": "700000000000000102",
-    "carol": "700000000000000103",
-    "dave": "700000000000000104",
-}
 # Long embed descriptions (the terms) are cut in the console; --json shows everything.
 MAX_DESCRIPTION_LINES = 12
 BUTTON, SELECT, TEXT_INPUT, ACTION_ROW, LABEL, FILE_UPLOAD = 2, 3, 4, 1, 18, 19

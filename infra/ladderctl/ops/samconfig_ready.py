@@ -27,7 +27,7 @@ def ready(config: dict, env: str) -> bool:
 
 def main(argv: list[str]) -> int:
     env = argv[1] if len(argv) > 1 else "default"
-    path = Path(argv[2]) if len(argv) > 2 else Path(__file__).resolve().parents[2] / "samconfig.toml"
+    path = Path(argv[2]) if len(argv) > 2 else Path(__file__).resolve().parents[3] / "samconfig.toml"
     config = tomllib.loads(path.read_text()) if path.is_file() else {}
     return 0 if ready(config, env) else 1
 

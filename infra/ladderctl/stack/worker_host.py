@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import Any, TextIO
 
-from ladderctl.local_aws import LOW_PRIORITY
+from ladderctl.stack.local_aws import LOW_PRIORITY
 
 READY_KEY = "ladderctl_worker_ready"
 BATCH_KEY = "ladderctl_batch"
@@ -55,7 +55,7 @@ class LineAtomicStream(io.TextIOBase):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ladderctl.worker_host")
+    parser = argparse.ArgumentParser(prog="python -m ladderctl.stack.worker_host")
     parser.add_argument("--queue-url", required=True)
     parser.add_argument("--region", required=True)
     parser.add_argument("--instances", type=int, default=1)
@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
     import boto3
 
-    from ladderctl.lambdas import load_handler
-    from ladderctl.poller import BatchResult, SqsPoller
+    from ladderctl.stack.lambdas import load_handler
+    from ladderctl.stack.poller import BatchResult, SqsPoller
 
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

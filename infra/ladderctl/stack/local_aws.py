@@ -22,8 +22,8 @@ from typing import Any
 
 import yaml
 
-from ladderctl.cfn_yaml import load_template
-from ladderctl.lambdas import ROOT
+from ladderctl.stack.cfn_yaml import load_template
+from ladderctl.stack.lambdas import ROOT
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -211,9 +211,9 @@ def free_port(host: str) -> int:
 
 
 def start_quiet_moto(host: str, port: int, *, niceness: int = 0) -> subprocess.Popen:
-    """`python -m ladderctl.quiet_moto` on host:port, once it accepts connections (stopped if it does not)."""
+    """`python -m ladderctl.stack.quiet_moto` on host:port, once it accepts connections (stopped if it does not)."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "ladderctl.quiet_moto", str(niceness), "-H", host, "-p", str(port)],
+        [sys.executable, "-m", "ladderctl.stack.quiet_moto", str(niceness), "-H", host, "-p", str(port)],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     try:

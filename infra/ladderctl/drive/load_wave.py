@@ -32,9 +32,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ladderctl.devstack import StackInfo, ticks_held_file
-from ladderctl.load import EmulatorClient, _text
-from ladderctl.simulate import DEFAULT_GUILD, command_data, iter_components, make_interaction
+from ladderctl.drive.emulator_client import EmulatorClient, message_text
+from ladderctl.drive.simulate import DEFAULT_GUILD, command_data, iter_components, make_interaction
+from ladderctl.stack.info import StackInfo, ticks_held_file
 
 FIRST_USER_ID = 820_000_000_000_000_000
 # The found DM's title (ladderline.ladder.match_messages.found_body); it changes once acted on.
@@ -184,7 +184,7 @@ class WaveLoad:
                     cursor = int(answer["cursor"])
                     for item in answer["dms"]:
                         player = by_user.get(str(item["user_id"]))
-                        if player is not None and player.user_id not in seen and FOUND.search(_text(item["message"])):
+                        if player is not None and player.user_id not in seen and FOUND.search(message_text(item["message"])):
                             seen.add(player.user_id)
                             work.put((player, item["message"]))
                 if time.monotonic() >= next_check:
@@ -396,7 +396,7 @@ def inject(info: StackInfo, fault: str, client: EmulatorClient) -> str:
         import signal
         import subprocess
 
-        found = subprocess.run(["pgrep", "-f", f"ladderctl.worker_host --queue-url {info.queue_url}"],
+        found = subprocess.run(["pgrep", "-f", f"ladderctl.stack.worker_host --queue-url {info.queue_url}"],
                                capture_output=True, text=True, check=False).stdout.split()
         for pid in found:
             os.kill(int(pid), signal.SIGKILL)

@@ -30,7 +30,7 @@ class ClientRefusal(ValueError):
 
 def commands() -> dict[str, dict[str, Any]]:
     """The registered commands by name, exactly as `ladderctl register` sends them."""
-    from ladderctl.register import desired_commands
+    from ladderctl.ops.register import desired_commands
 
     return {c["name"]: c for c in desired_commands()}
 

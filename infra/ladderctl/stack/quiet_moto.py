@@ -1,4 +1,4 @@
-"""moto's server, lighter and at a chosen priority (`python -m ladderctl.quiet_moto NICENESS -H HOST -p PORT`).
+"""moto's server, lighter and at a chosen priority (`python -m ladderctl.stack.quiet_moto NICENESS -H HOST -p PORT`).
 
 Under a burst the local stack is CPU-bound on two cores and moto is about half of that CPU (README,
 Benchmarks), so this runs moto's own application with four costs taken out, none of which
@@ -145,7 +145,7 @@ def atomic_sqs_queues() -> None:
 
 
 def main(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="python -m ladderctl.quiet_moto")
+    parser = argparse.ArgumentParser(prog="python -m ladderctl.stack.quiet_moto")
     parser.add_argument("niceness", type=int)
     parser.add_argument("-H", "--host", default="127.0.0.1")
     parser.add_argument("-p", "--port", type=int, required=True)

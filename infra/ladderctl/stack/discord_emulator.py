@@ -43,7 +43,7 @@ from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS
 from ladderline.discord.limits import Problem, find_modal_problems, find_problems, format_path
 from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
-from ladderctl.local_http import BurstHTTPServer, LowLatencyHandler
+from ladderctl.stack.local_http import BurstHTTPServer, LowLatencyHandler
 
 __all__ = ["DiscordEmulator", "RecordedRequest"]
 SUPPRESS_EMBEDS = 1 << 2
@@ -188,7 +188,7 @@ class DiscordEmulator:
     # --- lifecycle -------------------------------------------------------------------------
     def start(self) -> DiscordEmulator:
         handler = type("_BoundHandler", (_Handler,), {"emulator": self})
-        # Listen backlog and one-segment answers: see ladderctl.local_http.
+        # Listen backlog and one-segment answers: see ladderctl.stack.local_http.
         self._server = BurstHTTPServer((self.host, self._port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), name="discord-emulator", daemon=True

@@ -17,7 +17,6 @@ lost, duplicated or non-200.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import statistics
 import sys
@@ -28,16 +27,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from ladderctl.devstack import DEFAULT_DATA_DIR, DEFAULT_TICK_SECONDS, StackInfo, read_stack
-from ladderctl.simulate import (
+from ladderctl.drive.emulator_client import EmulatorClient, message_text
+from ladderctl.drive.simulate import (
     DEFAULT_GUILD,
     command_data,
     iter_components,
     make_interaction,
     modal_submit_data,
 )
+from ladderctl.stack.info import DEFAULT_DATA_DIR, DEFAULT_TICK_SECONDS, StackInfo, read_stack
 
 LOADING = 1 << 7
 POLL_SECONDS = 0.1
@@ -59,48 +58,9 @@ class Sent:
     errors: list[str] = field(default_factory=list)
 
 
-class EmulatorClient:
-    """One kept-alive connection to the emulator's control API (one per virtual-user thread)."""
-
-    def __init__(self, url: str, timeout: float = 30) -> None:
-        parts = urlsplit(url)
-        self._host, self._port, self._timeout = parts.hostname or "127.0.0.1", parts.port or 80, timeout
-        self._conn: http.client.HTTPConnection | None = None
-
-    def call(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-            try:
-                self._conn.request(method, path, body=data, headers={"Content-Type": "application/json"})
-                answer = self._conn.getresponse()
-                raw = answer.read()
-                return answer.status, (json.loads(raw) if raw else None)
-            except (http.client.HTTPException, OSError):
-                self._conn.close()
-                self._conn = None
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-
-
 def _edited_at(message: dict[str, Any]) -> float | None:
     stamp = message.get("edited_timestamp")
     return datetime.fromisoformat(stamp).timestamp() if stamp else None
-
-
-def _text(message: dict[str, Any] | None) -> str:
-    if not message:
-        return ""
-    parts = [str(message.get("content") or "")]
-    for embed in message.get("embeds") or []:
-        parts += [str(embed.get("title") or ""), str(embed.get("description") or "")]
-    return "\n".join(parts)
 
 
 class VirtualUser:
@@ -165,12 +125,12 @@ class VirtualUser:
             elif sent.callback_type == 6:
                 final = _edited_at(message) != clicked_edit
             else:  # 7: the ack already showed the clicked message disabled; the worker replaces it
-                final = _text(message) != _text(clicked)
+                final = message_text(message) != message_text(clicked)
             if final:
                 edited = _edited_at(message)
                 sent.final_ms = ((edited - started_wall) * 1000 if edited else
                                  (time.time() - started_wall) * 1000)
-                if FAILED in _text(message).lower():
+                if FAILED in message_text(message).lower():
                     sent.errors.append("worker: something went wrong")
                 self.message = message
                 return
@@ -349,12 +309,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="offset of the first user number (run again with new users on the same stack)")
     parser.add_argument("--scenario", choices=("interactions", "wave"), default="interactions",
                         help="interactions: the setup/profile/leaderboard burst (default); wave: N players queue, "
-                             "are matched, and confirm, abort or ignore (ladderctl.load_wave)")
+                             "are matched, and confirm, abort or ignore (ladderctl.drive.load_wave)")
     parser.add_argument("--players", type=int, default=2000, help="wave: players who queue (default 2000)")
     parser.add_argument("--tick-seconds", type=float, default=DEFAULT_TICK_SECONDS,
                         help="wave: the stack's tick interval (deadlines may end up to 2 ticks late)")
     parser.add_argument("--fault", choices=("none", "global-429", "tick-twice", "kill-worker"), default="none",
-                        help="wave: a failure injected once the joins are in (ladderctl.load_wave)")
+                        help="wave: a failure injected once the joins are in (ladderctl.drive.load_wave)")
     parser.add_argument("--no-ignore", action="store_true",
                         help="wave: the players who would ignore their DM confirm instead (no wait for deadlines)")
     parser.add_argument("--settle", type=float, default=600.0,
@@ -368,7 +328,7 @@ def run(args: argparse.Namespace) -> int:
               "(start `ladderctl dev` first)", file=sys.stderr)
         return 1
     if args.scenario == "wave":
-        from ladderctl.load_wave import run_wave_scenario
+        from ladderctl.drive.load_wave import run_wave_scenario
 
         wave = run_wave_scenario(info, args)
         print(wave.render())

@@ -21,9 +21,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ladderctl.lambdas import LambdaContext, queue_arn, sqs_event
+from ladderctl.stack.lambdas import LambdaContext, queue_arn, sqs_event
 
-logger = logging.getLogger("ladderctl.poller")
+logger = logging.getLogger("ladderctl.stack.poller")
 
 # Long-poll length: short enough that stop() returns promptly.
 WAIT_SECONDS = 1

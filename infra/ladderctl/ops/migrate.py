@@ -40,7 +40,7 @@ __all__ = [
     "run",
 ]
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def migration_files(directory: Path | None = None) -> list[tuple[str, Path]]:

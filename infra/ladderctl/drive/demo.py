@@ -27,9 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from ladderctl.devstack import DEFAULT_DATA_DIR, DevOptions, DevStack, DevStackError, read_stack
-from ladderctl.sample_replays import PVT_AI, ZVP, ZVP_MAP, ZVP_STARTED
-from ladderctl.simulate import (
+from ladderctl.drive.simulate import (
     DEFAULT_GUILD,
     Outcome,
     SimulateError,
@@ -38,6 +36,9 @@ from ladderctl.simulate import (
     render_message,
     render_outcome,
 )
+from ladderctl.sample_replays import PVT_AI, ZVP, ZVP_MAP, ZVP_STARTED
+from ladderctl.stack.devstack import DevOptions, DevStack, DevStackError
+from ladderctl.stack.info import DEFAULT_DATA_DIR, read_stack
 
 SAMPLE_PLAYERS = 24
 DEMO_CODE = "DEMO-LADDER-CODE"  # an activation code the demo adds (hashed) to the stack's database

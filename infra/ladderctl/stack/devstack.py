@@ -15,8 +15,8 @@
   accepts a bot token made for this run (the worker gets it as DISCORD_BOT_TOKEN). With real
   Discord, the bot token comes from DISCORD_BOT_TOKEN in your environment.
 
-- With the emulator, the playground on http://127.0.0.1:3002/ (--playground-port): a page to play as
-  several users in the browser (ladderctl/playground).
+- Extras started with it (DevOptions.extras): `ladderctl dev` (ladderctl/dev.py) adds the
+  playground, a page to play as several users in the browser; the stack itself knows nothing of it.
 
 Each interaction prints one line per step; the handlers' own output goes to <data-dir>/dev.log.
 <data-dir>/stack.json tells `ladderctl simulate` and `ladderctl demo` where everything is.
@@ -24,29 +24,37 @@ Each interaction prints one line per step; the handlers' own output goes to <dat
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import logging
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Self, TextIO
+from typing import Any, Protocol, Self, TextIO
 
 from ladderline import settings as names
 from ladderline.discord.snowflake import make_snowflake
 from ladderline.pipeline.worker import RETRY_DELAYS_SECONDS
 
-from ladderctl.folder_lock import FolderLock, FolderLocked
-from ladderctl.lambdas import ROOT, HandlerLoadError, load_handler
-from ladderctl.local_aws import (
+from ladderctl.sample_replays import ZVP_HANDLE
+from ladderctl.stack.folder_lock import FolderLock, FolderLocked
+from ladderctl.stack.info import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_TICK_SECONDS,
+    StackInfo,
+    read_stack,
+    stack_file,
+    ticks_held_file,
+)
+from ladderctl.stack.lambdas import HandlerLoadError, load_handler
+from ladderctl.stack.local_aws import (
     AwsResources,
     LocalAws,
     StackConfigError,
@@ -54,45 +62,20 @@ from ladderctl.local_aws import (
     read_template,
     real_aws_from_env,
 )
-from ladderctl.local_http import IngressServer, PortInUse, summarize
-from ladderctl.local_log import Console, RotatingLog, StdoutTap, describe_answer, describe_interaction
-from ladderctl.poller import BatchResult
-from ladderctl.sample_replays import ZVP_HANDLE
+from ladderctl.stack.local_http import IngressServer, PortInUse, summarize
+from ladderctl.stack.local_log import Console, RotatingLog, StdoutTap, describe_answer, describe_interaction
+from ladderctl.stack.poller import BatchResult
 
-DEFAULT_DATA_DIR = ROOT / ".local"
 SWITCH_INTERVAL_SECONDS = 0.001
 DEFAULT_PORT = 3000
 DEFAULT_DISCORD_PORT = 3001
 DEFAULT_PLAYGROUND_PORT = 3002
 DATABASE_NAME = "ladderline"
-STACK_FILE = "stack.json"
 KEY_FILE = "discord-key.json"
-DEFAULT_TICK_SECONDS = 5.0
 
 
 class DevStackError(RuntimeError):
     """Something the stack needs is missing or taken: one readable line, exit code 1."""
-
-
-@dataclass(frozen=True)
-class StackInfo:
-    """What <data-dir>/stack.json holds (no secrets beyond the fixed local database password)."""
-
-    pid: int
-    endpoint_url: str
-    port: int
-    emulator_url: str | None
-    discord_port: int | None
-    discord_api_base: str
-    application_id: str
-    public_key: str
-    database_url: str
-    aws_endpoint_url: str | None
-    queue_url: str
-    dlq_url: str | None
-    table_name: str
-    log_file: str
-    started_at: float
 
 
 def job_kind(message: dict[str, Any]) -> str:
@@ -100,18 +83,6 @@ def job_kind(message: dict[str, Any]) -> str:
         return str(json.loads(message["Body"]).get("kind", "interaction"))
     except (ValueError, AttributeError, KeyError):
         return "unknown"
-
-
-def stack_file(data_dir: Path) -> Path:
-    return Path(data_dir) / STACK_FILE
-
-
-def read_stack(data_dir: Path) -> StackInfo | None:
-    try:
-        raw = json.loads(stack_file(data_dir).read_text(encoding="utf-8"))
-        return StackInfo(**{k: raw[k] for k in StackInfo.__dataclass_fields__})
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
 
 
 def _snowflake() -> str:
@@ -139,6 +110,16 @@ def local_signing_key(data_dir: Path) -> tuple[Any, str]:
     return key, application_id
 
 
+class StackExtra(Protocol):
+    """Something started with the stack (the playground): told of each worker batch, a banner line."""
+
+    def banner_line(self) -> str: ...
+
+    def batch_done(self, batch: Any) -> None: ...
+
+    def stop(self) -> None: ...
+
+
 @dataclass
 class DevOptions:
     data_dir: Path = DEFAULT_DATA_DIR
@@ -150,17 +131,14 @@ class DevOptions:
     template: Path | None = None
     capture_output: bool = True  # handlers' stdout to <data-dir>/dev.log (off only for debugging)
     tick_seconds: float = DEFAULT_TICK_SECONDS  # 0: no ticks
-    playground_port: int | None = None  # the browser page (emulator only; `ladderctl dev` serves it on 3002)
+    # Started once the stack answers, each with the stack and its database URL (None: nothing to
+    # add); told of every worker batch, asked for a banner line, stopped first.
+    extras: tuple[Callable[[DevStack, str], StackExtra | None], ...] = ()
 
 
-TICKS_HELD = "ticks.held"
 
 
-def ticks_held_file(data_dir: str | Path) -> Path:
-    """While this file exists in a stack's data folder, its schedule sends no ticks (as a disabled
-    EventBridge schedule): `ladderctl load --scenario wave` fills the queue first, so one wave
-    pairs everyone."""
-    return Path(data_dir) / TICKS_HELD
+
 
 
 def local_ladder_config() -> tuple[list[int], bool]:
@@ -169,7 +147,7 @@ def local_ladder_config() -> tuple[list[int], bool]:
     ACTIVATION_REQUIRED (default false, as deployed)."""
     from ladderline.adapters.migrations import parse_owner_ids
 
-    from ladderctl.simulate import DEFAULT_USER, PLAYERS
+    from ladderctl.stack.info import DEFAULT_USER, PLAYERS
 
     owners = os.environ.get(names.OWNER_USER_IDS)
     ids = parse_owner_ids(owners if owners is not None else f"{DEFAULT_USER},{PLAYERS['alice']}")
@@ -237,7 +215,7 @@ class Schedule:
         return self
 
     def _run(self) -> None:
-        from ladderctl.lambdas import LambdaContext
+        from ladderctl.stack.lambdas import LambdaContext
 
         while not self._stop.is_set():
             try:
@@ -265,7 +243,7 @@ class DevStack:
         self.aws: AwsResources | None = None
         self.ingress_module: ModuleType | None = None
         # The poller and the worker instances (one loaded module each, its own database connection,
-        # up to the event source's MaximumConcurrency) run in their own process (ladderctl.worker_host).
+        # up to the event source's MaximumConcurrency) run in their own process (ladderctl.stack.worker_host).
         self._worker_host: subprocess.Popen | None = None
         self._worker_reader: threading.Thread | None = None
         # Ingress instances, one per request in flight, as Lambda runs one request per container at a time.
@@ -280,7 +258,7 @@ class DevStack:
         self._ticker: Ticker | None = None
         self._ranks: Schedule | None = None
         self.ranks_module: ModuleType | None = None
-        self.playground: Any = None
+        self.extras: list[StackExtra] = []
         self._saved_stdout: TextIO | None = None
         self._log_file: RotatingLog | None = None
         self._log_handler: logging.Handler | None = None
@@ -326,7 +304,7 @@ class DevStack:
         else:
             # The emulator's own bot token, new each run (only this process and the worker know it).
             bot_token = secrets.token_urlsafe(32)
-            from ladderctl.discord_emulator import DiscordEmulator
+            from ladderctl.stack.discord_emulator import DiscordEmulator
 
             key, application_id = local_signing_key(self.data_dir)
             self.emulator = DiscordEmulator(opts.host, opts.discord_port, signing_key=key,
@@ -374,14 +352,10 @@ class DevStack:
             if self.ranks_module is not None:
                 self._ranks = Schedule(self.ranks_module, "ranks", opts.tick_seconds, timeout_seconds=120).start()
         self._server.start()
-        if self.emulator is not None and opts.playground_port is not None:
-            from ladderctl.playground import Playground
-
-            try:
-                self.playground = Playground(self, opts.playground_port, database_url).start()
-            except OSError as exc:
-                raise DevStackError(f"playground port {opts.playground_port}: {exc} (choose one with "
-                                    "--playground-port)") from None
+        for make in opts.extras:
+            extra = make(self, database_url)
+            if extra is not None:
+                self.extras.append(extra)
         self.info = StackInfo(
             pid=os.getpid(), endpoint_url=self._server.url, port=self._server.port,
             emulator_url=self.emulator.url if self.emulator else None,
@@ -403,9 +377,9 @@ class DevStack:
             with contextlib.suppress(OSError):
                 if read_stack(self.data_dir) == info:
                     stack_file(self.data_dir).unlink()
-        if self.playground is not None:
-            self.playground.stop()
-            self.playground = None
+        extras, self.extras = self.extras, []
+        for extra in extras:
+            extra.stop()
         if self._server is not None:
             self._server.stop()
             self._server = None
@@ -450,7 +424,7 @@ class DevStack:
     def _start_database(self) -> str:
         from ladderline.adapters.migrations import configure_ladder
 
-        from ladderctl.migrate import MigrationError, apply_migrations
+        from ladderctl.ops.migrate import MigrationError, apply_migrations
         from ladderctl.postgres import LocalPostgres, PostgresError, connect
 
         url = os.environ.get(names.DATABASE_URL, "").strip()
@@ -542,7 +516,7 @@ class DevStack:
             self.console.label(interaction_id, label)
         self.console.step(interaction_id, "received", label)
         assert self.ingress_module is not None
-        from ladderctl.lambdas import LambdaContext
+        from ladderctl.stack.lambdas import LambdaContext
 
         started = time.perf_counter()
         instance = self._take_ingress()
@@ -564,10 +538,10 @@ class DevStack:
         """The poller and MaximumConcurrency worker instances in their own process; its stdout
         (the handlers' JSON lines) is relayed to ours, its batch reports to _batch_done."""
         assert self.aws is not None
-        from ladderctl.worker_host import BATCH_KEY, READY_KEY
+        from ladderctl.stack.worker_host import BATCH_KEY, READY_KEY
 
         env = {**os.environ, names.SERVICE_NAME: "worker", "PYTHONUNBUFFERED": "1"}
-        command = [sys.executable, "-m", "ladderctl.worker_host", "--queue-url", self.aws.queue_url,
+        command = [sys.executable, "-m", "ladderctl.stack.worker_host", "--queue-url", self.aws.queue_url,
                    "--region", self.aws.region, "--instances", str(self.settings.max_concurrency),
                    "--batch-size", str(self.settings.batch_size),
                    "--window", str(self.settings.batching_window_seconds),
@@ -642,8 +616,8 @@ class DevStack:
                     os.environ[names.SERVICE_NAME] = saved
 
     def _batch_done(self, batch: BatchResult) -> None:
-        if self.playground is not None:
-            self.playground.batch_done(batch)
+        for extra in self.extras:
+            extra.batch_done(batch)
         for message in batch.messages:
             if message["MessageId"] not in batch.failed_ids:
                 continue
@@ -692,82 +666,9 @@ class DevStack:
                          + ") may use /admin; /activate "
                          + ("required" if self.configured["activation_required"] else "not required")
                          + f" ({names.ACTIVATION_REQUIRED})")
-        if self.playground is not None:
-            lines.append(f"  playground {self.playground.url}  <- open it: play as several users in the browser")
+        lines.extend(extra.banner_line() for extra in self.extras)
         if info.emulator_url:
             lines.append("Try `ladderctl simulate command ping` in another terminal. Ctrl-C stops.")
         else:
             lines.append("Ctrl-C stops.")
         return "\n".join(lines)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"ingress port (default {DEFAULT_PORT})")
-    parser.add_argument("--discord-port", type=int, default=DEFAULT_DISCORD_PORT,
-                        help=f"local Discord emulator port (default {DEFAULT_DISCORD_PORT})")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR,
-                        help=f"PostgreSQL data, key pair, logs, stack.json (default {DEFAULT_DATA_DIR})")
-    parser.add_argument("--aws-port", type=int, default=0, help="moto server port (default: any free port)")
-    parser.add_argument("--pg-port", type=int, default=0, help="PostgreSQL port (default: any free port)")
-    parser.add_argument("--template", type=Path, default=None, help="SAM template (default template.yaml)")
-    parser.add_argument("--tick-seconds", type=float, default=DEFAULT_TICK_SECONDS,
-                        help=f"queue a tick job this often (default {DEFAULT_TICK_SECONDS:g}; 0: never)")
-    parser.add_argument("--playground-port", type=int, default=DEFAULT_PLAYGROUND_PORT,
-                        help=f"the browser playground's port (default {DEFAULT_PLAYGROUND_PORT}; emulator only)")
-    parser.add_argument("--no-playground", action="store_true", help="do not serve the browser playground")
-    parser.add_argument("--no-capture", action="store_true",
-                        help="let the handlers' JSON output through to this terminal")
-
-
-def options_from_args(args: argparse.Namespace) -> DevOptions:
-    return DevOptions(data_dir=args.data_dir, host=args.host, port=args.port, discord_port=args.discord_port,
-                      aws_port=args.aws_port, pg_port=args.pg_port, template=args.template,
-                      capture_output=not args.no_capture, tick_seconds=args.tick_seconds,
-                      playground_port=None if args.no_playground else args.playground_port)
-
-
-def run(args: argparse.Namespace) -> int:
-    # One process runs what Lambda runs apart (ingress, worker instances, the emulator): hand the
-    # GIL over more often than every 5 ms, so a request thread is not kept waiting behind the
-    # worker threads' CPU work (issue 12: ack latency under a burst).
-    sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: object) -> None:
-        # While starting, interrupt the start (stop() then undoes what was started); once up, wake the loop.
-        if not started.is_set():
-            raise KeyboardInterrupt
-        stop.set()
-
-    started = threading.Event()
-    # Set both explicitly: a shell starting us in the background (`make dev &`) leaves SIGINT ignored.
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    stack = DevStack(options_from_args(args))
-    try:
-        stack.console.say("starting PostgreSQL, local AWS and the handlers...")
-        stack.start()
-        started.set()
-        stack.console.say(stack.banner())
-        while not stop.wait(0.5):
-            pass
-    except DevStackError as exc:
-        print(f"ladderctl dev: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        pass
-    except Exception as exc:
-        if os.environ.get("LADDERCTL_DEBUG"):
-            raise
-        print(f"ladderctl dev: unexpected error: {type(exc).__name__}: {exc} (LADDERCTL_DEBUG=1 for details)",
-              file=sys.stderr)
-        return 1
-    finally:
-        try:
-            stack.stop()
-        except Exception as exc:  # noqa: BLE001 - stopping: say what failed, in one line
-            print(f"ladderctl dev: while stopping: {exc}", file=sys.stderr)
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    stack.console.say("stopped")
-    return 0
