@@ -280,3 +280,28 @@ def test_a_nudge_sent_late_says_nothing_once_the_opponent_has_reported(database_
     report(database_url, B, "lost", at=CONFIRMED_AT + 601)
     late = run(database_url, timer_job(nudge.route, nudge.key, nudge.payload), CONFIRMED_AT + 620)
     assert (late.outcome, late.deliveries) == ("nudge_stale", ())
+
+
+def test_a_decided_matchs_cards_are_edited_to_the_result_without_buttons(database_url):
+    from ladderline.ladder.deliveries import EditMessage
+
+    confirmed_match(database_url)
+    report(database_url, A, "won")
+    second = report(database_url, B, "lost")
+    edits = [d for d in second.deliveries if isinstance(d, EditMessage)]
+    assert sorted(e.target_key for e in edits) == [f"match:1:card:{A}", f"match:1:card:{B}"]
+    for edit in edits:
+        assert edit.body["components"] == []  # no I won / I lost / Draw / Upload replay any more
+        assert "Alpha** won" in text_of(edit.body) and "This match is over" in text_of(edit.body)
+    assert second.deliveries[-2:] == tuple(edits)  # after the result DMs
+
+
+def test_a_conflicts_cards_lose_their_buttons_after_the_staff_message(database_url):
+    from ladderline.ladder.deliveries import ChannelMessage, EditMessage
+
+    confirmed_match(database_url)
+    report(database_url, A, "won")
+    second = report(database_url, B, "won")
+    kinds = [type(d) for d in second.deliveries]
+    assert kinds[0] is ChannelMessage and kinds[-2:] == [EditMessage, EditMessage]
+    assert all(d.body["components"] == [] for d in second.deliveries if isinstance(d, EditMessage))

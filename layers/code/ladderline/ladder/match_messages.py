@@ -186,7 +186,8 @@ def card_body(match: dict[str, Any], user_id: str) -> dict[str, Any]:
                    f"Speed: {lobby['game_speed']} · Duration: {lobby['game_duration']}")]
     embed = responses.embed(
         f"Match #{number}: {name_of(first)} vs {name_of(second)}",
-        "Host the lobby with these settings, play, then report the result below.",
+        "Host the lobby with these settings, play, then report the result below." if match["status"] == "confirmed"
+        else "This match is over: its result is below.",
         color=TEAL,
         fields=[("👥 Players", _player_block(first) + "\n" + _player_block(second), False),
                 ("🌐 Match settings", "\n".join(map_lines), False),
@@ -251,10 +252,20 @@ def your_report_text(match: dict[str, Any], user_id: str) -> str:
     return f"You reported **{REPORTS[mine]}**."
 
 
+def card_closed(match: dict[str, Any]) -> list[EditMessage]:
+    """Each player's match card, edited to show how the match ended, without its report and
+    upload buttons: nobody is asked to report a finished match."""
+    number = match["match_id"]
+    return [EditMessage(f"match:{number}:card-{match['status']}:{p['user_id']}", card_body(match, p["user_id"]),
+                        target_key=f"match:{number}:card:{p['user_id']}")
+            for p in match["players"]]
+
+
 def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None],
                       extra_lines: tuple[str, ...] = ()) -> list[Any]:
     """What the players (and staff) are told once a match is final, in conflict or invalidated
-    (`extra_lines`: below the result, e.g. the checks of the replay that decided it)."""
+    (`extra_lines`: below the result, e.g. the checks of the replay that decided it), and their
+    cards edited to match."""
     number = match["match_id"]
     status = match["status"]
     out: list[Any] = []
@@ -291,6 +302,8 @@ def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None
                                     f"{reports}\n\nNo MMR changes. {next_step}", color=ORANGE)
             out.append(DirectMessage(f"match:{number}:conflict:{player['user_id']}", player["user_id"],
                                      responses.message(embeds=[embed])))
+    if status in ("final", "conflict", "invalidated"):
+        out.extend(card_closed(match))  # last: a conflict's staff message goes first
     return out
 
 
