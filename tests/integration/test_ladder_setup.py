@@ -23,7 +23,7 @@ from tests.support.ladder import (
     wire_turns,
 )
 
-FIELDS = {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
+FIELDS = {"player_name": "SerralFan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -93,12 +93,12 @@ def test_a_valid_submit_stores_a_draft_and_shows_a_summary_with_buttons(pipeline
     nonce = interaction["id"]
     assert message["flags"] & 64  # ephemeral
     assert fields_of(message) == {
-        "Player name": "`Serral_fan`", "Alternative names": "`Smurfy`, `Alt_2`", "BattleTag": "`Serral#2114`",
+        "Player name": "`SerralFan`", "Alternative names": "`Smurfy`, `Alt_2`", "BattleTag": "`Serral#2114`",
         "Country": "🇫🇮 Finland", "Region": "Western Europe (EUW)"}
     assert [c["custom_id"] for c in message["components"][0]["components"]] == [
         f"setup_confirm:{nonce}", "setup_restart:FI:EUW", f"setup_cancel:{nonce}"]
     assert query(pipeline, "SELECT discord_user_id, draft_version, draft FROM setup_drafts") == [[
-        int(USER_ID), nonce, {"player_name": "Serral_fan", "alt_names": ["Smurfy", "Alt_2"],
+        int(USER_ID), nonce, {"player_name": "SerralFan", "alt_names": ["Smurfy", "Alt_2"],
                               "battletag": "Serral#2114", "country": "FI", "region": "EUW"}]]
     assert query(pipeline, "SELECT count(*) FROM players") == [[0]]
 
@@ -120,7 +120,7 @@ def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
 
 
 def test_try_again_after_a_rejected_submit_reopens_the_modal_with_what_was_typed(pipeline):
-    typed = {"player_name": "Serral_fan", "alt_names": "", "battletag": "Serral#12"}
+    typed = {"player_name": "SerralFan", "alt_names": "", "battletag": "Serral#12"}
     _, rejected = submit(pipeline, typed)
     assert rejected["content"].startswith("Your profile was not saved")
     [retry] = rejected["components"][0]["components"]
@@ -133,7 +133,7 @@ def test_try_again_after_a_rejected_submit_reopens_the_modal_with_what_was_typed
     values = {label["component"]["custom_id"]: label["component"].get("value")
               for label in body["data"]["components"]}
     # The good name and the bad tag come back as typed (to fix the tag); the empty field stays empty.
-    assert values == {"player_name": "Serral_fan", "alt_names": None, "battletag": "Serral#12"}
+    assert values == {"player_name": "SerralFan", "alt_names": None, "battletag": "Serral#12"}
 
 
 # --- Confirm ----------------------------------------------------------------------------------------
@@ -145,11 +145,11 @@ def test_confirm_disables_the_buttons_at_once_then_creates_the_profile(pipeline)
 
     assert message["embeds"][0]["title"] == "✅ Profile created"
     assert "/termsofservice" in message["embeds"][0]["description"]
-    assert fields_of(message)["Player name"] == "`Serral_fan`"
+    assert fields_of(message)["Player name"] == "`SerralFan`"
     assert message["components"] == []
     assert query(pipeline, "SELECT discord_user_id, player_name, alt_names, battletag, country, region, "
                            "terms_accepted_at, activated_at FROM players") == [
-        [int(USER_ID), "Serral_fan", ["Smurfy", "Alt_2"], "Serral#2114", "FI", "EUW", None, None]]
+        [int(USER_ID), "SerralFan", ["Smurfy", "Alt_2"], "Serral#2114", "FI", "EUW", None, None]]
     assert query(pipeline, "SELECT discord_user_id FROM preferences_1v1") == [[int(USER_ID)]]
     assert query(pipeline, "SELECT idempotency_key, action, old_value FROM player_action_logs") == [
         [confirm["id"], "setup_confirmed", None]]
@@ -252,7 +252,7 @@ def test_rerunning_setup_updates_the_profile_and_keeps_the_rest(pipeline):
     assert "/termsofservice" not in message["embeds"][0]["description"]
     [[name, country, created, terms]] = query(
         pipeline, "SELECT player_name, country, created_at::text, terms_accepted_at IS NOT NULL FROM players")
-    assert (name, country, created, terms) == ("Serral_fan", "FI", "2025-01-01 00:00:00+00", True)
+    assert (name, country, created, terms) == ("SerralFan", "FI", "2025-01-01 00:00:00+00", True)
     assert query(pipeline, "SELECT race, mmr FROM mmrs_1v1") == [["sc2_zerg", 1720]]
     [[old]] = query(pipeline, "SELECT old_value FROM player_action_logs")
     assert old["player_name"] == "OldName" and old["country"] == "DE"
@@ -267,7 +267,7 @@ def test_restart_reopens_the_modal_prefilled_and_its_submit_replaces_the_summary
     assert body["type"] == 9 and body["data"]["custom_id"] == "setup_modal:FI:EUW"
     values = {label["component"]["custom_id"]: label["component"].get("value")
               for label in body["data"]["components"]}
-    assert values == {"player_name": "Serral_fan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
+    assert values == {"player_name": "SerralFan", "alt_names": "Smurfy, Alt_2", "battletag": "Serral#2114"}
     assert pipeline.aws.receive() == []
 
     resubmit = modal_submit("setup_modal:FI:EUW", {**FIELDS, "player_name": "Better"}, message=summary)
@@ -314,7 +314,7 @@ def test_each_setup_step_costs_one_database_round_trip(pipeline_via_proxy):
 def test_two_overlapping_confirm_transactions_write_once(database_url):
     """Two Confirm clicks whose transactions really overlap: the second waits on the draft's row lock,
     then finds the first one's action-log row and answers already_confirmed."""
-    run_sql(database_url, f"""SELECT ladder_setup_draft({USER_ID}, '{{"player_name": "Serral_fan",
+    run_sql(database_url, f"""SELECT ladder_setup_draft({USER_ID}, '{{"player_name": "SerralFan",
             "alt_names": [], "battletag": "Serral#2114", "country": "FI", "region": "EUW"}}'::jsonb, '100')""")
 
     won, results = race(database_url, f"SELECT ladder_setup_confirm({USER_ID}, '100', 'click-1')",

@@ -135,7 +135,7 @@ def query(pipeline: AnyPipeline, sql: str) -> list[list[Any]]:
     return run_sql(pipeline.database_url, sql)
 
 
-def seed_player(pipeline: AnyPipeline, *, user_id: str = USER_ID, player_name: str = "Serral_fan",
+def seed_player(pipeline: AnyPipeline, *, user_id: str = USER_ID, player_name: str = "SerralFan",
                 country: str | None = None, region: str | None = None, terms: bool = False,
                 active: bool = False) -> None:
     """One players row; terms accepted on 2025-01-01 if `terms`, activated now if `active`."""

@@ -59,7 +59,7 @@ def test_a_legacy_message_prints_as_before() -> None:
 def test_the_setup_modal_prints_labels_descriptions_and_prefills() -> None:
     lines = render_modal(setup.modal_for("DE", "EUW", {"player_name": "Serral"})["data"]).splitlines()
     assert lines[0] == "  modal setup_modal:DE:EUW: Set up your ladder profile"
-    assert lines[1].startswith("    --field player_name=... (Player name) [3–12 letters, digits or underscores]")
+    assert lines[1].startswith("    --field player_name=... (Player name) [3–12 english letters (a–z), your main in-game name]")
     assert "prefilled 'Serral'" in lines[1]
     assert lines[2].startswith("    --field alt_names=... (Alternative names) [Optional: up to 3")
     assert "optional" in lines[2].split("]")[-1]

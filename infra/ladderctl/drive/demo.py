@@ -49,6 +49,11 @@ SAMPLE_NAMES = ("Serral", "Maru", "Clem", "Reynor", "Dark", "Hero", "Oliveira", 
                 "Lambo", "Trigger", "Gerald", "Bunny")
 
 
+def as_letters(number: int) -> str:
+    """1234 -> "Bcde": a player name is English letters only (the original ladder's rule)."""
+    return "".join("abcdefghij"[int(d)] for d in str(number)).capitalize()
+
+
 class DemoFailure(AssertionError):
     """A step's final message was not what the bot should have answered."""
 
@@ -210,7 +215,7 @@ def walk(sim: Simulator, out: TextIO, suffix: int) -> int:
     """Run every step; returns the number of failed steps."""
     from ladderline.ladder import static_data
 
-    player, tag = f"Demo{suffix}", f"Demo#{suffix}"
+    player, tag = f"Demo{as_letters(suffix)}", f"Demo#{suffix}"
     region = static_data.regions()[0].code
     routes = available_commands()
     needed = {"setup", "setup_modal", "setup_confirm", "profile", "termsofservice", "terms_accept", "leaderboard",
@@ -274,7 +279,7 @@ def second_player(info: Any, data_dir: Path, out: TextIO, suffix: int) -> Simula
     """A second new player, set up through the same commands; None if that fails."""
     user_id = str(random.randint(10**17, 9 * 10**17))
     sim = Simulator(info, data_dir, user_id=user_id, guild_id=DEFAULT_GUILD, last_file="last-demo-2.json")
-    name = f"Rival{suffix}"
+    name = f"Rival{as_letters(suffix)}"
     try:
         print(f"\n== a second player: /setup, modal, Confirm, /termsofservice, Accept ({name}, user {user_id})",
               file=out, flush=True)
@@ -522,7 +527,7 @@ def run(args: argparse.Namespace) -> int:
         rival = second_player(info, args.data_dir, out, suffix)
         if rival is None:
             return 1
-        return 1 if walk_ladder(sim, rival, (f"Demo{suffix}", f"Rival{suffix}"), out) else 0
+        return 1 if walk_ladder(sim, rival, (f"Demo{as_letters(suffix)}", f"Rival{as_letters(suffix)}"), out) else 0
     except (DevStackError, SimulateError) as exc:
         print(f"ladderctl demo: {exc}", file=sys.stderr)
         return 1

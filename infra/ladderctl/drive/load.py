@@ -63,6 +63,16 @@ def _edited_at(message: dict[str, Any]) -> float | None:
     return datetime.fromisoformat(stamp).timestamp() if stamp else None
 
 
+def letters(number: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "ba": a distinct letters-only name part for each number."""
+    out = ""
+    while True:
+        number, digit = divmod(number, 26)
+        out = chr(ord("a") + digit) + out
+        if number == 0:
+            return out
+
+
 class VirtualUser:
     def __init__(self, number: int, info: StackInfo, client: EmulatorClient, budget: int, wait: float,
                  results: list[Sent], lock: threading.Lock) -> None:
@@ -150,7 +160,8 @@ class VirtualUser:
         if opened is None or opened.callback_type != 9 or not self.message:
             return
         modal = self.message["modal"]
-        fields = {"player_name": f"Load{self.number}", "battletag": f"Load{self.number}#1234"}
+        # A player name is 3-12 English letters: the number spelled in base 26.
+        fields = {"player_name": f"Load{letters(self.number)}", "battletag": f"Load{self.number}#1234"}
         submitted = self.send("/setup modal", 5, modal_submit_data(modal, fields))
         if submitted is None or submitted.final_ms is None or self.message is None:
             return

@@ -23,16 +23,21 @@ from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 NAME_FIELD, ALT_FIELD, TAG_FIELD = "player_name", "alt_names", "battletag"
 MAX_ALT_NAMES = 3
-# Letters (any script), digits, underscore; 3-12 characters, as in-game names.
-_NAME_RE = re.compile(r"\w{3,12}")
-# BattleTag: 3-12 letters/digits (no underscore), '#', 3-5 digits.
-_TAG_RE = re.compile(r"([^\W_]{3,12})#([0-9]{3,5})")
-NAME_RULE = "3–12 letters, digits or underscores"
-TAG_RULE = "like `Name#1234`: 3–12 letters or digits, `#`, then 3–5 digits"
+# The original ladder's rules (its validation service): the main in-game name is 3-12 English
+# letters; an alternative name 3-12 characters in any script (Korean, Chinese, Cyrillic...);
+# a BattleTag one '#' between a 1-12 character name and 3-12 digits (Blizzard's own tags run
+# from `Jo#1234` to `Abc#123456`). Whitespace, commas (the separator), '#', '@' and backticks
+# (the profile shows names in code spans) are never part of a name.
+_NAME_RE = re.compile(r"[A-Za-z]{3,12}")
+_ALT_RE = re.compile(r"[^\s,#@`]{3,12}")
+_TAG_RE = re.compile(r"([^\s,#@`]{1,12})#([0-9]{3,12})")
+NAME_RULE = "3–12 English letters (A–Z), your main in-game name"
+ALT_RULE = "3–12 characters (any script), without spaces, `#` or `@`"
+TAG_RULE = "like `Name#1234`: 1–12 characters, `#`, then 3–12 digits"
 
 LABELS = {NAME_FIELD: "Player name", ALT_FIELD: "Alternative names", TAG_FIELD: "BattleTag"}
 # Modal text inputs: the client enforces these lengths before submitting.
-INPUT_MAX = {NAME_FIELD: 12, ALT_FIELD: 60, TAG_FIELD: 18}
+INPUT_MAX = {NAME_FIELD: 12, ALT_FIELD: 60, TAG_FIELD: 25}
 
 
 # --- validation (pure) ----------------------------------------------------------------------------
@@ -51,10 +56,10 @@ def validate(fields: dict[str, Any], country: str, region: str) -> tuple[dict[st
             seen.add(alt.casefold())
             given.append(alt)
     for alt in given:
-        if _NAME_RE.fullmatch(alt):
+        if _ALT_RE.fullmatch(alt):
             alt_names.append(alt)
         else:
-            problems.append(f"**{LABELS[ALT_FIELD]}**: `{safe_echo(alt)}` must be {NAME_RULE}.")
+            problems.append(f"**{LABELS[ALT_FIELD]}**: `{safe_echo(alt)}` must be {ALT_RULE}.")
     if len(given) > MAX_ALT_NAMES:
         problems.append(f"**{LABELS[ALT_FIELD]}**: at most {MAX_ALT_NAMES}, separated by commas "
                         f"(got {len(given)}).")
@@ -75,7 +80,7 @@ def validate(fields: dict[str, Any], country: str, region: str) -> tuple[dict[st
 
 # --- rendering ---------------------------------------------------------------------------------------
 def _code(value: str) -> str:
-    # Values are validated (\w and '#'); backticks keep underscores from turning into italics.
+    # Validated values hold no backtick: in a code span a name shows exactly as typed (`Dave_2`).
     return f"`{value}`"
 
 
