@@ -105,7 +105,7 @@ def test_a_valid_submit_stores_a_draft_and_shows_a_summary_with_buttons(pipeline
 
 def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
     _, message = submit(pipeline, {"player_name": "ab", "alt_names": "Good_one, bad name!, c1, c2, c3",
-                                   "battletag": "Serral#12"}, custom_id="setup_modal:XX:EUW")
+                                   "battletag": "Serral#12"}, custom_id="setup_modal:QQ:EUW")
 
     content = message["content"]
     assert content.startswith("Your profile was not saved")
@@ -113,9 +113,9 @@ def test_an_invalid_submit_names_each_bad_field_and_writes_no_draft(pipeline):
     assert "**Alternative names**: `bad name!`" in content
     assert "**Alternative names**: at most 3" in content
     assert "**BattleTag** `Serral#12`" in content
-    assert "**Country**" in content and "`XX`" in content
+    assert "**Country**" in content and "`QQ`" in content
     assert "Region" not in content
-    assert [c["custom_id"] for c in message["components"][0]["components"]] == ["setup_restart:XX:EUW"]
+    assert [c["custom_id"] for c in message["components"][0]["components"]] == ["setup_restart:QQ:EUW"]
     assert query(pipeline, "SELECT count(*) FROM setup_drafts") == [[0]]
 
 

@@ -22,7 +22,7 @@ def test_every_iso_country_is_there_once_with_a_two_letter_code() -> None:
 def test_country_lookup_is_case_insensitive_and_unknown_is_none() -> None:
     assert static_data.country("de").name == "Germany"
     assert static_data.country(" KR ").name == "South Korea"
-    assert static_data.country("XX") is None
+    assert static_data.country("QQ") is None
 
 
 def test_flag_emoji_is_made_of_regional_indicators() -> None:
@@ -133,3 +133,13 @@ def test_blocked_region_pairs_either_way_round() -> None:
 def test_loaded_once_per_process() -> None:
     assert static_data.countries() is static_data.countries()
     assert static_data.maps() is static_data.maps()
+
+
+def test_the_originals_special_countries_exist_with_a_white_flag():
+    from ladderline.ladder import countries
+
+    assert static_data.country("xx").name == "Nonrepresenting" and static_data.country("ZZ").name == "Other"
+    assert static_data.flag_emoji("XX") == static_data.flag_emoji("ZZ") == "🏳️"
+    assert countries.resolve_country("Other").code == "ZZ"
+    assert countries.resolve_country("nonrepresenting").code == "XX"
+    assert [c.code for c in static_data.search_countries("nonrep")] == ["XX"]

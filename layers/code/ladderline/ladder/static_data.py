@@ -97,7 +97,7 @@ def _normalise(text: str) -> str:
 # --- countries -------------------------------------------------------------------------------
 @cache
 def countries() -> tuple[Country, ...]:
-    """All ISO 3166-1 alpha-2 countries, ordered by name."""
+    """All ISO 3166-1 alpha-2 countries and the original's XX / ZZ, ordered by name."""
     rows = _load("countries.json", "countries")
     found = (Country(r["code"], r["name"], r.get("iso_name", r["name"])) for r in rows)
     return tuple(sorted(found, key=lambda c: (_normalise(c.name), c.code)))
@@ -122,11 +122,19 @@ def country(code: str) -> Country | None:
     return _countries_by_code().get(code.strip().upper())
 
 
+# The original ladder's two codes outside ISO's assignments: no country's flag for them.
+SPECIAL_COUNTRIES = frozenset({"XX", "ZZ"})
+WHITE_FLAG = "🏳️"
+
+
 def flag_emoji(code: str) -> str:
-    """The flag of an ISO alpha-2 code: two regional indicator symbols (e.g. DE -> 🇩🇪)."""
+    """The flag of an ISO alpha-2 code: two regional indicator symbols (e.g. DE -> 🇩🇪); a white
+    flag for XX (Nonrepresenting) and ZZ (Other), whose indicators no client draws as a flag."""
     code = code.strip().upper()
     if len(code) != 2 or not all("A" <= ch <= "Z" for ch in code):
         raise ValueError(f"not a two-letter country code: {code!r}")
+    if code in SPECIAL_COUNTRIES:
+        return WHITE_FLAG
     return "".join(chr(_REGIONAL_INDICATOR_A + ord(ch) - ord("A")) for ch in code)
 
 
