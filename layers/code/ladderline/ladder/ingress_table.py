@@ -7,6 +7,7 @@ TABLE = {
     # (interaction type, route key): (ack callback type, ephemeral, modal builder, autocomplete,
     #   ephemeral in the bot's DMs)
     (2, 'ping'): (5, True, None, None, True),
+    (2, 'help'): (5, True, None, None, True),
     (2, 'setup'): (9, True, 'ladderline.ladder.commands.setup:open_modal', 'ladderline.ladder.countries:autocomplete_country', True),
     (5, 'setup_modal'): (6, True, None, None, True),
     (3, 'setup_confirm'): (7, True, None, None, True),

@@ -19,6 +19,7 @@ from ladderline.ladder import fanout, waves
 from ladderline.ladder.commands import (
     activate,
     admin,
+    help,
     housekeeping,
     leaderboard,
     match,
@@ -36,7 +37,8 @@ __all__ = ["COMMAND_MODULES", "FANOUT_ROUTES", "Ack", "Registry", "Route", "regi
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    ping, setup, setcountry, terms, activate, profile, leaderboard, queue, match, replay, admin, housekeeping, fanout,
+    ping, help, setup, setcountry, terms, activate, profile, leaderboard, queue, match, replay, admin, housekeeping,
+    fanout,
 )
 
 # The timers that send one group's share of a fan-out (a match's "found" DMs and reminders, a
