@@ -107,7 +107,11 @@ sam-check: .venv-sam/bin/sam .venv-checkov/bin/checkov
 # The first deploy of an environment is guided (it asks for the Discord application id, public
 # key and bot-token secret ARN and saves them to samconfig.toml: no secret is ever asked for);
 # later ones reuse the saved answers. CloudFormation shows the change set and asks before applying.
+# Credentials first: one line saying how to set them, before anything is built or asked.
+AWS_READY = .venv-sam/bin/python infra/ladderctl/ops/aws_ready.py
+
 deploy: .venv-sam/bin/sam
+	@$(AWS_READY)
 	$(SAM) build
 	@if .venv-sam/bin/python infra/ladderctl/ops/samconfig_ready.py $(ENV); then \
 		$(SAM) deploy --config-env $(ENV); \
@@ -118,6 +122,7 @@ deploy: .venv-sam/bin/sam
 
 # Both functions' logs, followed live (Ctrl-C stops).
 logs: .venv-sam/bin/sam
+	@$(AWS_READY)
 	$(SAM) logs --config-env $(ENV) --name IngressFunction --name WorkerFunction --tail
 
 # Deletes the stack. Kept: the Aurora cluster's final snapshot (DeletionPolicy: Snapshot), the
@@ -125,6 +130,7 @@ logs: .venv-sam/bin/sam
 # are scheduled for deletion (recoverable for 30 days). With DatabaseDeletionProtection=true
 # (prod) CloudFormation stops at the cluster until you turn protection off.
 destroy: .venv-sam/bin/sam
+	@$(AWS_READY)
 	@echo "deleting the $(ENV) stack; a final snapshot of the database is kept (aws rds describe-db-cluster-snapshots)"
 	$(SAM) delete --config-env $(ENV)
 
