@@ -86,6 +86,23 @@ def test_the_wave_scenarios_checks_hold_through_a_fault(stack: RunningStack, fau
     assert result.stdout.count("PASS: ") == 4, result.stdout
 
 
+def test_known_players_are_told_without_opening_a_dm_channel(stack: RunningStack) -> None:
+    # A community the bot has DMed before: each "found" DM is one request, the Create DM bucket unused.
+    result = load(stack, "--scenario", "wave", "--players", "10", "--concurrency", "8", "--no-ignore",
+                  "--known-players", "--first-user", "400", "--settle", "240")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "their DM channels are open" in result.stdout
+    assert "10 players, 10 joined through the ingress, 10 matched in 5 matches" in result.stdout, result.stdout
+    info = read_stack(stack.data_dir)
+    with urllib.request.urlopen(f"{info.emulator_url}/_emulator/requests", timeout=30) as answer:
+        requests = json.loads(answer.read())
+    ids = {str(820000000000000000 + 400 + n) for n in range(10)}
+    opened = [r for r in requests if r["method"] == "POST" and r["path"].endswith("/users/@me/channels")
+              and str((r.get("json") or {}).get("recipient_id")) in ids]
+    assert opened == []
+
+
 def test_final_messages_that_never_come_are_lost_and_fail_the_run(stack: RunningStack) -> None:
     info = read_stack(stack.data_dir)
     # Discord is down for every edit of an original message: nothing deferred ever gets its answer.

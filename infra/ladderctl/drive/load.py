@@ -326,6 +326,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="wave: the stack's tick interval (deadlines may end up to 2 ticks late)")
     parser.add_argument("--fault", choices=("none", "global-429", "tick-twice", "kill-worker"), default="none",
                         help="wave: a failure injected once the joins are in (ladderctl.drive.load_wave)")
+    parser.add_argument("--known-players", action="store_true",
+                        help="wave: players the bot has DMed before (their DM channels already open)")
     parser.add_argument("--no-ignore", action="store_true",
                         help="wave: the players who would ignore their DM confirm instead (no wait for deadlines)")
     parser.add_argument("--settle", type=float, default=600.0,

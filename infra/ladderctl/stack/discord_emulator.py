@@ -708,6 +708,15 @@ class DiscordEmulator:
                 "X-RateLimit-Reset-After": f"{reset_after:.3f}", "X-RateLimit-Reset": f"{ends:.3f}",
                 "X-RateLimit-Bucket": bucket}, None
 
+    def open_dm_channels(self, user_ids: list[str]) -> dict[str, str]:
+        """DM channels as if the bot had opened them earlier: {user id: channel id}."""
+        with self._lock:
+            for user in user_ids:
+                channel = self._dm_channels.setdefault(user, self._snowflake())
+                self._dm_users[channel] = user
+                self._channels.setdefault(channel, [])
+            return {user: self._dm_channels[user] for user in user_ids}
+
     def _open_dm(self, method: str, body: bytes) -> tuple[int, Any, dict]:
         if method != "POST":
             return 405, {"message": "405: Method Not Allowed", "code": 0}, {}
@@ -963,6 +972,14 @@ class DiscordEmulator:
                     {},
                 )
             return 204, None, {}
+        if method == "POST" and path == "/_emulator/dm-channels":
+            # {"user_ids": [...]}: DM channels the bot opened before (a community it has DMed), with
+            # no request and no rate limit spent now; answers {user id: channel id}.
+            try:
+                users = [str(u) for u in json.loads(body)["user_ids"]]
+            except (ValueError, KeyError, TypeError):
+                return 400, {"message": 'expected {"user_ids": [...]}'}, {}
+            return 200, self.open_dm_channels(users), {}
         if method == "POST" and path == "/_emulator/attachments":
             # {"filename", "base64"}: a file uploaded in the client; answers its attachment object.
             try:
