@@ -46,7 +46,7 @@ def seed_profile(url: str) -> None:
     run_sql(url, f"""
         INSERT INTO players (discord_user_id, player_name, alt_names, battletag, country, region,
                              terms_accepted_at, activated_at, created_at)
-        VALUES ({USER_ID}, 'SerralFan', ARRAY['Alt*One', 'Two'], 'Serral#2114', 'FI', 'EUW',
+        VALUES ({USER_ID}, 'Serral_fan', ARRAY['Alt*One', 'Two'], 'Serral#2114', 'FI', 'EUW',
                 now(), now(), '2025-06-06T10:00:00Z');
         -- Four rivals on sc2_terran: two above, one tied with a smaller user id (ranks ahead by
         -- the tie-breaker), one tied with a larger id (behind), and one without games (unranked).

@@ -47,7 +47,9 @@ def seed(url: str, players: int = 400) -> list[dict]:
     run_sql(url, "INSERT INTO players (discord_user_id, player_name, country, region) VALUES " + ", ".join(rows))
     run_sql(url, "INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, last_played_at) "
                  "VALUES " + ", ".join(entries))
-    ranked.sort(key=lambda e: (-e["mmr"], -e["played"].timestamp(), e["user"], e["race"]))
+    # The ladder's order (migration 0016): MMR, last game, win rate and games (equal here: 4 of 4),
+    # then the name, case-insensitive, byte order; then ids.
+    ranked.sort(key=lambda e: (-e["mmr"], -e["played"].timestamp(), f"p{e['user']}", e["user"], e["race"]))
     seen: set[int] = set()
     for entry, letter in zip(ranked, ranks.letters(len(ranked)), strict=True):
         entry["letter"], entry["best"] = letter, entry["user"] not in seen
@@ -178,3 +180,17 @@ def test_the_ranks_function_rebuilds_when_something_changed_and_reports_it(datab
     emitted = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert [m["RankedEntries"] for m in emitted] == [[total]]  # metrics for the rebuild only
     assert page(database_url)["total"] == total
+
+
+def test_ties_on_mmr_and_last_game_go_by_win_rate_then_games_then_name_never_by_id(database_url):
+    played = NOW - timedelta(hours=2)  # one instant: both players of a match finish it together
+    run_sql(database_url, "INSERT INTO players (discord_user_id, player_name, country, region) VALUES "
+                          "(1, 'Zed', 'DE', 'EUW'), (2, 'amy', 'DE', 'EUW'), (3, 'Bob', 'DE', 'EUW'), "
+                          "(4, 'Cy', 'DE', 'EUW')")
+    run_sql(database_url, "INSERT INTO mmrs_1v1 (discord_user_id, race, mmr, games_played, games_won, games_lost, "
+                          "last_played_at) VALUES (1, 'bw_zerg', 1500, 10, 7, 3, :t), (2, 'bw_zerg', 1500, 10, 5, 5, :t), "
+                          "(3, 'bw_zerg', 1500, 12, 6, 6, :t), (4, 'bw_zerg', 1500, 10, 5, 5, :t)", t=played)
+    refresh(database_url, force=True)
+    order = [r["user_id"] for r in page(database_url)["rows"]]
+    # 70 % first; 50 % over 12 games before 50 % over 10; then amy before Cy by name (ids 2 and 4).
+    assert order == ["1", "3", "2", "4"]
