@@ -32,5 +32,6 @@ TABLE = {
     (3, 'mup'): (9, True, 'ladderline.ladder.commands.replay:upload_modal', None, True),
     (5, 'mupm'): (5, True, None, None, False),
     (2, 'replay'): (5, True, None, None, False),
+    (2, 'notifications'): (5, True, None, None, True),
     (2, 'admin'): (5, True, None, None, True),
 }

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from ladderline.discord.constants import InteractionType
-from ladderline.ladder import fanout, waves
+from ladderline.ladder import fanout, queue_alerts, waves
 from ladderline.ladder.commands import (
     activate,
     admin,
@@ -23,6 +23,7 @@ from ladderline.ladder.commands import (
     housekeeping,
     leaderboard,
     match,
+    notifications,
     ping,
     profile,
     queue,
@@ -37,14 +38,15 @@ __all__ = ["COMMAND_MODULES", "FANOUT_ROUTES", "Ack", "Registry", "Route", "regi
 
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
-    ping, help, setup, setcountry, terms, activate, profile, leaderboard, queue, match, replay, admin, housekeeping,
-    fanout,
+    ping, help, setup, setcountry, terms, activate, profile, leaderboard, queue, match, replay, notifications,
+    admin, housekeeping, fanout,
 )
 
 # The timers that send one group's share of a fan-out (a match's "found" DMs and reminders, a
 # fan-out job's messages). They run in the worker's second lane (the fan-out queue), so a wave's
 # minutes of sending at Discord's global limit never hold up a click, a command or a tick.
-FANOUT_ROUTES = frozenset({fanout.DELIVER_ROUTE, waves.FOUND_TIMER, waves.REMIND_TIMER})
+FANOUT_ROUTES = frozenset({fanout.DELIVER_ROUTE, waves.FOUND_TIMER, waves.REMIND_TIMER,
+                           queue_alerts.ALERTS_ROUTE})
 
 
 FIRST_TICKS = ("confirmation_sweep",)

@@ -29,6 +29,7 @@ COMMANDS = (
     ("replay", "upload your match's replay (the card's Upload replay does the same)", True),
     ("profile", "your (or another player's) ratings, ranks and last matches", True),
     ("leaderboard", "the ranked players, filtered by race, country, region or rank", True),
+    ("notifications", "a DM when someone joins the queue in your range", True),
     ("help", "this message", True),
     ("ping", "check that the bot answers, and how fast", True),
 )

@@ -22,6 +22,7 @@ from ladderline.ladder import fanout, guards, static_data, waves
 from ladderline.ladder.context import JobContext, Reply, now, tick_id
 from ladderline.ladder.labels import EMBED_COLOR
 from ladderline.ladder.match_messages import race_label
+from ladderline.ladder.queue_alerts import alerts_job
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 ROUTE, JOIN_ROUTE = "q", "qjoin"
@@ -188,7 +189,9 @@ def handle_join(ctx: JobContext) -> Reply:
     if refused:
         return refused
     if result["status"] == "joined":
-        return Reply(searching_view(result), outcome="joined")
+        # Whoever asked to hear of a join in their range is told by its own job (/notifications).
+        return Reply(searching_view(result), outcome="joined",
+                     timers=(alerts_job(ctx.job.interaction_id, ctx.job.user_id),))
     reason = result.get("reason")
     if reason == "already_queueing":
         state = guards.call(ctx, "ladder_queue_open", int(ctx.job.user_id), now(ctx))

@@ -1,0 +1,65 @@
+"""/notifications: a DM when someone joins the queue in your range (their rating on a race of the
+other game within the first wave's window of yours), at most one per chosen interval, never while
+you are in a match or queueing yourself.
+
+A join publishes one `queue_alerts` job (the fan-out lane): it claims the alerts once in SQL
+(`ladder_queue_alerts`, migration 0017) and sends them as deliver jobs of ALERTS_PER_JOB, so one
+join never carries many players' DMs on one retry budget.
+"""
+
+from __future__ import annotations
+
+from ladderline.discord import responses
+from ladderline.discord.constants import InteractionType, OptionType
+from ladderline.ladder import fanout, guards
+from ladderline.ladder.context import JobContext, Reply, now
+from ladderline.ladder.deliveries import DirectMessage
+from ladderline.ladder.labels import player_label
+from ladderline.ladder.queue_alerts import ALERTS_ROUTE
+from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
+
+ALERTS_PER_JOB = 10
+CHOICES = (("Off", "off"), ("At most every 15 minutes", "15"), ("At most every hour", "60"),
+           ("At most every 3 hours", "180"), ("At most once a day", "1440"))
+LABELS = {value: name for name, value in CHOICES}
+
+
+def handle(ctx: JobContext) -> Reply:
+    chosen = str(ctx.job.options.get("alerts") or "")
+    if chosen not in LABELS:
+        return Reply(responses.message("Pick one of the choices."), outcome="invalid")
+    every = None if chosen == "off" else int(chosen)
+    result = guards.call(ctx, "ladder_alerts_set", int(ctx.job.user_id), every, now(ctx))
+    refused = guards.guard_reply(result)
+    if refused:
+        return refused
+    if every is None:
+        return Reply(responses.message("🔕 Queue notifications are off."), outcome="alerts_off")
+    label = LABELS[chosen].lower()
+    return Reply(responses.message(
+        f"🔔 You'll get a DM when someone joins the queue in your range, {label}; never while you're in a "
+        "match or queueing. `/notifications alerts:Off` stops them."), outcome="alerts_on")
+
+
+def handle_alerts(ctx: JobContext) -> Reply:
+    payload = ctx.job.payload or {}
+    join_key = str(payload["join_key"])
+    result = guards.call(ctx, "ladder_queue_alerts", join_key, int(payload["joiner"]), now(ctx))
+    joiner = result.get("joiner") or {}
+    who = player_label(joiner.get("name"), str(joiner.get("user_id") or payload["joiner"]))
+    body = responses.message(f"🔔 **{who}** just joined the ladder queue, in your range. `/queue` to play.")
+    alerts = [DirectMessage(f"queue-alert:{join_key}:{user}", user, body) for user in result["alerted"]]
+    jobs = tuple(fanout.deliver_job(f"queue:{join_key}:alerts:{i}", alerts[i:i + ALERTS_PER_JOB])
+                 for i in range(0, len(alerts), ALERTS_PER_JOB))
+    return Reply(None, outcome=f"alerted_{len(alerts)}", timers=jobs)
+
+
+ROUTES = (
+    Route(key="notifications", kind=InteractionType.APPLICATION_COMMAND, contexts=SERVER_AND_BOT_DM,
+          ack=Ack.DEFERRED_MESSAGE, ephemeral=True, handler=handle,
+          description="Get a DM when someone joins the queue in your range",
+          options=({"type": int(OptionType.STRING), "name": "alerts", "required": True,
+                    "description": "How often at most (Off stops them)",
+                    "choices": [{"name": name, "value": value} for name, value in CHOICES]},)),
+)
+TIMERS = {ALERTS_ROUTE: handle_alerts}
