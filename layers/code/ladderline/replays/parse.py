@@ -54,6 +54,20 @@ def summarise(data: bytes) -> ReplaySummary:
     )
 
 
+def _peak_mb(fallback: float) -> float:
+    """This process's own peak resident memory: what a replay costs, start-up and imports included.
+    VmHWM belongs to this program's memory map; ru_maxrss is kept across exec on Linux, so after a
+    fork from a large parent it reports the parent's size."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return fallback
+
+
 def main() -> int:
     import resource
 
@@ -62,8 +76,7 @@ def main() -> int:
         answer: dict[str, Any] = {"summary": summarise(data).to_json()}
     except NotAReplay as error:
         answer = {"refused": str(error)}
-    # This process's own peak (KiB on Linux): what a replay costs, start-up and imports included.
-    answer["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    answer["peak_mb"] = _peak_mb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     sys.stdout.write(json.dumps(answer) + "\n")
     return 0
 
