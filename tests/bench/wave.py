@@ -21,6 +21,8 @@ from pathlib import Path
 from tests.support.local_stack import ROOT, free_port, stack_env
 
 WAVE_PLAYERS = int(os.environ.get("BENCH_WAVE_PLAYERS", "2000"))
+# BENCH_WAVE_KNOWN=1: players the bot has DMed before (DM channels open), as in `--known-players`.
+KNOWN_PLAYERS = os.environ.get("BENCH_WAVE_KNOWN", "") == "1"
 TICK_SECONDS = 5.0  # the local stack's default
 
 
@@ -49,7 +51,7 @@ def run_part_w(players: int = WAVE_PLAYERS) -> bool:
               f"(ticks every {TICK_SECONDS:g} s; the emulator enforces Discord's global and per-route limits)",
               flush=True)
         args = argparse.Namespace(players=players, first_user=0, concurrency=32, wait=60.0, settle=900.0,
-                                  tick_seconds=TICK_SECONDS)
+                                  tick_seconds=TICK_SECONDS, known_players=KNOWN_PLAYERS)
         started = time.perf_counter()
         report = run_wave_scenario(info, args)
         print(report.render())
