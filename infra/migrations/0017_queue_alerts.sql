@@ -94,3 +94,20 @@ BEGIN
         'alerted', coalesce((SELECT jsonb_agg(s.discord_user_id::text ORDER BY s.discord_user_id)
                              FROM queue_alerts_sent s WHERE s.join_key = p_join_key), '[]'::jsonb));
 END $$;
+
+-- The claims only need to outlive a re-run of their job (a day, like the idempotency records):
+-- the housekeeping tick removes older ones, a bounded batch at a time.
+CREATE FUNCTION ladder_prune_queue_alerts(p_older_than_days integer) RETURNS jsonb
+LANGUAGE sql AS $$
+    WITH gone AS (
+        DELETE FROM queue_alerts_sent
+        WHERE (join_key, discord_user_id) IN (
+            SELECT join_key, discord_user_id FROM queue_alerts_sent
+            WHERE sent_at < now() - make_interval(days => p_older_than_days)
+            ORDER BY sent_at
+            LIMIT 1000
+        )
+        RETURNING 1
+    )
+    SELECT jsonb_build_object('deleted', count(*)) FROM gone
+$$;

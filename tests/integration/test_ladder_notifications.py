@@ -97,3 +97,13 @@ def test_notifications_need_a_profile_and_the_terms(database_url):
     reply = run(database_url, command_job("notifications", 4242, {"alerts": "60"}))
     assert "/setup" in text_of(reply.body)
     assert sql(database_url, "SELECT count(*) FROM queue_alerts") == [[0]]
+
+
+def test_old_alert_claims_are_pruned_by_the_housekeeping_tick(database_url):
+    from tests.support.ladder_jobs import run_tick
+
+    community(database_url)
+    join(database_url, JOINER)
+    sql(database_url, "UPDATE queue_alerts_sent SET sent_at = now() - interval '3 days'")
+    assert run_tick(database_url, "prune_queue_alerts").outcome == "pruned"
+    assert sql(database_url, "SELECT count(*) FROM queue_alerts_sent") == [[0]]
