@@ -111,3 +111,24 @@ LANGUAGE sql AS $$
     )
     SELECT jsonb_build_object('deleted', count(*)) FROM gone
 $$;
+
+-- Join (0008's five-argument form) also says whether anyone may be alerted of it, so a join
+-- publishes its alerts job only then: a ladder where nobody subscribed pays nothing per join.
+CREATE OR REPLACE FUNCTION ladder_queue_join(p_user bigint, p_key text, p_now timestamptz, p_application text,
+                                             p_token text) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_result jsonb := ladder_queue_join(p_user, p_key, p_now);
+BEGIN
+    IF v_result->>'status' = 'joined' AND nullif(p_token, '') IS NOT NULL THEN
+        UPDATE queue_entries SET join_application_id = p_application, join_token = p_token
+        WHERE discord_user_id = p_user AND join_key = p_key;
+    END IF;
+    IF v_result->>'status' = 'joined' THEN
+        v_result := v_result || jsonb_build_object('alerts', EXISTS (
+            SELECT 1 FROM queue_alerts a
+            WHERE a.discord_user_id <> p_user
+              AND (a.last_sent_at IS NULL OR a.last_sent_at <= p_now - make_interval(mins => a.every_minutes))));
+    END IF;
+    RETURN v_result;
+END $$;

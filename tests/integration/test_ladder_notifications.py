@@ -107,3 +107,9 @@ def test_old_alert_claims_are_pruned_by_the_housekeeping_tick(database_url):
     sql(database_url, "UPDATE queue_alerts_sent SET sent_at = now() - interval '3 days'")
     assert run_tick(database_url, "prune_queue_alerts").outcome == "pruned"
     assert sql(database_url, "SELECT count(*) FROM queue_alerts_sent") == [[0]]
+
+
+def test_a_join_publishes_no_alerts_job_when_nobody_may_be_alerted(database_url):
+    seed_ready(database_url, JOINER, name="Joiner", bw="bw_zerg", mmr={"bw_zerg": 1500})
+    reply = run(database_url, click_job("qjoin", JOINER))
+    assert reply.outcome == "joined" and [t for t in reply.timers if t.route == "queue_alerts"] == []

@@ -189,9 +189,10 @@ def handle_join(ctx: JobContext) -> Reply:
     if refused:
         return refused
     if result["status"] == "joined":
-        # Whoever asked to hear of a join in their range is told by its own job (/notifications).
-        return Reply(searching_view(result), outcome="joined",
-                     timers=(alerts_job(ctx.job.interaction_id, ctx.job.user_id),))
+        # Whoever asked to hear of a join in their range is told by its own job (/notifications),
+        # published only when someone may be alerted (the join's SQL says so).
+        alerts = (alerts_job(ctx.job.interaction_id, ctx.job.user_id),) if result.get("alerts") else ()
+        return Reply(searching_view(result), outcome="joined", timers=alerts)
     reason = result.get("reason")
     if reason == "already_queueing":
         state = guards.call(ctx, "ladder_queue_open", int(ctx.job.user_id), now(ctx))
