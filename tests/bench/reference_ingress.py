@@ -1,14 +1,17 @@
 """NOT PRODUCT CODE: the bench's yardstick for the ingress (issue 12).
 
 What a developer writes in ten minutes: a boto3 SQS client at init, PyNaCl for the signature,
-stdlib json, the job published before "deferred" is answered. `make bench` Part B measures it
+stdlib json, a log line per request at INFO (the logging module, as Lambda's runtime sets it up),
+the job published before "deferred" is answered. `make bench` Part B measures it
 side by side with functions/ingress/app.py and prints the ratios. Same environment variables.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import sys
 import time
 
 import boto3
@@ -18,6 +21,15 @@ from nacl.signing import VerifyKey
 verify_key = VerifyKey(bytes.fromhex(os.environ["DISCORD_PUBLIC_KEY"]))
 queue_url = os.environ["QUEUE_URL"]
 sqs = boto3.client("sqs")
+logger = logging.getLogger()
+logger.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
+if not logger.handlers:  # Lambda's runtime puts one on the root logger (stdout); elsewhere, the same
+    class _Stdout(logging.StreamHandler):
+        stream = property(lambda self: sys.stdout, lambda self, value: None)
+
+    _handler = _Stdout()
+    _handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(message)s"))
+    logger.addHandler(_handler)
 
 
 def lambda_handler(event: dict, context: object) -> dict:
@@ -38,5 +50,6 @@ def lambda_handler(event: dict, context: object) -> dict:
            "guild_id": interaction.get("guild_id"), "received_at_ms": int(time.time() * 1000)}
     sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(job),
                      MessageAttributes={"route": {"DataType": "String", "StringValue": job["route"]}})
+    logger.info("interaction %s (%s) queued", job["interaction_id"], job["route"])
     return {"statusCode": 200, "headers": {"content-type": "application/json"},
             "body": json.dumps({"type": 5, "data": {"flags": 64}})}

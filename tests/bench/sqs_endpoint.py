@@ -9,14 +9,10 @@ per answer, TCP_NODELAY. It stores nothing. The answer carries a correct MD5OfMe
 publisher and boto3 check it) and MD5OfMessageAttributes (SQS's documented digest of the
 attributes), so neither client can tell it from SQS on this path.
 
-SPIN: it polls its sockets without sleeping, and so keeps one of the machine's two cores busy while
-it runs (Part B starts it for the section judged against it and stops it after). SQS runs on other
-machines that are awake when a request arrives; a stand-in sharing this 2-vCPU VM is not: while the
-handler under test does its ~0.5 ms of work, the endpoint's idle vCPU is halted by the hypervisor,
-and waking it delays the answer. Measured here, 5,000 kept-alive round trips with 0.4 ms of client
-work between them: blocking in recv, p50 0.17-0.18 ms, p90 0.50 ms, p99 0.72-0.75 ms; polling,
-p50 0.12 ms, p90 0.15 ms, p99 0.20-0.21 ms. The handler's own process still sleeps while it waits
-for the answer and pays its own wake-up, as it does in Lambda.
+It blocks in poll() between requests, as any server does. (It used to spin, polling with a zero
+timeout, so that its vCPU was always awake: that kept one of this machine's two cores busy for
+the whole measurement and flattered both handlers' tails. A fair comparison needs the same
+wait for both, not the smallest one; the target on the tail is now a ratio of the two.)
 
 With CERT and KEY it serves HTTPS instead, for Part B's cold starts (one request per fresh
 interpreter, a CA bundle and a TLS handshake each, as in Lambda): a thread per connection, blocking,
@@ -106,13 +102,13 @@ def _answers(buffer: bytes) -> tuple[bytes, bytes]:
 
 
 def serve(listener: socket.socket) -> None:
-    """One thread, every connection kept alive, polled without ever sleeping (see SPIN)."""
+    """One thread, every connection kept alive, waiting in poll() for the next request."""
     listener.setblocking(False)
     poller = select.poll()
     poller.register(listener, select.POLLIN)
     connections: dict[int, tuple[socket.socket, bytearray]] = {}
     while True:
-        for fd, _ in poller.poll(0):  # SPIN: a zero timeout, never a blocking wait
+        for fd, _ in poller.poll():
             if fd == listener.fileno():
                 with contextlib.suppress(BlockingIOError):
                     conn, _ = listener.accept()
