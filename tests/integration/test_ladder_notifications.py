@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import threading
 
-from ladderline.ladder import fanout
-
 from tests.support.ladder_jobs import T0, click_job, command_job, run, seed_ready, sql, text_of, timer_job
 
 JOINER, NEAR, FAR, BUSY, QUEUED, SAME_GAME, LATE = 2001, 2002, 2003, 2004, 2005, 2006, 2007
@@ -17,17 +15,19 @@ def subscribe(url: str, user: int, every: str = "60", at: float = T0) -> str:
 
 
 def join(url: str, user: int, at: float = T0):
-    """A Join click, then its alerts job; the DMs its deliver jobs carry, by user id."""
+    """A Join click, then its alerts job and their send jobs; the DMs sent, by user id."""
     click = click_job("qjoin", user)
     reply = run(url, click, at)
     [alerts] = [t for t in reply.timers if t.route == "queue_alerts"]
-    return alerted(run(url, timer_job(alerts.route, alerts.key, alerts.payload), at))
+    return alerted(url, run(url, timer_job(alerts.route, alerts.key, alerts.payload), at), at)
 
 
-def alerted(reply) -> dict[str, str]:
+def alerted(url: str, reply, at: float = T0) -> dict[str, str]:
+    """Run the alerts job's send jobs (at `at`); the DMs they send, by user id."""
     dms = {}
     for job in reply.timers:
-        for delivery in (fanout.decode(d) for d in job.payload["deliveries"]):
+        assert job.route == "queue_alert_send"
+        for delivery in run(url, timer_job(job.route, job.key, job.payload), at).deliveries:
             dms[delivery.user_id] = text_of(delivery.body)
     return dms
 
@@ -58,7 +58,8 @@ def test_the_alerts_job_run_again_sends_the_same_alerts_under_the_same_keys(data
     [job] = [t for t in reply.timers if t.route == "queue_alerts"]
     first = run(database_url, timer_job(job.route, job.key, job.payload))
     again = run(database_url, timer_job(job.route, job.key, job.payload), T0 + 5)
-    assert [t.key for t in first.timers] == [t.key for t in again.timers] and alerted(first) == alerted(again)
+    assert [t.key for t in first.timers] == [t.key for t in again.timers]
+    assert alerted(database_url, first) == alerted(database_url, again) == {str(NEAR): alerted(database_url, first)[str(NEAR)]}
     assert sql(database_url, "SELECT count(*) FROM queue_alerts_sent") == [[1]]
 
 
@@ -113,3 +114,23 @@ def test_a_join_publishes_no_alerts_job_when_nobody_may_be_alerted(database_url)
     seed_ready(database_url, JOINER, name="Joiner", bw="bw_zerg", mmr={"bw_zerg": 1500})
     reply = run(database_url, click_job("qjoin", JOINER))
     assert reply.outcome == "joined" and [t for t in reply.timers if t.route == "queue_alerts"] == []
+
+
+def test_an_alert_held_back_is_rechecked_when_sent(database_url):
+    # The send job runs later than the claim (a rate limit, a backlog): what is true then decides.
+    community(database_url)
+    seed_ready(database_url, LATE, name="Late", sc2="sc2_protoss", mmr={"sc2_protoss": 1450})
+    assert "You'll get a DM" in subscribe(database_url, LATE)
+    reply = run(database_url, click_job("qjoin", JOINER))
+    [job] = [t for t in reply.timers if t.route == "queue_alerts"]
+    claimed = run(database_url, timer_job(job.route, job.key, job.payload))
+    [send] = claimed.timers
+    assert sorted(send.payload["users"]) == sorted([str(NEAR), str(LATE)])
+
+    run(database_url, click_job("qjoin", LATE), T0 + 20)  # Late queues before the alert goes out
+    sent = run(database_url, timer_job(send.route, send.key, send.payload), T0 + 30)
+    assert [d.user_id for d in sent.deliveries] == [str(NEAR)]  # never to someone now queueing
+
+    sql(database_url, "DELETE FROM queue_entries WHERE discord_user_id = :u", u=JOINER)  # the joiner left
+    again = run(database_url, timer_job(send.route, send.key, send.payload), T0 + 40)
+    assert again.deliveries == () and again.outcome == "alerts_stale"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ladderline.ladder.deliveries import Timer
 
 ALERTS_ROUTE = "queue_alerts"
+SEND_ROUTE = "queue_alert_send"  # a group of a join's alerts, re-checked and sent (fan-out lane)
 
 
 def alerts_job(join_key: str, joiner: str) -> Timer:

@@ -46,7 +46,7 @@ COMMAND_MODULES: tuple[ModuleType, ...] = (
 # fan-out job's messages). They run in the worker's second lane (the fan-out queue), so a wave's
 # minutes of sending at Discord's global limit never hold up a click, a command or a tick.
 FANOUT_ROUTES = frozenset({fanout.DELIVER_ROUTE, waves.FOUND_TIMER, waves.REMIND_TIMER,
-                           queue_alerts.ALERTS_ROUTE})
+                           queue_alerts.ALERTS_ROUTE, queue_alerts.SEND_ROUTE})
 
 
 FIRST_TICKS = ("confirmation_sweep",)

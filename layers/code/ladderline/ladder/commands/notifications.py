@@ -3,19 +3,22 @@ other game within the first wave's window of yours), at most one per chosen inte
 you are in a match or queueing yourself.
 
 A join publishes one `queue_alerts` job (the fan-out lane): it claims the alerts once in SQL
-(`ladder_queue_alerts`, migration 0017) and sends them as deliver jobs of ALERTS_PER_JOB, so one
-join never carries many players' DMs on one retry budget.
+(`ladder_queue_alerts`, migration 0017) and hands them to send jobs of ALERTS_PER_JOB, so one
+join never carries many players' DMs on one retry budget. A send job may run minutes later (a
+rate limit, a backlog): it asks again who is still free and whether the joiner still queues
+(`ladder_queue_alert_recipients`, migration 0018) and alerts only them; an alert is never sent
+once it is untrue, and each is sent at most once (its delivery key).
 """
 
 from __future__ import annotations
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder import fanout, guards
+from ladderline.ladder import guards
 from ladderline.ladder.context import JobContext, Reply, now
-from ladderline.ladder.deliveries import DirectMessage
+from ladderline.ladder.deliveries import DirectMessage, Timer
 from ladderline.ladder.labels import player_label
-from ladderline.ladder.queue_alerts import ALERTS_ROUTE
+from ladderline.ladder.queue_alerts import ALERTS_ROUTE, SEND_ROUTE
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 ALERTS_PER_JOB = 10
@@ -47,11 +50,25 @@ def handle_alerts(ctx: JobContext) -> Reply:
     result = guards.call(ctx, "ladder_queue_alerts", join_key, int(payload["joiner"]), now(ctx))
     joiner = result.get("joiner") or {}
     who = player_label(joiner.get("name"), str(joiner.get("user_id") or payload["joiner"]))
-    body = responses.message(f"🔔 **{who}** just joined the ladder queue, in your range. `/queue` to play.")
-    alerts = [DirectMessage(f"queue-alert:{join_key}:{user}", user, body) for user in result["alerted"]]
-    jobs = tuple(fanout.deliver_job(f"queue:{join_key}:alerts:{i}", alerts[i:i + ALERTS_PER_JOB])
-                 for i in range(0, len(alerts), ALERTS_PER_JOB))
-    return Reply(None, outcome=f"alerted_{len(alerts)}", timers=jobs)
+    users = list(result["alerted"])
+    jobs = tuple(Timer(SEND_ROUTE, f"queue:{join_key}:alerts:{i}", 0,
+                       {"join_key": join_key, "joiner": str(payload["joiner"]), "who": who,
+                        "users": users[i:i + ALERTS_PER_JOB]})
+                 for i in range(0, len(users), ALERTS_PER_JOB))
+    return Reply(None, outcome=f"alerted_{len(users)}", timers=jobs)
+
+
+def handle_alert_send(ctx: JobContext) -> Reply:
+    """Send a group's alerts to those for whom they are still true (see the module's docstring)."""
+    payload = ctx.job.payload or {}
+    join_key = str(payload["join_key"])
+    now_true = guards.call(ctx, "ladder_queue_alert_recipients", join_key, int(payload["joiner"]),
+                           [str(user) for user in payload["users"]])
+    if not now_true["joiner_queued"]:
+        return Reply(None, outcome="alerts_stale")
+    body = responses.message(f"🔔 **{payload['who']}** just joined the ladder queue, in your range. `/queue` to play.")
+    alerts = tuple(DirectMessage(f"queue-alert:{join_key}:{user}", user, body) for user in now_true["free"])
+    return Reply(None, outcome=f"alerts_sent_{len(alerts)}", deliveries=alerts)
 
 
 ROUTES = (
@@ -62,4 +79,4 @@ ROUTES = (
                     "description": "How often at most (Off stops them)",
                     "choices": [{"name": name, "value": value} for name, value in CHOICES]},)),
 )
-TIMERS = {ALERTS_ROUTE: handle_alerts}
+TIMERS = {ALERTS_ROUTE: handle_alerts, SEND_ROUTE: handle_alert_send}
