@@ -193,6 +193,8 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
     # `make bench` silences logging for its own output; here the handlers log as deployed.
     silenced = logging.root.manager.disable
     logging.disable(logging.NOTSET)
+    # The reference sets up the root logger as Lambda's runtime would: undone afterwards.
+    root_handlers, root_level = list(logging.root.handlers), logging.root.level
     port = _free_port()
     server = _start_moto(port)
     endpoint_port = _free_port()
@@ -368,6 +370,8 @@ def run_part_b(requests: int = REQUESTS, cold_samples: int = COLD_SAMPLES) -> bo
         return warm_ok and tail_ok and cold_ok
     finally:
         logging.disable(silenced)
+        logging.root.handlers[:] = root_handlers
+        logging.root.setLevel(root_level)
         stack.close()
         os.environ.clear()
         os.environ.update(saved)
