@@ -247,7 +247,7 @@ def test_a_rejected_request_and_latency_are_shown_on_the_page(page: Page) -> Non
     page.select_option("#fault-kind", "500")
     page.select_option("#fault-target", "edits")
     page.locator("#fault-inject").click()
-    expect(page.locator("#fault-state")).to_contain_text("get 500")
+    expect(page.locator("#fault-state")).to_contain_text("500 to edits: 1 of 1 left")
 
     pongs = dave.locator(".msg", has_text="Database round trip")
     before = pongs.count()
@@ -257,6 +257,9 @@ def test_a_rejected_request_and_latency_are_shown_on_the_page(page: Page) -> Non
     expect(dave.locator(".note.rejection", has_text="Discord answered 500 to PATCH")).to_be_visible()
     expect(pongs).to_have_count(before + 1)  # the worker tried the edit again, and it went through
     expect(dave.locator(".thinking")).to_have_count(0)
+    # The fault was used: the panel no longer lists it as pending.
+    expect(page.locator("#fault-state")).to_contain_text("no fault pending")
+    expect(page.locator("#fault-state")).not_to_contain_text("500 to edits")
     shot(page, "7-rejection")
 
 
@@ -306,3 +309,142 @@ def test_admin_subcommands_and_groups_are_chosen_as_in_discords_client(page: Pag
     alice.locator(".send").click()
     expect(message(alice, "Activation code")).to_contain_text("3 uses")
     shot(page, "admin-subcommands")
+
+
+def test_notes_show_only_where_they_happened(page: Page) -> None:
+    carol, dave = side_by_side(page, "Carol", "Dave")
+    page.locator("#faults summary").click()
+    page.select_option("#fault-kind", "500")
+    page.select_option("#fault-target", "edits")
+    page.locator("#fault-inject").click()
+    page.locator("#wave").click()
+
+    slash(dave, "ping")
+
+    expect(dave.locator(".note.rejection", has_text="Discord answered 500 to PATCH")).to_be_visible()
+    expect(message(dave, "Database round trip")).to_be_visible()
+    # Dave's refused edit is Dave's; the playground's own notices are in its activity list.
+    expect(carol.locator(".note")).to_have_count(0)
+    expect(dave.locator(".note.notice")).to_have_count(0)
+    activity = page.locator("#activity-list")
+    expect(activity.locator("li", has_text="Matchmaking wave queued").first).to_be_attached()
+    expect(activity.locator("li", has_text="get 500").first).to_be_attached()
+    page.locator("#faults summary").click()  # closes the panel, which lies over the panes
+    open_dms(dave)
+    expect(dave.locator(".note")).to_have_count(0)
+
+
+def test_the_keyboard_works_as_in_discords_client(page: Page) -> None:
+    page.select_option("#user-a", label="Carol")
+    page.select_option("#user-b", label="off")
+    carol = pane(page, "Carol")
+    composer = carol.locator(".command-input")
+    composer.click()
+    composer.press_sequentially("/p")
+    suggestions = carol.locator(".suggestion")
+    expect(suggestions.first).to_have_class("suggestion selected")
+    names = suggestions.evaluate_all("nodes => nodes.map(n => n.dataset.name)")
+    assert len(names) >= 2  # /ping and /profile at least
+    composer.press("ArrowDown")
+    expect(suggestions.nth(1)).to_have_class("suggestion selected")
+    composer.press("ArrowUp")
+    composer.press("ArrowUp")  # round to the last
+    expect(suggestions.last).to_have_class("suggestion selected")
+    composer.press("Enter")  # a partial command: Enter takes the selected suggestion, sends nothing
+    expect(carol.locator(".options .chip")).to_have_text(f"/{names[-1]}")
+    composer.press("Escape")
+    expect(carol.locator(".options .chip")).to_have_count(0)
+
+    # An autocomplete option: Enter takes the highlighted choice instead of sending what was typed.
+    messages_before = carol.locator(".msg").count()
+    composer.press_sequentially("/leaderboard")
+    composer.press("Enter")  # takes /leaderboard; its options follow
+    expect(carol.locator(".options .chip")).to_have_text("/leaderboard")
+    country = carol.locator('[data-option="country"]')
+    country.press_sequentially("fi")
+    expect(carol.locator(".suggestion", has_text="Finland")).to_be_visible()
+    finland = carol.locator(".suggestion").evaluate_all("nodes => nodes.findIndex(n => n.textContent.includes('Finland'))")
+    for _ in range(finland):
+        country.press("ArrowDown")
+    country.press("Enter")
+    expect(country).to_have_value("🇫🇮 Finland")
+    expect(country).to_have_attribute("data-value", "FI")
+    assert carol.locator(".msg").count() == messages_before  # nothing was sent
+    country.press("Enter")  # no list open now: Enter sends the command
+    expect(message(carol, "Leaderboard")).to_contain_text("Finland")
+
+    # A modal: focus stays inside it, Escape closes it and gives the focus back.
+    slash(carol, "setup", country=("fin", "Finland"), region="EUE")
+    modal = carol.locator(".modal")
+    expect(modal).to_be_visible()
+    first = modal.locator("input, textarea, select").first
+    expect(first).to_be_focused()
+    first.press("Shift+Tab")
+    expect(modal.locator(".modal-submit")).to_be_focused()
+    modal.locator(".modal-submit").press("Tab")
+    expect(first).to_be_focused()
+    first.press("Escape")
+    expect(modal).to_have_count(0)
+    expect(composer).to_be_focused()
+    # Cancel too gives the focus back, to the composer that opened it.
+    slash(carol, "setup", country=("fin", "Finland"), region="EUE")
+    carol.locator(".modal .modal-cancel").click()
+    expect(carol.locator(".modal")).to_have_count(0)
+    expect(composer).to_be_focused()
+
+
+def test_a_reload_keeps_users_places_and_the_open_modal(page: Page) -> None:
+    carol, dave = side_by_side(page, "Carol", "Dave")
+    open_dms(dave)
+    slash(carol, "setup", country=("fin", "Finland"), region="EUE")
+    expect(carol.locator(".modal")).to_be_visible()
+    assert "with=" in page.url and "at2=dm" in page.url and "modal=" in page.url
+
+    page.reload()
+
+    expect(page.locator("#conn")).to_have_text("live")
+    carol, dave = pane(page, "Carol"), pane(page, "Dave")
+    expect(dave.locator(".chat-head")).to_have_text("@ ladderline")
+    expect(carol.locator(".chat-head")).to_have_text("# ladder")
+    expect(carol.locator(".modal h2")).to_have_text("Set up your ladder profile")
+    fill_modal(carol, player_name="Carol", battletag="Carol#1234")  # the reopened modal still submits
+    expect(message(carol, "Check your ladder profile")).to_contain_text("Carol#1234")
+    assert "modal=" not in page.url
+
+
+def test_a_phone_sized_window_is_usable(browser_context: Any, playground: tuple[RunningStack, str]) -> None:
+    page = browser_context.new_page()
+    page.set_viewport_size({"width": 420, "height": 860})
+    page.goto(playground[1])
+    expect(page.locator("#conn")).to_have_text("live")
+    carol, dave = side_by_side(page, "Carol", "Dave")
+    for who in (carol, dave):
+        width = who.locator(".chat").evaluate("node => node.getBoundingClientRect().width")
+        assert width >= 380, f"a chat {width} px wide in a 420 px window"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 420  # nothing sideways
+    slash(dave, "ping")
+    expect(message(dave, "Database round trip")).to_be_visible()
+    shot(page, "420px")
+    page.close()
+
+
+def test_emoji_are_drawn_in_colour_not_as_boxes(page: Page) -> None:
+    # Rendered with the page's own font stack: a colour emoji font draws coloured pixels; a missing
+    # one draws a grey box (tofu) or nothing.
+    coloured = page.evaluate("""() => {
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 64;
+        const ctx = canvas.getContext("2d");
+        ctx.font = `48px ${getComputedStyle(document.body).fontFamily}`;
+        ctx.textBaseline = "top";
+        ctx.fillStyle = "#808080";
+        ctx.fillText("\\u{1F3C6}", 4, 4);
+        const data = ctx.getImageData(0, 0, 64, 64).data;
+        let count = 0;
+        for (let i = 0; i < data.length; i += 4) {
+            const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+            if (a > 0 && Math.max(r, g, b) - Math.min(r, g, b) > 40) count += 1;
+        }
+        return count;
+    }""")
+    assert coloured > 100, "the trophy emoji was not drawn in colour: install an emoji font (fonts-noto-color-emoji)"

@@ -39,6 +39,7 @@ def test_a_small_burst_is_counted_and_every_user_is_set_up_once(stack: RunningSt
     assert lines[0].startswith("36 interactions from 4 users")
     assert "4 /setup Confirm" in lines[0] and "/profile" in lines[0] and "/leaderboard" in lines[0]
     assert "non-200 0   lost 0   duplicated 0   write mismatches 0   error messages 0" in result.stdout
+    assert "tokens in dev.log 0 (each of the 36 interaction tokens searched for" in result.stdout
     info = read_stack(stack.data_dir)
     conn = connect(info.database_url)
     try:

@@ -103,6 +103,45 @@ def test_a_refused_edit_is_a_rejection_with_discords_reason_and_no_token(
     assert interaction["token"] not in text and TOKEN_SHOWN in text
 
 
+def test_a_refused_dm_open_shows_in_that_users_dm_and_the_playgrounds_own_notes_in_no_chat(
+        emulator: DiscordEmulator, live: Live) -> None:
+    emulator.script("POST", "/users/@me/channels", 429, times=1, label="429 to DM opens")
+
+    refused = requests.post(f"{emulator.base_url}/users/@me/channels", json={"recipient_id": "42"}, headers=BOT,
+                            timeout=5)
+    live.notice("Matchmaking wave queued now.")
+
+    assert refused.status_code == 429
+    notes = events_of(live)[0]["notes"]
+    [rejection] = [n for n in notes if n["type"] == "rejection"]
+    assert rejection["place"] == "dm:42"  # where it happened: not every user's channel and DMs
+    [notice] = [n for n in notes if n["type"] == "notice"]
+    assert notice["place"] is None  # the page's activity list
+
+
+def test_a_used_fault_leaves_the_pending_list_and_the_pages_are_told(emulator: DiscordEmulator, live: Live) -> None:
+    emulator.script("*", "/channels/*", 500, {"message": "500: Internal Server Error", "code": 0}, times=2,
+                    label="500 to dms")
+    assert live.faults(announce=True)["pending"] == [{"label": "500 to dms", "left": 2, "of": 2}]
+    page = live.subscribe()
+    channel = requests.post(f"{emulator.base_url}/users/@me/channels", json={"recipient_id": "42"}, headers=BOT,
+                            timeout=5).json()["id"]
+
+    statuses = [requests.post(f"{emulator.base_url}/channels/{channel}/messages", json={"content": "hi"},
+                              headers=BOT, timeout=5).status_code for _ in range(3)]
+
+    live.drain()
+    told = []
+    while not page.empty():
+        event = page.get_nowait()
+        if event and event["type"] == "faults":
+            told.append([(f["left"], f["of"]) for f in event["pending"]])
+    live.unsubscribe(page)
+    assert statuses == [500, 500, 200]
+    assert told == [[(1, 2)], []]  # each use told to the page; then nothing pending
+    assert live.faults()["pending"] == []
+
+
 # --- the playground's HTTP side (no stack behind it: only what needs none) -------------------------------
 @pytest.fixture
 def server(emulator: DiscordEmulator, tmp_path) -> Iterator[str]:

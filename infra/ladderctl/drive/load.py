@@ -10,8 +10,10 @@ Reported: ack latency p50/p99/max (what Discord's 3 s clock sees, plus one local
 answers, time to the final message p50/p99 (from the emulator's edit timestamp), lost (no final
 message within --wait), duplicated (the original message edited more than once by the bot for one
 interaction, or database rows that do not match the confirmed setups) and error messages (the
-"temporarily unavailable" answer, the worker's failure message, refused answers). Exits 1 on any
-lost, duplicated or non-200.
+"temporarily unavailable" answer, the worker's failure message, refused answers). Then the
+stack's dev.log (and its rotated dev.log.1) is searched for every interaction token the run sent:
+a token there would let anyone who can read the file answer as the bot for 15 minutes. Exits 1 on
+any lost, duplicated, non-200 or token found.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ POLL_SECONDS = 0.1
 UNAVAILABLE = "temporarily unavailable"
 FAILED = "something went wrong"
 FIRST_USER_ID = 800_000_000_000_000_000
+LOG_FLUSH_SECONDS = 1.0
 
 
 @dataclass
@@ -192,12 +195,38 @@ class VirtualUser:
             self._profile()
 
 
+# A token is base64 of "interaction:<id>:<random>": its middle is random, so this slice found in
+# the log means (a piece of) that token was written there, whatever the text around it.
+FINGERPRINT = slice(60, 92)
+
+
+@dataclass
+class TokenScan:
+    tokens: int
+    scanned_bytes: int
+    found: list[str]  # the steps whose token is in the log
+
+
+def scan_log_for_tokens(log_file: Path, results: list[Sent]) -> TokenScan:
+    """Search dev.log and dev.log.1 for each interaction token of the run (a part of it is enough)."""
+    text = b""
+    for path in (log_file.with_name(log_file.name + ".1"), log_file):
+        try:
+            text += path.read_bytes()
+        except FileNotFoundError:
+            continue
+    found = [f"{r.step} by {r.user_id}" for r in results
+             if len(r.token) >= FINGERPRINT.stop and text.find(r.token[FINGERPRINT].encode()) >= 0]
+    return TokenScan(len(results), len(text), found)
+
+
 @dataclass
 class Report:
     results: list[Sent]
     elapsed_s: float
     duplicated: list[str]
     write_problems: list[str]
+    token_scan: TokenScan | None = None
 
     @property
     def non_200(self) -> list[Sent]:
@@ -209,7 +238,8 @@ class Report:
 
     @property
     def failed(self) -> bool:
-        return bool(self.non_200 or self.lost or self.duplicated or self.write_problems)
+        leaked = self.token_scan is not None and bool(self.token_scan.found)
+        return bool(self.non_200 or self.lost or self.duplicated or self.write_problems or leaked)
 
     def render(self) -> str:
         acks = [r.ack_ms for r in self.results]
@@ -235,6 +265,12 @@ class Report:
             lines.append(f"  lost: {sent.step} by {sent.user_id} (answered type {sent.callback_type})")
         for sent in self.non_200[:5]:
             lines.append(f"  non-200: {sent.step} by {sent.user_id}: HTTP {sent.status}")
+        if self.token_scan is not None:
+            scan = self.token_scan
+            lines.append(f"tokens in dev.log {len(scan.found)} (each of the {scan.tokens} interaction tokens "
+                         f"searched for in {scan.scanned_bytes / 1e6:.1f} MB of dev.log and dev.log.1)")
+            for step in scan.found[:5]:
+                lines.append(f"  token in dev.log: {step}")
         return "\n".join(lines)
 
 
@@ -307,7 +343,11 @@ def run_load(info: StackInfo, *, interactions: int, users: int, concurrency: int
     finally:
         client.close()
     user_ids = [str(FIRST_USER_ID + first_user + n) for n in range(users)]
-    return Report(results, elapsed, duplicated, _write_mismatches(info, user_ids, results))
+    report = Report(results, elapsed, duplicated, _write_mismatches(info, user_ids, results))
+    if info.log_file:
+        time.sleep(LOG_FLUSH_SECONDS)  # the last jobs' log lines are on their way to the file
+        report.token_scan = scan_log_for_tokens(Path(info.log_file), results)
+    return report
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

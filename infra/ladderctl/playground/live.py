@@ -10,7 +10,12 @@ it sent, queue delays from the poller). `Live` turns these into page events:
 - timing:    a figure for an interaction (ack_ms, queue_ms, worker_ms, edit_ms);
 - rejection: Discord (the emulator) refused something: a request of the bot (4xx/5xx, with
              Discord's error body) or an interaction answer it would not accept;
-- notice:    what the playground did (a wave queued, a fault injected, a tick ran).
+- notice:    what the playground did (a wave queued, a fault injected, a tick ran);
+- faults:    the emulator's faults still pending (and its latency), whenever that changes.
+
+Every note has the place it happened in (a channel, a user's DM) and, where one user caused it,
+that user: a page shows it there only. A note of no place (the playground's own doings, a
+request of the bot tied to no chat) goes to the page's activity list, never into a chat.
 
 Emulator listeners run on its threads, some under its lock, so they only queue; one thread here
 does the work (it may call back into the emulator). A new page gets a snapshot first, then the
@@ -107,6 +112,7 @@ class Live:
         self._raw: dict[str, dict[str, Any]] = {}  # interaction id -> what was sent and received
         self._message_requests: dict[str, list[dict[str, Any]]] = {}  # bot-token requests per message
         self._notes: deque[dict[str, Any]] = deque(maxlen=MAX_NOTES)
+        self._faults_shown: dict[str, Any] = {}
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._unsubscribe: Any = None
@@ -198,12 +204,26 @@ class Live:
                 figures["queue_ms"] = round(queue_ms, 1)
             self._set_timing(interaction_id, **figures)
             if failed:
-                self._note("rejection", None, f"job {interaction_id} failed in the worker: it stays on the queue "
-                           "and is retried (see the dev stack's console)", interaction_id=interaction_id)
+                # Shown where the interaction was made, to the user who made it.
+                interaction = (self._raw.get(interaction_id) or {}).get("interaction")
+                place, user = place_of(interaction) if interaction else (None, None)
+                self._note("rejection", place, f"job {interaction_id} failed in the worker: it stays on the queue "
+                           "and is retried (see the dev stack's console)", visible_to=user,
+                           interaction_id=interaction_id)
 
-    def notice(self, text: str, place: str | None = "channel") -> None:
+    def notice(self, text: str, place: str | None = None) -> None:
+        """What the playground did; place None: the page's activity list, not a chat."""
         with self._lock:
             self._note("notice", place, text)
+
+    def faults(self, *, announce: bool = False) -> dict[str, Any]:
+        """The emulator's pending faults and latency; with announce, streamed to the pages as well."""
+        state = {"latency_seconds": self.emulator.latency_seconds, "pending": self.emulator.pending_scripts()}
+        with self._lock:
+            if announce or state != self._faults_shown:
+                self._faults_shown = state
+                self._emit({"type": "faults", **state})
+        return state
 
     def _set_timing(self, interaction_id: str, **figures: float) -> None:
         timings = self._timings.setdefault(interaction_id, {})
@@ -297,6 +317,10 @@ class Live:
         elif channel := _CHANNEL.match(path):
             user = self.emulator.dm_recipient(channel["channel"])
             place = f"dm:{user}" if user else "channel"
+        elif path.endswith("/users/@me/channels") and isinstance(event.get("json"), dict):
+            # Opening a DM channel: it happened in the DM with that user.
+            recipient = event["json"].get("recipient_id")
+            place = f"dm:{recipient}" if recipient else None
         with self._lock:
             if interaction_id is not None:
                 raw = self._raw.setdefault(interaction_id, {"requests": []})
@@ -312,3 +336,5 @@ class Live:
             if int(event["status"]) >= 400:
                 self._note("rejection", place, rejection_text(request), visible_to=visible_to,
                            interaction_id=interaction_id)
+        if int(event["status"]) >= 400:
+            self.faults()  # a fault used up: the Faults panel says what is still pending

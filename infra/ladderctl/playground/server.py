@@ -69,7 +69,6 @@ class Playground:
         self.emulator = stack.emulator
         self.database_url = database_url
         self.live = Live(self.emulator)
-        self.faults: dict[str, Any] = {"latency_seconds": 0.0, "injected": []}
         self._my_ticks: set[str] = set()
         self._modals: dict[str, dict[str, Any]] = {}  # user id -> the modal open for them
         self._lock = threading.Lock()
@@ -133,7 +132,7 @@ class Playground:
             "commands": command_list(),
             "guild_id": DEFAULT_GUILD,
             "activation_code": getattr(self, "activation_code", None),
-            "faults": self.faults,
+            "faults": self.live.faults(),
             "ticker": bool(getattr(self.stack.options, "tick_seconds", 0)),
         }
 
@@ -256,22 +255,26 @@ class Playground:
         if kind == "latency":
             seconds = max(0.0, min(10.0, float(body.get("seconds", 0))))
             self.emulator.latency_seconds = seconds
-            self.faults["latency_seconds"] = seconds
             text = f"Discord answers {seconds:g} s later from now on." if seconds else "Discord answers at once again."
         elif kind in ("429", "500", "503"):
             status = int(kind)
             scope = str(body.get("scope", "user"))
             if scope not in ("user", "global", "shared"):
                 raise ActionError("scope must be user, global or shared")
-            self.emulator.script("*", FAULT_TARGETS[target], status, None if status == 429 else SERVER_ERROR,
-                                 times=times, scope=scope)
             what = f"{status}" + (f" (scope {scope})" if status == 429 else "")
+            self.emulator.script("*", FAULT_TARGETS[target], status, None if status == 429 else SERVER_ERROR,
+                                 times=times, scope=scope, label=f"{what} to {target}")
             text = f"The next {times} request(s) of the bot to {target} get {what}."
-            self.faults["injected"] = (self.faults["injected"] + [text])[-10:]
         else:
             raise ActionError("kind must be latency, 429, 500 or 503")
         self.live.notice(text)
-        return dict(self.faults)
+        return self.live.faults(announce=True)
+
+    def open_modal(self, user: str) -> dict[str, Any] | None:
+        """The modal the bot opened for `user` and that was not submitted yet (a reloaded page reopens it)."""
+        with self._lock:
+            modal = self._modals.get(user)
+        return None if modal is None else {k: v for k, v in modal.items() if k != "message"}
 
     # --- the poller's batches ----------------------------------------------------------------------------
     def batch_done(self, batch: Any) -> None:
@@ -353,6 +356,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path.startswith("/api/raw/"):
             found = self.playground.live.raw(path.rsplit("/", 1)[1])
             return self._json(200, found) if found is not None else self._json(404, {"error": "unknown id"})
+        if path.startswith("/api/modal/"):
+            modal = self.playground.open_modal(path.rsplit("/", 1)[1])
+            return self._json(200, modal) if modal is not None else self._json(404, {"error": "no open modal"})
         if path == "/api/events":
             return self._events()
         return self._json(404, {"error": "not found"})

@@ -126,6 +126,8 @@ class _Script:
     body: Any
     headers: dict[str, str]
     times: int
+    label: str = ""  # how a tool that scripted it names it (the playground's Faults panel)
+    of: int = 0  # times, as scripted
 
 
 class DiscordEmulator:
@@ -384,6 +386,7 @@ class DiscordEmulator:
         headers: dict | None = None,
         times: int = 1,
         scope: str = "user",
+        label: str = "",
     ) -> None:
         """Answer the next `times` requests matching METHOD + glob (on the path without /api/vN) this way.
 
@@ -405,8 +408,14 @@ class DiscordEmulator:
             body = dict(RATE_LIMITED, **({"global": True} if scope == "global" else {}))
         with self._lock:
             self._scripts.append(
-                _Script(method.upper(), path_pattern, status, body, dict(headers or {}), times)
+                _Script(method.upper(), path_pattern, status, body, dict(headers or {}), times, label, times)
             )
+
+    def pending_scripts(self) -> list[dict[str, Any]]:
+        """The scripted answers not used up yet: label, times left, times scripted."""
+        with self._lock:
+            return [{"label": script.label or f"{script.status} to {script.method} {script.pattern}",
+                     "left": script.times, "of": script.of} for script in self._scripts]
 
     def block_globally(self, seconds: float) -> None:
         """Every bot-token request gets a global 429 for the next `seconds` (an application that hit

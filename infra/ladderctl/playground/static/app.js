@@ -84,9 +84,26 @@ async function post(path, body) {
   return payload;
 }
 
+// Where a message or note shows: its place (the channel, one user's DM), to its user if it has one.
+// A note of no place is the playground's own (a wave, a fault): the activity list, not a chat.
 function visibleIn(pane, item) {
-  return (item.place === pane.place || (item.place === null && item.type !== "message"))
-    && (!item.visible_to || item.visible_to === pane.user);
+  return item.place === pane.place && (!item.visible_to || item.visible_to === pane.user);
+}
+
+const MAX_ACTIVITY = 100;
+
+function addActivity(note) {
+  const list = document.getElementById("activity-list");
+  list.querySelector(".empty")?.remove();
+  list.prepend(el("li", { class: note.type, dataset: { id: note.id || "" } }, note.text));
+  while (list.children.length > MAX_ACTIVITY) list.lastChild.remove();
+  const count = document.getElementById("activity-count");
+  count.textContent = String(list.children.length);
+}
+
+function showNote(note) {
+  if (note.place === null || note.place === undefined) addActivity(note);
+  else state.panes.forEach((pane) => upsert(pane, note));
 }
 
 function timingText(id) {
@@ -352,7 +369,9 @@ async function fileBase64(file) {
 
 function openModal(pane, modal) {
   const layer = pane.node.querySelector(".modal-layer");
-  const form = el("form", { class: "modal", dataset: { customId: modal.custom_id }, novalidate: true });
+  const opener = document.activeElement;
+  const form = el("form", { class: "modal", dataset: { customId: modal.custom_id }, novalidate: true,
+    role: "dialog", "aria-modal": "true", "aria-label": modal.title || "modal" });
   form.append(el("h2", { text: modal.title || "" }));
   const inputs = [];
   for (const field of modalInputs(modal.components)) {
@@ -379,7 +398,26 @@ function openModal(pane, modal) {
     inputs.push({ c, input, wrap, required });
     form.append(wrap);
   }
-  const close = () => { layer.hidden = true; layer.replaceChildren(); };
+  // Closing gives the focus back where it was (the button or composer that opened it), as a dialog does.
+  const close = () => {
+    layer.hidden = true;
+    layer.replaceChildren();
+    pane.modal = null;
+    saveUrl();
+    const back = opener && opener !== document.body && pane.node.contains(opener) && opener.isConnected
+      ? opener : pane.node.querySelector(".command-input");
+    back.focus();
+  };
+  // Escape closes; Tab and Shift+Tab go round the modal's own fields and buttons, never behind it.
+  form.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); close(); return; }
+    if (event.key !== "Tab") return;
+    const stops = [...form.querySelectorAll("input, textarea, select, button")].filter((n) => !n.disabled);
+    if (!stops.length) return;
+    const first = stops[0], last = stops[stops.length - 1];
+    if (event.shiftKey && document.activeElement === first) { event.preventDefault(); last.focus(); }
+    else if (!event.shiftKey && document.activeElement === last) { event.preventDefault(); first.focus(); }
+  });
   form.append(el("footer", {},
     el("button", { type: "button", class: "modal-cancel", onclick: close }, "Cancel"),
     el("button", { type: "submit", class: "modal-submit" }, "Submit")));
@@ -417,8 +455,10 @@ function openModal(pane, modal) {
   });
   layer.replaceChildren(form);
   layer.hidden = false;
+  pane.modal = modal;
+  saveUrl();
   const first = form.querySelector("input, textarea, select");
-  if (first) first.focus();
+  (first || form.querySelector("button")).focus();
 }
 
 // --- the composer (slash commands) -------------------------------------------------------------------
@@ -433,15 +473,52 @@ function renderComposerHint(pane) {
   if (!pane.command) input.placeholder = pane.place === "channel" ? "Message #ladder: type / for a command" : "Message @ladderline: type / for a command";
 }
 
+// The list above the composer (commands, autocomplete choices). As in Discord's client: the first
+// is selected, arrows move the selection, Enter or Tab takes it, Escape closes the list.
 function showSuggestions(pane, entries, onPick) {
   const box = pane.node.querySelector(".suggestions");
-  box.replaceChildren(...entries.map((entry) => el("button", { type: "button", class: "suggestion",
-    dataset: { name: entry.value }, onmousedown: (e) => { e.preventDefault(); onPick(entry); } },
+  pane.pick = entries.length ? { entries, onPick, active: 0 } : null;
+  box.replaceChildren(...entries.map((entry, i) => el("button", { type: "button", class: `suggestion${i === 0 ? " selected" : ""}`,
+    role: "option", "aria-selected": i === 0 ? "true" : "false", tabindex: "-1",
+    dataset: { name: entry.value }, onmousedown: (e) => { e.preventDefault(); onPick(entry, "click"); } },
     entry.label, entry.hint ? el("small", { text: entry.hint }) : null)));
 }
 
 function clearSuggestions(pane) {
+  pane.pick = null;
   pane.node.querySelector(".suggestions").replaceChildren();
+}
+
+function moveSuggestion(pane, step) {
+  const pick = pane.pick;
+  pick.active = (pick.active + step + pick.entries.length) % pick.entries.length;
+  pane.node.querySelectorAll(".suggestion").forEach((node, i) => {
+    node.classList.toggle("selected", i === pick.active);
+    node.setAttribute("aria-selected", i === pick.active ? "true" : "false");
+    if (i === pick.active) node.scrollIntoView({ block: "nearest" });
+  });
+}
+
+// Keys while a suggestion list is open; true when the key was the list's.
+function suggestionKeys(pane, event) {
+  if (!pane.pick) return false;
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    moveSuggestion(pane, event.key === "ArrowDown" ? 1 : -1);
+    return true;
+  }
+  if ((event.key === "Enter" || (event.key === "Tab" && !event.shiftKey)) && !event.isComposing) {
+    event.preventDefault();
+    const { entries, onPick, active } = pane.pick;
+    onPick(entries[active], event.key);
+    return true;
+  }
+  if (event.key === "Escape") {
+    event.preventDefault();
+    clearSuggestions(pane);
+    return true;
+  }
+  return false;
 }
 
 // A command's subcommands, groups flattened as Discord's client lists them ("code create").
@@ -516,6 +593,7 @@ function optionField(pane, command, option) {
     input = el("input", { ...attrs, type, placeholder: option.description || "", autocomplete: "off" });
   }
   input.addEventListener("change", () => { pane.values[option.name] = input.dataset.value || input.value; });
+  input.addEventListener("blur", () => { if (option.autocomplete) clearSuggestions(pane); });
   if (option.autocomplete) {
     let timer = null;
     input.addEventListener("input", () => {
@@ -617,19 +695,58 @@ function makePane(user) {
         el("input", { class: "command-input", type: "text", autocomplete: "off", "aria-label": "Message" }),
         el("div", { class: "actions" }))),
     el("div", { class: "modal-layer", hidden: true }));
-  const pane = { user, node, place: "channel", command: null, values: {}, seen: new Set() };
+  const pane = { user, node, place: "channel", command: null, values: {}, seen: new Set(), pick: null, modal: null };
   node.querySelectorAll(".place").forEach((button) => button.addEventListener("click", () => {
     pane.place = placeKey(pane, button.dataset.place);
     if (button.dataset.place === "dm") button.querySelector(".badge").textContent = "";
     resetComposer(pane);
     renderPane(pane);
+    saveUrl();
   }));
   node.querySelector(".composer").addEventListener("submit", (event) => onComposerSubmit(pane, event));
   node.querySelector(".command-input").addEventListener("input", () => onComposerInput(pane));
-  node.querySelector(".command-input").addEventListener("keydown", (event) => {
-    if (event.key === "Escape") resetComposer(pane);
+  node.querySelector(".composer").addEventListener("keydown", (event) => {
+    if (suggestionKeys(pane, event)) return;
+    if (event.key === "Escape") { resetComposer(pane); node.querySelector(".command-input").focus(); }
   });
   return pane;
+}
+
+// The page's state in its URL (?as=&with=&at=&at2=&modal=&modal2=): a reload shows the same users,
+// places and open modal (the playground keeps each user's open modal until it is submitted).
+function saveUrl() {
+  const params = new URLSearchParams();
+  const a = document.getElementById("user-a").value, b = document.getElementById("user-b").value;
+  if (a) params.set("as", a);
+  if (b) params.set("with", b);
+  state.panes.forEach((pane, i) => {
+    const suffix = i ? "2" : "";
+    if (pane.place !== "channel") params.set(`at${suffix}`, "dm");
+    if (pane.modal) params.set(`modal${suffix}`, pane.modal.custom_id);
+  });
+  const query = params.toString();
+  history.replaceState(null, "", query ? `?${query}` : location.pathname);
+}
+
+async function restoreFromUrl() {
+  const params = new URLSearchParams(location.search);
+  const known = (id) => state.users.some((u) => u.id === id);
+  if (known(params.get("as"))) document.getElementById("user-a").value = params.get("as");
+  if (known(params.get("with"))) document.getElementById("user-b").value = params.get("with");
+  layout();
+  for (const [i, pane] of state.panes.entries()) {
+    const suffix = i ? "2" : "";
+    if (params.get(`at${suffix}`) === "dm") {
+      pane.place = placeKey(pane, "dm");
+      renderPane(pane);
+    }
+    const wanted = params.get(`modal${suffix}`);
+    if (!wanted) continue;
+    const answer = await fetch(`/api/modal/${encodeURIComponent(pane.user)}`);
+    const modal = answer.ok ? await answer.json() : null;
+    if (modal && modal.custom_id === wanted) openModal(pane, modal);
+  }
+  saveUrl();
 }
 
 function layout() {
@@ -640,13 +757,17 @@ function layout() {
   state.panes = wanted.map((user) => old.get(user) || makePane(user));
   document.getElementById("panes").replaceChildren(...state.panes.map((p) => p.node));
   state.panes.forEach(renderPane);
+  saveUrl();
 }
 
 // --- the event stream ----------------------------------------------------------------------------------
 function onEvent(event) {
   if (event.type === "snapshot") {
     state.messages = new Map(event.messages.map((m) => [m.id, m]));
-    state.notes = event.notes;
+    state.notes = event.notes.filter((note) => note.place !== null && note.place !== undefined);
+    document.getElementById("activity-list").replaceChildren(el("li", { class: "empty", text: "Nothing yet." }));
+    document.getElementById("activity-count").textContent = "";
+    event.notes.filter((note) => note.place === null || note.place === undefined).forEach(addActivity);
     state.timings = new Map(Object.entries(event.timings));
     state.panes.forEach(renderPane);
   } else if (event.type === "message") {
@@ -659,8 +780,10 @@ function onEvent(event) {
     state.timings.set(event.interaction_id, event.timings);
     refreshTimings(event.interaction_id);
   } else if (event.type === "rejection" || event.type === "notice") {
-    state.notes.push(event);
-    state.panes.forEach((pane) => upsert(pane, event));
+    if (event.place !== null && event.place !== undefined) state.notes.push(event);
+    showNote(event);
+  } else if (event.type === "faults") {
+    renderFaults(event);
   }
 }
 
@@ -673,17 +796,20 @@ function connect() {
 }
 
 // --- the toolbar -------------------------------------------------------------------------------------------
+// What the emulator will still do (a fault is listed until its last use), from the server's events.
 function renderFaults(faults) {
   const list = document.getElementById("fault-state");
+  const pending = faults.pending || [];
   list.replaceChildren(el("li", { text: `latency ${faults.latency_seconds} s` }),
-    ...(faults.injected || []).map((text) => el("li", { text })));
+    ...(pending.length ? pending.map((f) => el("li", { class: "pending", text: `${f.label}: ${f.left} of ${f.of} left` }))
+      : [el("li", { class: "none", text: "no fault pending" })]));
 }
 
 async function toolbarAction(path, body) {
   try {
     return await post(path, body);
   } catch (error) {
-    state.panes.forEach((pane) => localNote(pane, error.message));
+    addActivity({ type: "rejection", text: error.message });
     return null;
   }
 }
@@ -714,7 +840,7 @@ async function main() {
     if (faults) renderFaults(faults);
   });
   renderFaults(boot.faults);
-  layout();
+  await restoreFromUrl();
   connect();
 }
 
