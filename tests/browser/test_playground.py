@@ -176,6 +176,13 @@ def test_two_players_set_up_queue_get_matched_confirm_and_report(page: Page) -> 
     for player in (alice, bob):
         expect(message(player, "I won").locator("button.btn", has_text="I won")).to_be_enabled()
     shot(page, "4-confirmed")
+    # Their private thread: listed for both players (only them), with the bot's first message.
+    for player in (alice, bob):
+        player.locator(".place.thread", has_text="match-1").click()
+        expect(player.locator(".chat-head")).to_have_text("🧵 match-1")
+        expect(message(player, "Only you two")).to_contain_text("Match #1")
+        open_dms(player)
+    shot(page, "4b-thread")
 
     # The card's Upload replay: a modal with a file input; a 2v2 is refused, nothing changes.
     click(alice, "I won", "Upload replay")
@@ -197,6 +204,11 @@ def test_two_players_set_up_queue_get_matched_confirm_and_report(page: Page) -> 
         expect(message(player, "Match #1 result")).to_contain_text("Alice won")
         expect(message(player, "Match #1 result")).to_contain_text(change)
     shot(page, "5-reported")
+    alice.locator(".place.thread", has_text="match-1").click()  # decided: told, archived and locked
+    expect(alice.locator(".chat-head")).to_have_text("🧵 match-1 (archived)")
+    expect(message(alice, "is decided")).to_contain_text("Alice won")
+    page.select_option("#user-b", label="Carol")
+    expect(pane(page, "Carol").locator(".place.thread")).to_have_count(0)  # not hers to see
 
 
 def test_a_modal_error_is_shown_then_corrected(page: Page) -> None:

@@ -293,7 +293,9 @@ def test_a_decided_matchs_cards_are_edited_to_the_result_without_buttons(databas
     for edit in edits:
         assert edit.body["components"] == []  # no I won / I lost / Draw / Upload replay any more
         assert "Alpha** won" in text_of(edit.body) and "This match is over" in text_of(edit.body)
-    assert second.deliveries[-2:] == tuple(edits)  # after the result DMs
+    assert second.deliveries[-3:-1] == tuple(edits)  # after the result DMs
+    room = second.deliveries[-1]  # then the match's thread, if one was made, told and archived
+    assert (type(room).__name__, room.target_key, room.archive) == ("ThreadUpdate", "match:1:room", True)
 
 
 def test_a_conflicts_cards_lose_their_buttons_after_the_staff_message(database_url):
@@ -303,5 +305,5 @@ def test_a_conflicts_cards_lose_their_buttons_after_the_staff_message(database_u
     report(database_url, A, "won")
     second = report(database_url, B, "won")
     kinds = [type(d) for d in second.deliveries]
-    assert kinds[0] is ChannelMessage and kinds[-2:] == [EditMessage, EditMessage]
+    assert kinds[0] is ChannelMessage and kinds[-3:-1] == [EditMessage, EditMessage]
     assert all(d.body["components"] == [] for d in second.deliveries if isinstance(d, EditMessage))

@@ -38,11 +38,17 @@ from ladderline.discord.snowflake import make_snowflake
 
 from ladderctl.drive import client_rules
 from ladderctl.drive.client_rules import ClientRefusal
-from ladderctl.stack.info import DEFAULT_DATA_DIR, DEFAULT_USER, PLAYERS, StackInfo, read_stack
+from ladderctl.stack.info import (
+    DEFAULT_CHANNEL,
+    DEFAULT_DATA_DIR,
+    DEFAULT_GUILD,
+    DEFAULT_USER,
+    PLAYERS,
+    StackInfo,
+    read_stack,
+)
 from ladderctl.stack.local_log import CALLBACK_NAMES
 
-DEFAULT_GUILD = "1380488052169769110"
-DEFAULT_CHANNEL = "1380488052169769113"
 EPHEMERAL = 1 << 6
 LOADING = 1 << 7
 LAST_FILE = "last.json"

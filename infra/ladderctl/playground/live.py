@@ -11,7 +11,9 @@ it sent, queue delays from the poller). `Live` turns these into page events:
 - rejection: Discord (the emulator) refused something: a request of the bot (4xx/5xx, with
              Discord's error body) or an interaction answer it would not accept;
 - notice:    what the playground did (a wave queued, a fault injected, a tick ran);
-- faults:    the emulator's faults still pending (and its latency), whenever that changes.
+- faults:    the emulator's faults still pending (and its latency), whenever that changes;
+- thread:    a thread the bot made or changed (its name, members, archived): a page lists it
+             for its members only, and its messages show under `thread:<id>`.
 
 Every note has the place it happened in (a channel, a user's DM) and, where one user caused it,
 that user: a page shows it there only. A note of no place (the playground's own doings, a
@@ -113,6 +115,7 @@ class Live:
         self._message_requests: dict[str, list[dict[str, Any]]] = {}  # bot-token requests per message
         self._notes: deque[dict[str, Any]] = deque(maxlen=MAX_NOTES)
         self._faults_shown: dict[str, Any] = {}
+        self._threads: dict[str, dict[str, Any]] = {}  # thread id -> the thread, with member_ids
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._unsubscribe: Any = None
@@ -148,7 +151,8 @@ class Live:
         events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         with self._lock:
             events.put({"type": "snapshot", "messages": list(self._messages.values()),
-                        "timings": dict(self._timings), "notes": list(self._notes)})
+                        "timings": dict(self._timings), "notes": list(self._notes),
+                        "threads": list(self._threads.values())})
             self._subscribers.append(events)
         return events
 
@@ -251,6 +255,11 @@ class Live:
                     self._on_message(event)
                 elif event.get("kind") == "request":
                     self._on_request(event)
+                elif event.get("kind") == "thread":
+                    with self._lock:
+                        thread = event["thread"]
+                        self._threads[str(thread["id"])] = thread
+                        self._emit({"type": "thread", "thread": thread})
             except Exception:
                 import logging
 
@@ -263,6 +272,8 @@ class Live:
             user = self.emulator.dm_recipient(channel)
             if user is not None:
                 return f"dm:{user}", None, None
+            if self.emulator.rooms.is_thread(channel):
+                return f"thread:{channel}", None, None
             return ("channel" if channel == DEFAULT_CHANNEL else f"other:{channel}"), None, None
         interaction = self.emulator.interaction(token)
         if interaction is None:
@@ -316,7 +327,8 @@ class Live:
             interaction_id = str(interaction["id"])
         elif channel := _CHANNEL.match(path):
             user = self.emulator.dm_recipient(channel["channel"])
-            place = f"dm:{user}" if user else "channel"
+            thread = self.emulator.rooms.is_thread(channel["channel"])
+            place = f"dm:{user}" if user else f"thread:{channel['channel']}" if thread else "channel"
         elif path.endswith("/users/@me/channels") and isinstance(event.get("json"), dict):
             # Opening a DM channel: it happened in the DM with that user.
             recipient = event["json"].get("recipient_id")

@@ -46,7 +46,9 @@ from ladderline.pipeline.worker import RETRY_DELAYS_SECONDS
 from ladderctl.sample_replays import ZVP_HANDLE
 from ladderctl.stack.folder_lock import FolderLock, FolderLocked
 from ladderctl.stack.info import (
+    DEFAULT_CHANNEL,
     DEFAULT_DATA_DIR,
+    DEFAULT_GUILD,
     DEFAULT_TICK_SECONDS,
     StackInfo,
     read_stack,
@@ -309,6 +311,8 @@ class DevStack:
             key, application_id = local_signing_key(self.data_dir)
             self.emulator = DiscordEmulator(opts.host, opts.discord_port, signing_key=key,
                                             endpoint_url=self._server.url, bot_token=bot_token)
+            # The local server's #ladder channel: where match threads open (MATCH_THREAD_CHANNEL_ID).
+            self.emulator.rooms.add_guild_channel(DEFAULT_GUILD, DEFAULT_CHANNEL, "ladder")
             try:
                 self.emulator.start()
             except OSError as exc:
@@ -343,6 +347,10 @@ class DevStack:
             names.DB_AUTH: "url",
             names.METRICS_NAMESPACE: "Ladderline",
             names.DISCORD_BOT_TOKEN: bot_token,
+            # Match threads in the local #ladder channel (MATCH_THREAD_CHANNEL_ID="" in the shell: none).
+            **({names.LADDER_GUILD_ID: os.environ.get(names.LADDER_GUILD_ID, DEFAULT_GUILD),
+                names.MATCH_THREAD_CHANNEL_ID: os.environ.get(names.MATCH_THREAD_CHANNEL_ID, DEFAULT_CHANNEL)}
+               if self.emulator is not None else {}),
             **self.aws.env(),
         })
         self._start_worker_host()

@@ -43,6 +43,7 @@ from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS
 from ladderline.discord.limits import Problem, find_modal_problems, find_problems, format_path
 from ladderline.discord.snowflake import created_at_ms, make_snowflake
 
+from ladderctl.stack.emulator_rooms import Rooms
 from ladderctl.stack.local_http import BurstHTTPServer, LowLatencyHandler
 
 __all__ = ["DiscordEmulator", "RecordedRequest"]
@@ -79,6 +80,10 @@ _CALLBACK = re.compile(r"^/interactions/(?P<id>[^/]+)/(?P<token>[^/]+)/callback/
 _COMMANDS = re.compile(r"^/applications/(?P<app>[^/]+)(?:/guilds/(?P<guild>[^/]+))?/commands/?$")
 _DM_OPEN = re.compile(r"^/users/@me/channels/?$")
 _CHANNEL_MESSAGES = re.compile(r"^/channels/(?P<channel>[0-9]+)/messages(?:/(?P<msg>[0-9]+))?/?$")
+_THREADS = re.compile(r"^/channels/(?P<channel>[0-9]+)/threads/?$")
+_THREAD_MEMBER = re.compile(r"^/channels/(?P<channel>[0-9]+)/thread-members/(?P<user>[0-9]+)/?$")
+_ACTIVE_THREADS = re.compile(r"^/guilds/(?P<guild>[0-9]+)/threads/active/?$")
+_CHANNEL = re.compile(r"^/channels/(?P<channel>[0-9]+)/?$")
 # Discord recognises a repeated nonce for a few minutes.
 NONCE_WINDOW_SECONDS = 300
 CANNOT_DM = {"message": "Cannot send messages to this user", "code": 50007}
@@ -184,6 +189,8 @@ class DiscordEmulator:
         self._attachments: dict[str, tuple[str, bytes]] = {}
         self.cdn_failures: list[int] = []
         self.cdn_delay_seconds = 0.0
+        # Guild text channels and the threads made in them (emulator_rooms.py).
+        self.rooms = Rooms(self._lock, self._snowflake, lambda: "0", self._notify, _form_error)
         self._server: BurstHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -649,6 +656,8 @@ class DiscordEmulator:
         if m := _CHANNEL_MESSAGES.match(route):
             channel, msg = m["channel"], m["msg"]
             return self._counted(self._bot(method, headers, lambda: self._channel_message(method, channel, msg, body)))
+        if room := self._room_route(method, route, headers, body):
+            return room
         if m := _WEBHOOK.match(route):
             return self._webhook(method, m["app"], m["token"], m["msg"], body)
         if m := _CALLBACK.match(route):
@@ -658,6 +667,46 @@ class DiscordEmulator:
         return 404, NOT_FOUND, {}
 
     # --- bot-token routes ---------------------------------------------------------------------
+    def _room_route(self, method: str, route: str, headers: dict[str, str], body: bytes
+                    ) -> tuple[int, Any, dict] | None:
+        """Threads in guild channels (emulator_rooms.py), or None for another route."""
+        serve: Callable[[], tuple[int, Any, dict]] | None = None
+        if (m := _THREADS.match(route)) and method == "POST":
+            channel = m["channel"]
+            serve = lambda: self._json_body(body, lambda data: self.rooms.create_thread(channel, data))
+            template, major = "POST /channels/{channel_id}/threads", channel
+        elif (m := _THREAD_MEMBER.match(route)) and method == "PUT":
+            channel, user = m["channel"], m["user"]
+            serve = lambda: self.rooms.add_member(channel, user)
+            template, major = "PUT /channels/{channel_id}/thread-members/{user_id}", channel
+        elif (m := _ACTIVE_THREADS.match(route)) and method == "GET":
+            guild = m["guild"]
+            serve = lambda: self.rooms.active(guild)
+            template, major = "GET /guilds/{guild_id}/threads/active", guild
+        elif (m := _CHANNEL.match(route)) and method == "PATCH":
+            channel = m["channel"]
+            serve = lambda: self._json_body(body, lambda data: self.rooms.modify(channel, data))
+            template, major = "PATCH /channels/{channel_id}", channel
+        if serve is None:
+            return None
+
+        def limited_then_serve() -> tuple[int, Any, dict]:
+            rate_headers, limited = self._limited(template, major)
+            if limited:
+                return limited
+            status, payload, extra = serve()
+            return status, payload, {**rate_headers, **extra}
+
+        return self._counted(self._bot(method, headers, limited_then_serve))
+
+    @staticmethod
+    def _json_body(body: bytes, then: Callable[[Any], tuple[int, Any, dict]]) -> tuple[int, Any, dict]:
+        try:
+            data = json.loads(body or b"")
+        except ValueError:
+            return 400, INVALID_JSON, {}
+        return then(data)
+
     def _count_invalid(self, status: int, headers: dict) -> None:
         # Discord: 401, 403 and 429 count towards the invalid-request limit, except shared 429s.
         if status in (401, 403) or (status == 429 and headers.get("X-RateLimit-Scope") != "shared"):
@@ -770,6 +819,8 @@ class DiscordEmulator:
                 user = self._dm_users.get(channel)
                 if user is not None and user in self._blocked_dms:
                     return 403, CANNOT_DM, {}
+                if self.rooms.refuses_messages(channel):
+                    return 400, {"message": "Thread is archived", "code": 50083}, {}
                 if nonce is not None and enforce:
                     seen = self._nonces.get((channel, str(nonce)))
                     if seen and self.clock() - seen[1] < NONCE_WINDOW_SECONDS:
@@ -1025,6 +1076,8 @@ class DiscordEmulator:
             except ValueError:
                 return 400, {"message": "expected /_emulator/dm-feed/<cursor>"}, {}
             return 200, {"cursor": cursor, "dms": found}, {}
+        if method == "GET" and path == "/_emulator/threads":
+            return 200, self.rooms.threads(), {}
         if method == "GET" and path.startswith("/_emulator/channels/"):
             return 200, self.channel_messages(path.split("/")[3]), {}
         if method == "GET" and path == "/_emulator/requests":

@@ -18,6 +18,11 @@ TICKS_HELD = "ticks.held"
 # The simulator's own user, and named players for `--as` and the playground (stable ids, so a
 # matchmaking run can be replayed by name). The stack makes the first two its default owners.
 DEFAULT_USER = "410212090289192960"
+# The local server (guild) and its #ladder text channel, where the simulated players act and where
+# confirmed matches get their private threads.
+DEFAULT_GUILD = "1380488052169769110"
+DEFAULT_CHANNEL = "1380488052169769113"
+
 PLAYERS = {
     "alice": "700000000000000101",
     "bob": "700000000000000102",

@@ -258,6 +258,12 @@ ACTIVATION_REQUIRED = "ACTIVATION_REQUIRED"
 STAFF_CHANNEL_ID = "STAFF_CHANNEL_ID"
 STAFF_ROLE_ID = "STAFF_ROLE_ID"
 
+# --- private match rooms (worker) ------------------------------------------------------------------
+# Template: MatchThreadChannelId, GuildId. Both set: a confirmed match gets a private thread in that
+# channel for its two players; either empty: no threads.
+MATCH_THREAD_CHANNEL_ID = "MATCH_THREAD_CHANNEL_ID"
+LADDER_GUILD_ID = "LADDER_GUILD_ID"
+
 # --- replays (worker) ------------------------------------------------------------------------------
 # Template: ReplayBucket (REPLAY_BUCKET), ReplayModHandles, ReplayAllowAI. DISCORD_CDN_BASE is the
 # local stack's and the tests' stand-in for Discord's CDN (the emulator); unset in AWS.

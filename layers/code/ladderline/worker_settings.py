@@ -32,7 +32,9 @@ from ladderline.settings import (
     DISCORD_INVALID_REQUEST_LIMIT,
     FANOUT_QUEUE_URL,
     IDEMPOTENCY_TABLE,
+    LADDER_GUILD_ID,
     LOG_LEVEL,
+    MATCH_THREAD_CHANNEL_ID,
     MAX_RECEIVE_COUNT,
     METRICS_NAMESPACE,
     QUEUE_URL,
@@ -144,6 +146,26 @@ class StaffSettings:
                 raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
             values.append(raw or None)
         return cls(*values)
+
+
+@dataclass(frozen=True)
+class RoomSettings:
+    """Where a confirmed match's private thread is opened (a guild text channel and its guild);
+    None when either is unset: no threads."""
+
+    guild_id: str
+    channel_id: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> RoomSettings | None:
+        env = os.environ if env is None else env
+        values = []
+        for name in (LADDER_GUILD_ID, MATCH_THREAD_CHANNEL_ID):
+            raw = env.get(name, "").strip()
+            if raw and not raw.isdigit():
+                raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
+            values.append(raw)
+        return cls(*values) if all(values) else None
 
 
 @dataclass(frozen=True)

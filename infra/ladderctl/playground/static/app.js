@@ -8,7 +8,7 @@ const OPTION = { SUB_COMMAND: 1, SUB_COMMAND_GROUP: 2, STRING: 3, INTEGER: 4, BO
 const SELECTS = [3, 5, 6, 7, 8];
 
 const state = {
-  users: [], commands: [], messages: new Map(), notes: [], timings: new Map(), panes: [],
+  users: [], commands: [], messages: new Map(), notes: [], timings: new Map(), panes: [], threads: new Map(),
 };
 
 // --- helpers -------------------------------------------------------------------------------------
@@ -274,13 +274,25 @@ function renderPane(pane) {
     : [el("div", { class: "empty", text: pane.place === "channel" ? "No messages in #ladder yet. Type / for a command."
       : "No messages with the bot yet." })]));
   list.scrollTop = list.scrollHeight;
+  renderThreads(pane);
   pane.node.querySelectorAll(".place").forEach((b) => b.classList.toggle("active", pane.place === placeKey(pane, b.dataset.place)));
-  pane.node.querySelector(".chat-head").textContent = pane.place === "channel" ? "# ladder" : "@ ladderline";
+  const thread = state.threads.get(pane.place.replace(/^thread:/, ""));
+  pane.node.querySelector(".chat-head").textContent = pane.place === "channel" ? "# ladder"
+    : thread ? `🧵 ${thread.name}${thread.thread_metadata.archived ? " (archived)" : ""}` : "@ ladderline";
   renderComposerHint(pane);
 }
 
 function placeKey(pane, which) {
-  return which === "dm" ? `dm:${pane.user}` : "channel";
+  return which === "dm" ? `dm:${pane.user}` : which.startsWith("thread:") ? which : "channel";
+}
+
+// The private threads this pane's user was added to (a match's room), under the channel.
+function renderThreads(pane) {
+  const list = pane.node.querySelector(".threads");
+  const mine = [...state.threads.values()].filter((t) => (t.member_ids || []).includes(pane.user));
+  list.replaceChildren(...mine.map((t) => el("button", { type: "button", class: `place thread${t.thread_metadata.archived ? " archived" : ""}`,
+    dataset: { place: `thread:${t.id}` }, title: "a private thread: only its members see it",
+    onclick: () => { pane.place = `thread:${t.id}`; resetComposer(pane); renderPane(pane); saveUrl(); } }, `🧵 ${t.name}`)));
 }
 
 function upsert(pane, item) {
@@ -338,7 +350,7 @@ function localNote(pane, text) {
 }
 
 async function act(pane, body) {
-  const place = pane.place === "channel" ? "channel" : "dm";
+  const place = pane.place.startsWith("dm:") ? "dm" : "channel";  // a thread is in the server
   try {
     const answer = await post("/api/interact", { ...body, user: pane.user, place });
     if (answer.modal) openModal(pane, answer.modal);
@@ -683,6 +695,7 @@ function makePane(user) {
       el("div", { class: "server", text: "SC: Evo Complete" }),
       el("div", { class: "cat", text: "Text channels" }),
       el("button", { type: "button", class: "place", dataset: { place: "channel" } }, "# ladder"),
+      el("div", { class: "threads" }),
       el("div", { class: "cat", text: "Direct messages" }),
       el("button", { type: "button", class: "place", dataset: { place: "dm" } }, "@ ladderline", el("span", { class: "badge" })),
       el("div", { class: "me" }, userName(user), el("small", { text: user }))),
@@ -696,7 +709,7 @@ function makePane(user) {
         el("div", { class: "actions" }))),
     el("div", { class: "modal-layer", hidden: true }));
   const pane = { user, node, place: "channel", command: null, values: {}, seen: new Set(), pick: null, modal: null };
-  node.querySelectorAll(".place").forEach((button) => button.addEventListener("click", () => {
+  node.querySelectorAll(".place:not(.thread)").forEach((button) => button.addEventListener("click", () => {
     pane.place = placeKey(pane, button.dataset.place);
     if (button.dataset.place === "dm") button.querySelector(".badge").textContent = "";
     resetComposer(pane);
@@ -721,7 +734,7 @@ function saveUrl() {
   if (b) params.set("with", b);
   state.panes.forEach((pane, i) => {
     const suffix = i ? "2" : "";
-    if (pane.place !== "channel") params.set(`at${suffix}`, "dm");
+    if (pane.place !== "channel") params.set(`at${suffix}`, pane.place.startsWith("dm:") ? "dm" : pane.place);
     if (pane.modal) params.set(`modal${suffix}`, pane.modal.custom_id);
   });
   const query = params.toString();
@@ -736,8 +749,9 @@ async function restoreFromUrl() {
   layout();
   for (const [i, pane] of state.panes.entries()) {
     const suffix = i ? "2" : "";
-    if (params.get(`at${suffix}`) === "dm") {
-      pane.place = placeKey(pane, "dm");
+    const at = params.get(`at${suffix}`) || "";
+    if (at === "dm" || at.startsWith("thread:")) {
+      pane.place = placeKey(pane, at);
       renderPane(pane);
     }
     const wanted = params.get(`modal${suffix}`);
@@ -769,6 +783,7 @@ function onEvent(event) {
     document.getElementById("activity-count").textContent = "";
     event.notes.filter((note) => note.place === null || note.place === undefined).forEach(addActivity);
     state.timings = new Map(Object.entries(event.timings));
+    state.threads = new Map((event.threads || []).map((t) => [t.id, t]));
     state.panes.forEach(renderPane);
   } else if (event.type === "message") {
     state.messages.set(event.id, event);
@@ -784,6 +799,12 @@ function onEvent(event) {
     showNote(event);
   } else if (event.type === "faults") {
     renderFaults(event);
+  } else if (event.type === "thread") {
+    state.threads.set(event.thread.id, event.thread);
+    state.panes.forEach((pane) => {
+      renderThreads(pane);
+      if (pane.place === `thread:${event.thread.id}`) renderPane(pane);
+    });
   }
 }
 

@@ -216,6 +216,19 @@ class DiscordRest:
             return RestResult(Outcome.FAILED, 0, error_message="; ".join(problems))
         return self.request("PATCH", f"/channels/{channel_id}/messages/{message_id}", body=body, deadline=deadline)
 
+    # Threads (a private room per match): creation has no nonce, see pipeline/outbox.py.
+    def create_thread(self, channel_id: str, body: dict[str, Any], *, deadline: float) -> RestResult:
+        return self.request("POST", f"/channels/{channel_id}/threads", body=body, deadline=deadline)
+
+    def active_threads(self, guild_id: str, *, deadline: float) -> RestResult:
+        return self.request("GET", f"/guilds/{guild_id}/threads/active", deadline=deadline)
+
+    def add_thread_member(self, thread_id: str, user_id: str, *, deadline: float) -> RestResult:
+        return self.request("PUT", f"/channels/{thread_id}/thread-members/{user_id}", deadline=deadline)
+
+    def modify_channel(self, channel_id: str, body: dict[str, Any], *, deadline: float) -> RestResult:
+        return self.request("PATCH", f"/channels/{channel_id}", body=body, deadline=deadline)
+
     def get_message(self, channel_id: str, message_id: str, *, deadline: float) -> RestResult:
         return self.request("GET", f"/channels/{channel_id}/messages/{message_id}", deadline=deadline)
 

@@ -88,7 +88,36 @@ class EditMessage:
             raise ValueError("EditMessage needs target_key, or channel_id and message_id")
 
 
-Delivery = EditOriginal | EditResponse | FollowUp | DirectMessage | ChannelMessage | EditMessage
+@dataclass(frozen=True)
+class PrivateThread:
+    """A private thread in the guild text channel `channel_id`, for `members` (and whoever may
+    manage threads there), with a first message. Discord's thread creation takes no nonce, so the
+    worker records its intent first and a re-run looks for the thread by `name` among the guild's
+    active threads before it creates one (pipeline/outbox.py): build `name` from a database id, so
+    that it names one room. Once made, the thread is recorded under `key` (its id as channel_id)."""
+
+    key: str
+    guild_id: str
+    channel_id: str
+    name: str
+    members: tuple[str, ...]
+    body: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ThreadUpdate:
+    """Post `body` in (if given), add `members` to, then maybe archive and lock the thread made
+    under `target_key`. Skipped when no thread was made (the setting was off, Discord refused)."""
+
+    key: str
+    target_key: str
+    members: tuple[str, ...] = ()
+    body: dict[str, Any] | None = None
+    archive: bool = False
+
+
+Delivery = (EditOriginal | EditResponse | FollowUp | DirectMessage | ChannelMessage | EditMessage | PrivateThread
+            | ThreadUpdate)
 
 
 @dataclass(frozen=True)

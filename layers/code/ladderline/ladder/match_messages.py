@@ -14,7 +14,13 @@ from typing import Any
 from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle
 from ladderline.ladder import static_data
-from ladderline.ladder.deliveries import ChannelMessage, DirectMessage, EditMessage
+from ladderline.ladder.deliveries import (
+    ChannelMessage,
+    DirectMessage,
+    EditMessage,
+    PrivateThread,
+    ThreadUpdate,
+)
 from ladderline.ladder.labels import display_text
 
 GREEN, TEAL, RED, ORANGE, GOLD, BLURPLE = 0x57F287, 0x1ABC9C, 0xED4245, 0xE67E22, 0xF1C40F, 0x5865F2
@@ -27,6 +33,8 @@ REPORT_ROUTE, REPORT_SURE_ROUTE = "mr", "mrs"
 # The match card's Upload replay button (opens a modal with a File Upload) and that modal.
 UPLOAD_ROUTE, UPLOAD_MODAL_ROUTE = "mup", "mupm"
 REPORTS = {"won": "I won", "lost": "I lost", "draw": "Draw"}
+# The timer that adds every staff member to a match's thread when its reports conflict.
+ROOM_STAFF_TIMER = "match_room_staff"
 
 
 def race_label(code: str | None) -> str:
@@ -156,6 +164,46 @@ def closed_notices(match: dict[str, Any]) -> list[DirectMessage | EditMessage]:
 
 
 # --- the match card ------------------------------------------------------------------------------
+# --- the match's private thread (deployment setting: MatchThreadChannelId + GuildId) -------------------
+def room_key(match_id: int) -> str:
+    return f"match:{match_id}:room"
+
+
+def room_name(match_id: int) -> str:
+    """The thread's name; unique per match, so a re-run finds the thread by it (pipeline/outbox.py)."""
+    return f"match-{match_id}"
+
+
+def room_opened(match: dict[str, Any], guild_id: str, channel_id: str) -> PrivateThread:
+    """A confirmed match's private thread for its two players, with what they need to meet."""
+    number = match["match_id"]
+    first, second = match["players"]
+    server = static_data.server(match["server"])
+    ladder_map = static_data.ladder_map(match["map"])
+    body = responses.message(
+        f"**Match #{number}**: <@{first['user_id']}> ({race_label(first['race'])}) vs <@{second['user_id']}> "
+        f"({race_label(second['race'])}) on **{ladder_map.name if ladder_map else match['map']}**, server "
+        f"**{server.name if server else match['server']}**.\nOnly you two (and ladder staff) see this thread: "
+        "agree on the lobby here, then report the result on your match cards. It closes when the match is decided.")
+    body["allowed_mentions"] = {"parse": [], "users": [first["user_id"], second["user_id"]]}
+    return PrivateThread(room_key(number), guild_id, channel_id, room_name(number),
+                         (first["user_id"], second["user_id"]), body)
+
+
+def room_after_result(match: dict[str, Any]) -> list[ThreadUpdate]:
+    """The thread told how the match ended and, once decided, archived and locked (skipped by the
+    worker where no thread was made)."""
+    number, status = match["match_id"], match["status"]
+    if status in ("final", "invalidated"):
+        text = f"🏁 Match #{number} is {'decided' if status == 'final' else 'invalidated'}. {result_line(match)}"
+        return [ThreadUpdate(f"{room_key(number)}-{status}", room_key(number), body=responses.message(text),
+                             archive=True)]
+    if status == "conflict":
+        return [ThreadUpdate(f"{room_key(number)}-conflict", room_key(number), body=responses.message(
+            f"⚠️ Match #{number}: the reports conflict. Ladder staff join this thread to decide."))]
+    return []
+
+
 def _player_block(player: dict[str, Any]) -> str:
     country = static_data.country(player.get("country") or "")
     flag = f"{country.flag} " if country else ""
@@ -304,6 +352,7 @@ def result_deliveries(match: dict[str, Any], staff: tuple[str | None, str | None
                                      responses.message(embeds=[embed])))
     if status in ("final", "conflict", "invalidated"):
         out.extend(card_closed(match))  # last: a conflict's staff message goes first
+        out.extend(room_after_result(match))
     return out
 
 

@@ -14,6 +14,11 @@
   goes back to the queue and the re-run continues from there, in order.
 - An interaction token that has expired, or would expire before a retry could use it, is not
   waited for: the edit or follow-up goes out as a DM to the user saying which command it answers.
+- A private thread (PrivateThread) has no nonce to make its creation safe to repeat: its intent
+  is recorded first (`<key>:intent`); a run that finds an intent without the thread looks for it
+  by name among the guild's active threads and creates it only if it is not there. So a worker
+  killed between Discord's answer and the record, a rate limit in between, or a redelivery
+  leaves one thread. Adding members is idempotent (PUT); the first message carries a nonce.
 - A 4xx that is not about the token (Discord refused the body) must not leave "thinking...":
   the original response is edited to a plain fallback text, and the refusal is logged with
   Discord's code and counted (the DeliveriesRefused alarm).
@@ -40,6 +45,8 @@ from ladderline.ladder.deliveries import (
     EditOriginal,
     EditResponse,
     FollowUp,
+    PrivateThread,
+    ThreadUpdate,
 )
 from ladderline.pipeline.ports import DeliveryStore, Recorded, WorkerObserver
 
@@ -67,7 +74,8 @@ def nonce_for(key: str) -> str:
 
 def kind_of(delivery: Delivery) -> str:
     return {EditOriginal: "edit_original", EditResponse: "edit_response", FollowUp: "followup", DirectMessage: "dm",
-            ChannelMessage: "channel_message", EditMessage: "edit_message"}[type(delivery)]
+            ChannelMessage: "channel_message", EditMessage: "edit_message", PrivateThread: "thread",
+            ThreadUpdate: "thread_update"}[type(delivery)]
 
 
 @dataclass
@@ -165,6 +173,10 @@ class _Run:
             self.direct_message(delivery.key, delivery.user_id, delivery.body, "dm")
         elif isinstance(delivery, ChannelMessage):
             self.channel_message(delivery)
+        elif isinstance(delivery, PrivateThread):
+            self.private_thread(delivery)
+        elif isinstance(delivery, ThreadUpdate):
+            self.thread_update(delivery)
         else:
             self.edit_message(delivery)
 
@@ -285,6 +297,65 @@ class _Run:
         self.observe("edit_message", "sent" if result.delivered else "refused", result)
         if result.delivered:
             self.report.sent.append(delivery.key)
+
+    # --- private threads --------------------------------------------------------------------------
+    def private_thread(self, delivery: PrivateThread) -> None:
+        intent = f"{delivery.key}:intent"
+        done = self.recorded(delivery.key, intent)
+        made = done.get(delivery.key)
+        if made is not None and made.outcome != "sent":
+            self.skip(delivery.key, "thread")  # refused once: a re-run would be refused again
+            return
+        thread_id = made.channel_id if made is not None else None
+        if thread_id is None and intent in done:
+            # An earlier run may have made it and died before recording it: look before creating.
+            thread_id = self._find_thread(delivery)
+        if thread_id is None:
+            if intent not in done:
+                self.record(intent, "thread_intent", "intent", delivery.channel_id)
+            created = self.o._discord.create_thread(delivery.channel_id, {
+                "name": delivery.name, "type": 12, "invitable": False, "auto_archive_duration": 10080,
+            }, deadline=self.deadline)
+            self.settle("thread", created)
+            if not created.delivered or not isinstance(created.data, dict):
+                self.observe("thread", "refused", created)
+                self.record(delivery.key, "thread", "refused", delivery.channel_id)
+                return
+            thread_id = str(created.data["id"])
+            self.observe("thread", "sent", created)
+        if made is None:
+            self.record(delivery.key, "thread", "sent", thread_id)
+            self.report.sent.append(delivery.key)
+        self._fill_thread(delivery.key, thread_id, delivery.members, delivery.body)
+
+    def _find_thread(self, delivery: PrivateThread) -> str | None:
+        found = self.o._discord.active_threads(delivery.guild_id, deadline=self.deadline)
+        self.settle("thread", found)
+        threads = found.data.get("threads", []) if found.delivered and isinstance(found.data, dict) else []
+        return next((str(t["id"]) for t in threads
+                     if t.get("name") == delivery.name and str(t.get("parent_id")) == delivery.channel_id), None)
+
+    def _fill_thread(self, key: str, thread_id: str, members: Sequence[str], body: dict[str, Any] | None) -> None:
+        """Members (PUT: the same twice is one membership), then the message once (its key's nonce)."""
+        for user in members:
+            added = self.o._discord.add_thread_member(thread_id, user, deadline=self.deadline)
+            self.settle("thread_member", added)
+            self.observe("thread_member", "sent" if added.delivered else "refused", added)
+        message_key = f"{key}:message"
+        if body is not None and not self.recorded(message_key):
+            self.create(message_key, thread_id, body, "thread_message")
+
+    def thread_update(self, delivery: ThreadUpdate) -> None:
+        target = self.recorded(delivery.target_key).get(delivery.target_key)
+        if target is None or target.outcome != "sent" or not target.channel_id:
+            self.observe("thread_update", "no_target")
+            return
+        self._fill_thread(delivery.key, target.channel_id, delivery.members, delivery.body)
+        if delivery.archive:
+            closed = self.o._discord.modify_channel(target.channel_id, {"archived": True, "locked": True},
+                                                    deadline=self.deadline)
+            self.settle("thread_update", closed)
+            self.observe("thread_update", "sent" if closed.delivered else "refused", closed)
 
     def edit_response(self, delivery: EditResponse) -> None:
         """An earlier interaction's response, while its token lives; never retried past it and

@@ -22,9 +22,16 @@ from ladderline.discord.constants import InteractionType
 from ladderline.ladder import fanout, guards, waves
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Metric, Reply, now, tick_id
-from ladderline.ladder.deliveries import MAX_TIMER_DELAY_SECONDS, Delivery, DirectMessage, FollowUp, Timer
+from ladderline.ladder.deliveries import (
+    MAX_TIMER_DELAY_SECONDS,
+    Delivery,
+    DirectMessage,
+    FollowUp,
+    ThreadUpdate,
+    Timer,
+)
 from ladderline.ladder.routes import Ack, Route
-from ladderline.worker_settings import StaffSettings
+from ladderline.worker_settings import RoomSettings, StaffSettings
 
 NOT_YOURS = "This isn't your match."
 UNKNOWN = "That match doesn't exist."
@@ -69,11 +76,16 @@ def _bad_button() -> Reply:
 
 # --- confirm / abort -----------------------------------------------------------------------------
 def after_transition(match: dict[str, Any]) -> list[Any]:
-    """What both players must have been told once a match reached its current state."""
+    """What both players must have been told once a match reached its current state (and, when
+    the deployment has match threads, their private thread once it is confirmed)."""
     if match["status"] in ("aborted", "abandoned"):
         return msg.closed_notices(match)
     if match["status"] != "confirming":
-        return msg.card_deliveries(match)
+        out: list[Any] = msg.card_deliveries(match)
+        rooms = RoomSettings.from_env()
+        if rooms is not None and match["status"] == "confirmed":
+            out.append(msg.room_opened(match, rooms.guild_id, rooms.channel_id))
+        return out
     return []
 
 
@@ -243,6 +255,9 @@ def handle_report(ctx: JobContext) -> Reply:
         text = f"You already reported differently for match #{match_id}. {text}"
     deliveries = msg.result_deliveries(match, _staff())
     timers: tuple[Timer, ...] = ()
+    if match["status"] == "conflict" and RoomSettings.from_env() is not None:
+        # Staff join the thread in a job of their own: who they are is one more read.
+        timers = (Timer(msg.ROOM_STAFF_TIMER, f"match:{match_id}:room-staff", 0, {"match_id": match_id}),)
     if match["status"] == "confirmed":
         text += " Waiting for your opponent's report."
         if result.get("changed"):
@@ -259,6 +274,14 @@ def handle_report(ctx: JobContext) -> Reply:
 
 
 NUDGE_TIMER = "match_opponent_reported"
+
+
+def handle_room_staff(ctx: JobContext) -> Reply:
+    """Every staff member added to a conflicted match's thread (skipped where none was made)."""
+    match_id = int((ctx.job.payload or {})["match_id"])
+    staff = guards.call(ctx, "ladder_staff_ids")["staff"]
+    return Reply(None, outcome=f"room_staff_{len(staff)}", deliveries=(
+        ThreadUpdate(f"match:{match_id}:room-staff", msg.room_key(match_id), members=tuple(staff)),))
 
 
 def handle_opponent_reported(ctx: JobContext) -> Reply:
@@ -315,5 +338,6 @@ ROUTES = (
 )
 
 TIMERS = {waves.FOUND_TIMER: handle_found, waves.TOLD_TIMER: handle_told, waves.REMIND_TIMER: handle_remind,
-          waves.DEADLINE_TIMER: handle_deadline, NUDGE_TIMER: handle_opponent_reported}
+          waves.DEADLINE_TIMER: handle_deadline, NUDGE_TIMER: handle_opponent_reported,
+          msg.ROOM_STAFF_TIMER: handle_room_staff}
 TICKS = {"report_reminders": handle_report_sweep, "confirmation_sweep": handle_confirmation_sweep}
