@@ -460,3 +460,32 @@ def test_emoji_are_drawn_in_colour_not_as_boxes(page: Page) -> None:
         return count;
     }""")
     assert coloured > 100, "the trophy emoji was not drawn in colour: install an emoji font (fonts-noto-color-emoji)"
+
+
+def test_an_application_panel_opens_one_private_channel_per_applicant(page: Page) -> None:
+    alice, bob = side_by_side(page, "Alice", "Bob")  # Alice is a local owner: staff
+    alice.locator(".command-input").fill("/admin")
+    alice.locator('.suggestion[data-name="admin"]').click()
+    alice.locator("select.subcommand").select_option("application_panel")
+    alice.locator('[data-option="title"]').fill("Apply to Season 3!")
+    alice.locator('[data-option="description"]').fill("Casters and referees wanted.")
+    alice.locator(".send").click()
+    expect(message(alice, "Application panel")).to_contain_text("posted here")
+
+    panel = message(bob, "Apply to Season 3!")
+    panel.locator("button.btn", has_text="Open Application").click()
+    expect(message(bob, "Your application channel has been created")).to_be_visible()
+    room = bob.locator(".place.room")
+    expect(room).to_have_count(1)
+    room.click()
+    expect(bob.locator(".chat-head")).to_contain_text("🔒")
+    expect(message(bob, "Get Started with Your Application")).to_contain_text("only you and")
+    message(bob, "Get Started").locator("button.btn", has_text="Start your application").click()
+    expect(message(bob, "Get Started")).to_contain_text("Started")
+    expect(alice.locator(".place.room")).to_have_count(0)  # not Alice's: the overwrites let only Bob in
+
+    bob.locator('.place[data-place="channel"]').click()
+    message(bob, "Apply to Season 3!").locator("button.btn", has_text="Open Application").click()
+    expect(message(bob, "You already have an application channel")).to_be_visible()
+    expect(bob.locator(".place.room")).to_have_count(1)
+    shot(page, "application")

@@ -39,7 +39,7 @@ def test_an_unknown_command_is_refused_with_the_registry_listing(capsys, tmp_pat
     (["profile", "user:bob_the_great"], "/profile: option user must be a user id (a number), not 'bob_the_great';"),
     (["activate", "code:" + "x" * 101], "/activate: option code is 101 characters long, outside 0-100;"),
     (["admin"], ("/admin: a subcommand is required (resolve, adjust_mmr, player, match, remove_queue, unstick, "
-                 "staff, code, ban, unban, clear_queue, status);")),
+                 "staff, code, ban, unban, clear_queue, status, application_panel);")),
     (["admin", "match"], "/admin: missing required option match_id;"),
     (["ping", "dm_after:1", "dm_after:2"], "dm_after is given twice"),
 ])

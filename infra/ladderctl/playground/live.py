@@ -13,7 +13,9 @@ it sent, queue delays from the poller). `Live` turns these into page events:
 - notice:    what the playground did (a wave queued, a fault injected, a tick ran);
 - faults:    the emulator's faults still pending (and its latency), whenever that changes;
 - thread:    a thread the bot made or changed (its name, members, archived): a page lists it
-             for its members only, and its messages show under `thread:<id>`.
+             for its members only, and its messages show under `thread:<id>`;
+- room:      a channel the bot made (an application's): listed for the members its permission
+             overwrites let see it, its messages under `room:<id>`.
 
 Every note has the place it happened in (a channel, a user's DM) and, where one user caused it,
 that user: a page shows it there only. A note of no place (the playground's own doings, a
@@ -116,6 +118,7 @@ class Live:
         self._notes: deque[dict[str, Any]] = deque(maxlen=MAX_NOTES)
         self._faults_shown: dict[str, Any] = {}
         self._threads: dict[str, dict[str, Any]] = {}  # thread id -> the thread, with member_ids
+        self._rooms: dict[str, dict[str, Any]] = {}  # channel id -> a guild channel the bot made
         self._seq = itertools.count()
         self._thread: threading.Thread | None = None
         self._unsubscribe: Any = None
@@ -152,7 +155,7 @@ class Live:
         with self._lock:
             events.put({"type": "snapshot", "messages": list(self._messages.values()),
                         "timings": dict(self._timings), "notes": list(self._notes),
-                        "threads": list(self._threads.values())})
+                        "threads": list(self._threads.values()), "rooms": list(self._rooms.values())})
             self._subscribers.append(events)
         return events
 
@@ -255,6 +258,11 @@ class Live:
                     self._on_message(event)
                 elif event.get("kind") == "request":
                     self._on_request(event)
+                elif event.get("kind") == "guild_channel":
+                    with self._lock:
+                        room = event["channel"]
+                        self._rooms[str(room["id"])] = room
+                        self._emit({"type": "room", "room": room})
                 elif event.get("kind") == "thread":
                     with self._lock:
                         thread = event["thread"]
@@ -274,6 +282,8 @@ class Live:
                 return f"dm:{user}", None, None
             if self.emulator.rooms.is_thread(channel):
                 return f"thread:{channel}", None, None
+            if channel in self._rooms:
+                return f"room:{channel}", None, None
             return ("channel" if channel == DEFAULT_CHANNEL else f"other:{channel}"), None, None
         interaction = self.emulator.interaction(token)
         if interaction is None:
@@ -328,7 +338,8 @@ class Live:
         elif channel := _CHANNEL.match(path):
             user = self.emulator.dm_recipient(channel["channel"])
             thread = self.emulator.rooms.is_thread(channel["channel"])
-            place = f"dm:{user}" if user else f"thread:{channel['channel']}" if thread else "channel"
+            place = (f"dm:{user}" if user else f"thread:{channel['channel']}" if thread
+                     else f"room:{channel['channel']}" if channel["channel"] in self._rooms else "channel")
         elif path.endswith("/users/@me/channels") and isinstance(event.get("json"), dict):
             # Opening a DM channel: it happened in the DM with that user.
             recipient = event["json"].get("recipient_id")

@@ -84,6 +84,7 @@ _THREADS = re.compile(r"^/channels/(?P<channel>[0-9]+)/threads/?$")
 _THREAD_MEMBER = re.compile(r"^/channels/(?P<channel>[0-9]+)/thread-members/(?P<user>[0-9]+)/?$")
 _ACTIVE_THREADS = re.compile(r"^/guilds/(?P<guild>[0-9]+)/threads/active/?$")
 _CHANNEL = re.compile(r"^/channels/(?P<channel>[0-9]+)/?$")
+_GUILD_CHANNELS = re.compile(r"^/guilds/(?P<guild>[0-9]+)/channels/?$")
 # Discord recognises a repeated nonce for a few minutes.
 NONCE_WINDOW_SECONDS = 300
 CANNOT_DM = {"message": "Cannot send messages to this user", "code": 50007}
@@ -683,6 +684,11 @@ class DiscordEmulator:
             guild = m["guild"]
             serve = lambda: self.rooms.active(guild)
             template, major = "GET /guilds/{guild_id}/threads/active", guild
+        elif (m := _GUILD_CHANNELS.match(route)) and method in ("GET", "POST"):
+            guild = m["guild"]
+            serve = ((lambda: self._json_body(body, lambda data: self.rooms.create_channel(guild, data)))
+                     if method == "POST" else (lambda: self.rooms.list_channels(guild)))
+            template, major = f"{method} /guilds/{{guild_id}}/channels", guild
         elif (m := _CHANNEL.match(route)) and method == "PATCH":
             channel = m["channel"]
             serve = lambda: self._json_body(body, lambda data: self.rooms.modify(channel, data))
@@ -1078,6 +1084,8 @@ class DiscordEmulator:
             return 200, {"cursor": cursor, "dms": found}, {}
         if method == "GET" and path == "/_emulator/threads":
             return 200, self.rooms.threads(), {}
+        if method == "GET" and path == "/_emulator/guild-channels":
+            return 200, self.rooms.guild_channels(), {}
         if method == "GET" and path.startswith("/_emulator/channels/"):
             return 200, self.channel_messages(path.split("/")[3]), {}
         if method == "GET" and path == "/_emulator/requests":

@@ -12,6 +12,12 @@ rules from the official OpenAPI spec's CreateTextThreadWithoutMessageRequest):
 - GET /guilds/{guild}/threads/active: every thread of the guild that is not archived, public and
   private (`threads`, `members`, `has_more`).
 - PATCH /channels/{thread}: `name`, `archived`, `locked`, `auto_archive_duration`, `invitable`.
+- POST /guilds/{guild}/channels: a text channel (`type` 0) in a category (`parent_id`, type 4, of
+  the same guild) with `permission_overwrites` ({id, type 0 role or 1 member, allow, deny: a
+  permission bit set as a string of digits}; at most 100), `name` 1-100 characters (Discord
+  lower-cases a text channel's name and turns spaces into dashes), `topic` up to 1024. 201.
+  No nonce here either.
+- GET /guilds/{guild}/channels: the guild's channels (categories and text channels; no threads).
 
 Messages in a thread go through the emulator's channel-message route (a thread is a channel); a
 locked archived thread refuses them (400, 50083).
@@ -30,7 +36,8 @@ UNKNOWN_CHANNEL = {"message": "Unknown Channel", "code": 10003}
 THREAD_ARCHIVED = {"message": "Thread is archived", "code": 50083}
 ARCHIVE_DURATIONS = (60, 1440, 4320, 10080)
 PUBLIC_THREAD, PRIVATE_THREAD = 11, 12
-GUILD_TEXT = 0
+GUILD_TEXT, GUILD_CATEGORY = 0, 4
+MAX_OVERWRITES = 100
 
 Answer = tuple[int, Any, dict]
 
@@ -50,10 +57,16 @@ class Rooms:
         self._members: dict[str, list[str]] = {}
 
     # --- set-up and inspection ------------------------------------------------------------------
-    def add_guild_channel(self, guild_id: str, channel_id: str, name: str) -> None:
+    def add_guild_channel(self, guild_id: str, channel_id: str, name: str, kind: int = GUILD_TEXT) -> None:
+        """A channel that exists in the guild before the bot runs (a text channel, or a category)."""
         with self._lock:
-            self._channels[str(channel_id)] = {"id": str(channel_id), "type": GUILD_TEXT, "guild_id": str(guild_id),
-                                               "name": name}
+            self._channels[str(channel_id)] = {"id": str(channel_id), "type": kind, "guild_id": str(guild_id),
+                                               "name": name, "parent_id": None, "topic": None,
+                                               "permission_overwrites": []}
+
+    def guild_channels(self, guild_id: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [copy.deepcopy(c) for c in self._channels.values() if guild_id in (None, c["guild_id"])]
 
     def threads(self) -> list[dict[str, Any]]:
         """Every thread, oldest first, with `member_ids` (who was added)."""
@@ -97,6 +110,61 @@ class Rooms:
             shown = copy.deepcopy(thread)
         self._notify({"kind": "thread", "event": "create", "thread": self._shown(thread["id"])})
         return 201, shown, {}
+
+    def create_channel(self, guild_id: str, data: Any) -> Answer:
+        if not isinstance(data, dict):
+            return 400, self._form([Problem((), "the body must be a JSON object")]), {}
+        with self._lock:
+            problems = self._channel_problems(guild_id, data)
+        if problems:
+            return 400, self._form(problems), {}
+        channel = {"id": self._snowflake(), "type": GUILD_TEXT, "guild_id": guild_id,
+                   # Discord's own normalisation of a text channel's name.
+                   "name": data["name"].strip().lower().replace(" ", "-"),
+                   "parent_id": str(data["parent_id"]) if data.get("parent_id") else None,
+                   "topic": data.get("topic"), "position": 0, "nsfw": False, "rate_limit_per_user": 0,
+                   "permission_overwrites": [{"id": str(o["id"]), "type": int(o["type"]),
+                                              "allow": str(o.get("allow") or "0"), "deny": str(o.get("deny") or "0")}
+                                             for o in data.get("permission_overwrites") or []]}
+        with self._lock:
+            self._channels[channel["id"]] = channel
+            shown = copy.deepcopy(channel)
+        self._notify({"kind": "guild_channel", "event": "create", "channel": copy.deepcopy(shown)})
+        return 201, shown, {}
+
+    def list_channels(self, guild_id: str) -> Answer:
+        return 200, self.guild_channels(guild_id), {}
+
+    def _channel_problems(self, guild_id: str, data: dict[str, Any]) -> list[Problem]:
+        problems: list[Problem] = []
+        name = data.get("name")
+        if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+            problems.append(Problem(("name",), "Must be between 1 and 100 in length."))
+        if data.get("type") not in (None, GUILD_TEXT):
+            problems.append(Problem(("type",), "only text channels (0) here"))
+        topic = data.get("topic")
+        if topic is not None and (not isinstance(topic, str) or len(topic) > 1024):
+            problems.append(Problem(("topic",), "Must be 1024 or fewer in length."))
+        parent = data.get("parent_id")
+        if parent is not None:
+            found = self._channels.get(str(parent))
+            if found is None or found["type"] != GUILD_CATEGORY or found["guild_id"] != guild_id:
+                problems.append(Problem(("parent_id",), "Category does not exist."))
+        overwrites = data.get("permission_overwrites") or []
+        if not isinstance(overwrites, list) or len(overwrites) > MAX_OVERWRITES:
+            problems.append(Problem(("permission_overwrites",), f"Must be a list of {MAX_OVERWRITES} or fewer."))
+            return problems
+        for i, overwrite in enumerate(overwrites):
+            if not isinstance(overwrite, dict) or not str(overwrite.get("id", "")).isdigit():
+                problems.append(Problem(("permission_overwrites", i, "id"), "Value is not snowflake."))
+                continue
+            if overwrite.get("type") not in (0, 1):
+                problems.append(Problem(("permission_overwrites", i, "type"), "Value must be one of (0, 1)."))
+            for field in ("allow", "deny"):
+                value = overwrite.get(field)
+                if value is not None and not str(value).isdigit():
+                    problems.append(Problem(("permission_overwrites", i, field), "Must be a permission bit set."))
+        return problems
 
     def add_member(self, thread_id: str, user_id: str) -> Answer:
         with self._lock:

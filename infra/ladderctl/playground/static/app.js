@@ -8,7 +8,7 @@ const OPTION = { SUB_COMMAND: 1, SUB_COMMAND_GROUP: 2, STRING: 3, INTEGER: 4, BO
 const SELECTS = [3, 5, 6, 7, 8];
 
 const state = {
-  users: [], commands: [], messages: new Map(), notes: [], timings: new Map(), panes: [], threads: new Map(),
+  users: [], commands: [], messages: new Map(), notes: [], timings: new Map(), panes: [], threads: new Map(), rooms: new Map(),
 };
 
 // --- helpers -------------------------------------------------------------------------------------
@@ -277,22 +277,35 @@ function renderPane(pane) {
   renderThreads(pane);
   pane.node.querySelectorAll(".place").forEach((b) => b.classList.toggle("active", pane.place === placeKey(pane, b.dataset.place)));
   const thread = state.threads.get(pane.place.replace(/^thread:/, ""));
+  const room = state.rooms.get(pane.place.replace(/^room:/, ""));
   pane.node.querySelector(".chat-head").textContent = pane.place === "channel" ? "# ladder"
-    : thread ? `🧵 ${thread.name}${thread.thread_metadata.archived ? " (archived)" : ""}` : "@ ladderline";
+    : thread ? `🧵 ${thread.name}${thread.thread_metadata.archived ? " (archived)" : ""}`
+    : room ? `🔒 ${room.name}` : "@ ladderline";
   renderComposerHint(pane);
 }
 
 function placeKey(pane, which) {
-  return which === "dm" ? `dm:${pane.user}` : which.startsWith("thread:") ? which : "channel";
+  return which === "dm" ? `dm:${pane.user}` : /^(thread|room):/.test(which) ? which : "channel";
 }
 
-// The private threads this pane's user was added to (a match's room), under the channel.
+// What the bot opened for this pane's user: the private threads they were added to (a match's)
+// and the channels whose permission overwrites let them in (an application's).
+const VIEW_CHANNEL = 1n << 10n;
+
+function seesRoom(room, user) {
+  return (room.permission_overwrites || []).some((o) => o.id === user && o.type === 1 && (BigInt(o.allow) & VIEW_CHANNEL));
+}
+
 function renderThreads(pane) {
-  const list = pane.node.querySelector(".threads");
-  const mine = [...state.threads.values()].filter((t) => (t.member_ids || []).includes(pane.user));
-  list.replaceChildren(...mine.map((t) => el("button", { type: "button", class: `place thread${t.thread_metadata.archived ? " archived" : ""}`,
-    dataset: { place: `thread:${t.id}` }, title: "a private thread: only its members see it",
-    onclick: () => { pane.place = `thread:${t.id}`; resetComposer(pane); renderPane(pane); saveUrl(); } }, `🧵 ${t.name}`)));
+  const go = (place) => () => { pane.place = place; resetComposer(pane); renderPane(pane); saveUrl(); };
+  const threads = [...state.threads.values()].filter((t) => (t.member_ids || []).includes(pane.user));
+  const rooms = [...state.rooms.values()].filter((r) => seesRoom(r, pane.user));
+  pane.node.querySelector(".threads").replaceChildren(
+    ...threads.map((t) => el("button", { type: "button", class: `place thread${t.thread_metadata.archived ? " archived" : ""}`,
+      dataset: { place: `thread:${t.id}` }, title: "a private thread: only its members see it", onclick: go(`thread:${t.id}`) },
+      `🧵 ${t.name}`)),
+    ...rooms.map((r) => el("button", { type: "button", class: "place thread room", dataset: { place: `room:${r.id}` },
+      title: "a private channel: only who its permissions let in sees it", onclick: go(`room:${r.id}`) }, `🔒 ${r.name}`)));
 }
 
 function upsert(pane, item) {
@@ -750,7 +763,7 @@ async function restoreFromUrl() {
   for (const [i, pane] of state.panes.entries()) {
     const suffix = i ? "2" : "";
     const at = params.get(`at${suffix}`) || "";
-    if (at === "dm" || at.startsWith("thread:")) {
+    if (at === "dm" || /^(thread|room):/.test(at)) {
       pane.place = placeKey(pane, at);
       renderPane(pane);
     }
@@ -784,6 +797,7 @@ function onEvent(event) {
     event.notes.filter((note) => note.place === null || note.place === undefined).forEach(addActivity);
     state.timings = new Map(Object.entries(event.timings));
     state.threads = new Map((event.threads || []).map((t) => [t.id, t]));
+    state.rooms = new Map((event.rooms || []).map((r) => [r.id, r]));
     state.panes.forEach(renderPane);
   } else if (event.type === "message") {
     state.messages.set(event.id, event);
@@ -799,6 +813,9 @@ function onEvent(event) {
     showNote(event);
   } else if (event.type === "faults") {
     renderFaults(event);
+  } else if (event.type === "room") {
+    state.rooms.set(event.room.id, event.room);
+    state.panes.forEach(renderThreads);
   } else if (event.type === "thread") {
     state.threads.set(event.thread.id, event.thread);
     state.panes.forEach((pane) => {

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from ladderline.adapters import sql
-from ladderline.pipeline.ports import Recorded
+from ladderline.pipeline.ports import Claim, Recorded
 
 
 class _Transactions(Protocol):
@@ -44,6 +44,20 @@ class PgDeliveryStore:
                          sql.literal(int(channel_id) if channel_id else None),
                          sql.literal(int(message_id) if message_id else None), sql.literal(outcome)])
             + ") ON CONFLICT (delivery_key) DO NOTHING")
+
+    def claim(self, key: str, *, kind: str, job_key: str, channel_id: str | None = None) -> Claim:
+        # One statement: the insert, or the row that was there (the CTE's row is not visible to
+        # the outer query, so a NULL holder means this call inserted it).
+        [[inserted, holder, age]] = self._db.transaction(
+            "WITH mine AS (INSERT INTO deliveries (delivery_key, kind, job_key, channel_id, outcome) VALUES ("
+            + ", ".join([sql.literal(key), sql.literal(kind), sql.literal(job_key),
+                         sql.literal(int(channel_id) if channel_id else None), "'intent'"])
+            + ") ON CONFLICT (delivery_key) DO NOTHING RETURNING 1) "
+            "SELECT EXISTS (SELECT 1 FROM mine), d.job_key, extract(epoch FROM now() - d.recorded_at)::float8 "
+            f"FROM (SELECT 1) one LEFT JOIN deliveries d ON d.delivery_key = {sql.literal(key)}")
+        if inserted:
+            return Claim(new=True)
+        return Claim(new=False, same_job=holder == job_key, age_seconds=float(age or 0.0))
 
     # --- DM channels: Discord answers the same channel for every open of a user's DM, so it is
     # opened once per user and kept; a DM is then one request (create message), not two.

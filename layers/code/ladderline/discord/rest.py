@@ -226,6 +226,12 @@ class DiscordRest:
     def add_thread_member(self, thread_id: str, user_id: str, *, deadline: float) -> RestResult:
         return self.request("PUT", f"/channels/{thread_id}/thread-members/{user_id}", deadline=deadline)
 
+    def create_guild_channel(self, guild_id: str, body: dict[str, Any], *, deadline: float) -> RestResult:
+        return self.request("POST", f"/guilds/{guild_id}/channels", body=body, deadline=deadline)
+
+    def guild_channels(self, guild_id: str, *, deadline: float) -> RestResult:
+        return self.request("GET", f"/guilds/{guild_id}/channels", deadline=deadline)
+
     def modify_channel(self, channel_id: str, body: dict[str, Any], *, deadline: float) -> RestResult:
         return self.request("PATCH", f"/channels/{channel_id}", body=body, deadline=deadline)
 

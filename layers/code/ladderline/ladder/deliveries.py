@@ -116,8 +116,27 @@ class ThreadUpdate:
     archive: bool = False
 
 
+@dataclass(frozen=True)
+class PrivateChannel:
+    """A text channel in the category `category_id` that only `overwrites` open (Discord's
+    permission overwrites: {id, type 0 role / 1 member, allow, deny}), with a first message.
+    Channel creation takes no nonce either: the intent is recorded first and a re-run looks for a
+    channel whose topic is `topic` (make it name the room uniquely) before it creates one. With
+    `answer`, the job's original response is then edited to it, `{channel}` replaced by a link to
+    the channel (the click that asked for the room is answered with where it is)."""
+
+    key: str
+    guild_id: str
+    category_id: str | None
+    name: str
+    topic: str
+    overwrites: tuple[dict[str, Any], ...]
+    body: dict[str, Any]
+    answer: dict[str, Any] | None = None
+
+
 Delivery = (EditOriginal | EditResponse | FollowUp | DirectMessage | ChannelMessage | EditMessage | PrivateThread
-            | ThreadUpdate)
+            | ThreadUpdate | PrivateChannel)
 
 
 @dataclass(frozen=True)

@@ -34,4 +34,8 @@ TABLE = {
     (2, 'replay'): (5, True, None, None, False),
     (2, 'notifications'): (5, True, None, None, True),
     (2, 'admin'): (5, True, None, None, True),
+    (3, 'apply'): (5, True, None, None, True),
+    (3, 'appgo'): (6, True, None, None, True),
+    (3, 'appwd'): (6, True, None, None, True),
+    (3, 'appre'): (6, True, None, None, True),
 }

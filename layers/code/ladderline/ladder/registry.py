@@ -19,6 +19,7 @@ from ladderline.ladder import fanout, queue_alerts, waves
 from ladderline.ladder.commands import (
     activate,
     admin,
+    applications,
     help,
     housekeeping,
     leaderboard,
@@ -39,7 +40,7 @@ __all__ = ["COMMAND_MODULES", "FANOUT_ROUTES", "Ack", "Registry", "Route", "regi
 # Every module that declares routes, timers or ticks; a new command module is added here.
 COMMAND_MODULES: tuple[ModuleType, ...] = (
     ping, help, setup, setcountry, terms, activate, profile, leaderboard, queue, match, replay, notifications,
-    admin, housekeeping, fanout,
+    admin, applications, housekeeping, fanout,
 )
 
 # The timers that send one group's share of a fan-out (a match's "found" DMs and reminders, a

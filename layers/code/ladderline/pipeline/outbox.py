@@ -14,9 +14,10 @@
   goes back to the queue and the re-run continues from there, in order.
 - An interaction token that has expired, or would expire before a retry could use it, is not
   waited for: the edit or follow-up goes out as a DM to the user saying which command it answers.
-- A private thread (PrivateThread) has no nonce to make its creation safe to repeat: its intent
-  is recorded first (`<key>:intent`); a run that finds an intent without the thread looks for it
-  by name among the guild's active threads and creates it only if it is not there. So a worker
+- A private thread or channel (PrivateThread, PrivateChannel) has no nonce to make its creation
+  safe to repeat: its intent is recorded first (`<key>:intent`); a run that finds an intent
+  without the room looks for it (a thread by name among the guild's active threads, a channel by
+  topic among the guild's channels) and creates it only if it is not there. So a worker
   killed between Discord's answer and the record, a rate limit in between, or a redelivery
   leaves one thread. Adding members is idempotent (PUT); the first message carries a nonce.
 - A 4xx that is not about the token (Discord refused the body) must not leave "thinking...":
@@ -45,6 +46,7 @@ from ladderline.ladder.deliveries import (
     EditOriginal,
     EditResponse,
     FollowUp,
+    PrivateChannel,
     PrivateThread,
     ThreadUpdate,
 )
@@ -61,6 +63,10 @@ TOKEN_MARGIN_SECONDS = 10
 # A retriable failure on a token with less than this left is not retried later (the next attempt
 # comes back after 3-45 s plus queueing): the DM goes out now instead.
 RETRY_HORIZON_SECONDS = 90
+# A room's intent held by another job this recently may still be in flight (a worker invocation
+# lasts at most the function's timeout, 15 s): wait for it rather than make a second room. Older,
+# its job died before recording what Discord answered: look for the room, else make it.
+ROOM_LEASE_SECONDS = 120
 REFUSED_TEXT = (
     "Sorry, I couldn't show the answer to this: Discord refused the message. "
     "The problem has been recorded; please try again later."
@@ -75,7 +81,7 @@ def nonce_for(key: str) -> str:
 def kind_of(delivery: Delivery) -> str:
     return {EditOriginal: "edit_original", EditResponse: "edit_response", FollowUp: "followup", DirectMessage: "dm",
             ChannelMessage: "channel_message", EditMessage: "edit_message", PrivateThread: "thread",
-            ThreadUpdate: "thread_update"}[type(delivery)]
+            ThreadUpdate: "thread_update", PrivateChannel: "channel"}[type(delivery)]
 
 
 @dataclass
@@ -175,6 +181,8 @@ class _Run:
             self.channel_message(delivery)
         elif isinstance(delivery, PrivateThread):
             self.private_thread(delivery)
+        elif isinstance(delivery, PrivateChannel):
+            self.private_channel(delivery)
         elif isinstance(delivery, ThreadUpdate):
             self.thread_update(delivery)
         else:
@@ -299,34 +307,46 @@ class _Run:
             self.report.sent.append(delivery.key)
 
     # --- private threads --------------------------------------------------------------------------
-    def private_thread(self, delivery: PrivateThread) -> None:
-        intent = f"{delivery.key}:intent"
-        done = self.recorded(delivery.key, intent)
-        made = done.get(delivery.key)
-        if made is not None and made.outcome != "sent":
-            self.skip(delivery.key, "thread")  # refused once: a re-run would be refused again
-            return
-        thread_id = made.channel_id if made is not None else None
-        if thread_id is None and intent in done:
-            # An earlier run may have made it and died before recording it: look before creating.
-            thread_id = self._find_thread(delivery)
-        if thread_id is None:
-            if intent not in done:
-                self.record(intent, "thread_intent", "intent", delivery.channel_id)
-            created = self.o._discord.create_thread(delivery.channel_id, {
-                "name": delivery.name, "type": 12, "invitable": False, "auto_archive_duration": 10080,
-            }, deadline=self.deadline)
-            self.settle("thread", created)
+    def _made_once(self, key: str, kind: str, parent: str | None, find: Callable[[], str | None],
+                   create: Callable[[], RestResult]) -> str | None:
+        """The id of the room (thread, channel) recorded under `key`, made at most once although
+        Discord takes no nonce for it: the intent is recorded before the first create, and a run
+        that finds an intent without a record calls `find` (the room made by a run that died
+        before recording it) before it creates. None when Discord refused it."""
+        made = self.recorded(key).get(key)
+        if made is not None:
+            if made.outcome != "sent" or not made.channel_id:
+                self.skip(key, kind)  # refused once: a re-run would be refused again
+                return None
+            return made.channel_id
+        claim = self.o._store.claim(f"{key}:intent", kind=f"{kind}_intent", job_key=self.job.idempotency_key(),
+                                    channel_id=parent)
+        room_id = None if claim.new else find()
+        if room_id is None and not claim.new and not claim.same_job and claim.age_seconds < ROOM_LEASE_SECONDS:
+            # Another job (a double click) is making it right now: never a second room.
+            self.observe(kind, "retry")
+            raise _Retry(f"{kind} being made by another job")
+        if room_id is None:
+            created = create()
+            self.settle(kind, created)
             if not created.delivered or not isinstance(created.data, dict):
-                self.observe("thread", "refused", created)
-                self.record(delivery.key, "thread", "refused", delivery.channel_id)
-                return
-            thread_id = str(created.data["id"])
-            self.observe("thread", "sent", created)
-        if made is None:
-            self.record(delivery.key, "thread", "sent", thread_id)
-            self.report.sent.append(delivery.key)
-        self._fill_thread(delivery.key, thread_id, delivery.members, delivery.body)
+                self.observe(kind, "refused", created)
+                self.record(key, kind, "refused", parent)
+                return None
+            room_id = str(created.data["id"])
+            self.observe(kind, "sent", created)
+        self.record(key, kind, "sent", room_id)
+        self.report.sent.append(key)
+        return room_id
+
+    def private_thread(self, delivery: PrivateThread) -> None:
+        thread_id = self._made_once(
+            delivery.key, "thread", delivery.channel_id, lambda: self._find_thread(delivery),
+            lambda: self.o._discord.create_thread(delivery.channel_id, {
+                "name": delivery.name, "type": 12, "invitable": False, "auto_archive_duration": 10080,
+            }, deadline=self.deadline))
+        if thread_id is not None:
+            self._fill_thread(delivery.key, thread_id, delivery.members, delivery.body)
 
     def _find_thread(self, delivery: PrivateThread) -> str | None:
         found = self.o._discord.active_threads(delivery.guild_id, deadline=self.deadline)
@@ -334,6 +354,33 @@ class _Run:
         threads = found.data.get("threads", []) if found.delivered and isinstance(found.data, dict) else []
         return next((str(t["id"]) for t in threads
                      if t.get("name") == delivery.name and str(t.get("parent_id")) == delivery.channel_id), None)
+
+    def private_channel(self, delivery: PrivateChannel) -> None:
+        body: dict[str, Any] = {"name": delivery.name, "type": 0, "topic": delivery.topic,
+                                "permission_overwrites": list(delivery.overwrites)}
+        if delivery.category_id:
+            body["parent_id"] = delivery.category_id
+        channel_id = self._made_once(
+            delivery.key, "channel", delivery.category_id, lambda: self._find_channel(delivery),
+            lambda: self.o._discord.create_guild_channel(delivery.guild_id, body, deadline=self.deadline))
+        if channel_id is None:
+            if delivery.answer is not None and self.job.is_interaction:
+                self.edit_original(EditOriginal(responses.message(
+                    "❌ Discord refused to create the channel. Please tell the server's staff.")))
+            return
+        message_key = f"{delivery.key}:message"
+        if not self.recorded(message_key):
+            self.create(message_key, channel_id, delivery.body, "channel_message")
+        if delivery.answer is not None and self.job.is_interaction:
+            answer = dict(delivery.answer)
+            answer["content"] = str(answer.get("content", "")).replace("{channel}", f"<#{channel_id}>")
+            self.edit_original(EditOriginal(answer))
+
+    def _find_channel(self, delivery: PrivateChannel) -> str | None:
+        found = self.o._discord.guild_channels(delivery.guild_id, deadline=self.deadline)
+        self.settle("channel", found)
+        channels = found.data if found.delivered and isinstance(found.data, list) else []
+        return next((str(c["id"]) for c in channels if isinstance(c, dict) and c.get("topic") == delivery.topic), None)
 
     def _fill_thread(self, key: str, thread_id: str, members: Sequence[str], body: dict[str, Any] | None) -> None:
         """Members (PUT: the same twice is one membership), then the message once (its key's nonce)."""

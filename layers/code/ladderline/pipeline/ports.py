@@ -63,8 +63,22 @@ class Recorded:
     message_id: str | None = None
 
 
+@dataclass(frozen=True)
+class Claim:
+    """Who holds the intent to make a room (a thread, a channel): this call (`new`), or an
+    earlier holder, which may be this same job run before (`same_job`), `age_seconds` ago."""
+
+    new: bool
+    same_job: bool = False
+    age_seconds: float = 0.0
+
+
 class DeliveryStore(Protocol):
     def lookup(self, keys: Sequence[str]) -> dict[str, Recorded]: ...
+
+    def claim(self, key: str, *, kind: str, job_key: str, channel_id: str | None = None) -> Claim:
+        """Record the intent `key` unless it is recorded already; say who holds it."""
+        ...
 
     def record(self, key: str, *, kind: str, job_key: str, outcome: str, channel_id: str | None = None,
                message_id: str | None = None) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
-from ladderline.ladder import admin_ops, guards, static_data
+from ladderline.ladder import admin_ops, applications, guards, static_data
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import DirectMessage
@@ -46,6 +46,7 @@ SUBCOMMANDS = (
     _sub("remove_queue", "Take a player out of the queue", USER, REASON),
     _sub("unstick", "Free a player from a stuck match (the match is invalidated)", USER, REASON),
     *admin_ops.SUBCOMMANDS,
+    applications.PANEL_SUBCOMMAND,
 )
 
 
@@ -74,6 +75,8 @@ def handle(ctx: JobContext) -> Reply:
     sub = ctx.job.subcommand
     if sub in admin_ops.ACTIONS:
         return admin_ops.handle(ctx)
+    if sub == "application_panel":
+        return applications.handle_panel(ctx)
     args = _args(ctx)
     if sub is None or sub not in {s["name"] for s in SUBCOMMANDS} or args is None:
         return Reply(responses.message("Unknown /admin subcommand or option."), outcome="invalid")
