@@ -16,7 +16,7 @@ from ladderline.ladder.deliveries import PrivateChannel
 from ladderline.ladder.routes import Ack, Route
 
 from tests.support.discord import BOT_TOKEN
-from tests.support.worker import interaction_job, make_worker, run
+from tests.support.worker import dies_recording, interaction_job, make_worker, run
 
 GUILD, CATEGORY, STAFF_ROLE = "111111111111111111", "333333333333333333", "444444444444444444"
 APPLICANT = "700000000000000101"
@@ -69,18 +69,11 @@ def test_the_channel_is_made_once_private_to_the_applicant_and_the_click_gets_a_
 def test_a_worker_killed_after_discord_made_the_channel_finds_it_by_its_topic(harness, monkeypatch):
     h = harness
     job, payload = interaction_job(h.discord, "apply")
-    store = h.worker._outbox._store
-    real_record = store.record
-
-    def die(key, **kwargs):
-        if key == "application:1:" + APPLICANT:
-            raise ConnectionError("killed between Discord's answer and the record")
-        return real_record(key, **kwargs)
-
-    monkeypatch.setattr(store, "record", die)
+    revive = dies_recording(monkeypatch, h.worker, "application:1:" + APPLICANT)
     with pytest.raises(ConnectionError):
         run(h.worker, job)
-    monkeypatch.setattr(store, "record", real_record)
+    revive()
+
     assert run(h.worker, job, receive_count=2)["outcome"] == "ok"
 
     [channel] = made(h.discord)

@@ -18,7 +18,7 @@ from ladderline.ladder.routes import Ack, Route
 
 from tests.support.discord import BOT_TOKEN
 from tests.support.postgres import pg_connect
-from tests.support.worker import interaction_job, make_worker, run
+from tests.support.worker import dies_recording, interaction_job, make_worker, run
 
 GUILD, LADDER = "111111111111111111", "222222222222222222"
 ALICE, BOB, STAFF = "700000000000000101", "700000000000000102", "700000000000000109"
@@ -83,19 +83,11 @@ def test_a_match_room_is_made_once_with_both_players_and_one_first_message(harne
 def test_a_worker_killed_between_discords_answer_and_the_record_finds_the_thread_again(harness, monkeypatch):
     h = harness
     job, _ = interaction_job(h.discord, "room")
-    store = h.worker._outbox._store
-    real_record = store.record
-
-    def die_on_the_thread(key, **kwargs):
-        if key == "match:7:room":
-            raise ConnectionError("the worker died after Discord made the thread")
-        return real_record(key, **kwargs)
-
-    monkeypatch.setattr(store, "record", die_on_the_thread)
+    revive = dies_recording(monkeypatch, h.worker, "match:7:room")
     with pytest.raises(ConnectionError):
         run(h.worker, job)
     assert len(h.discord.rooms.threads()) == 1  # Discord made it; nothing recorded it
-    monkeypatch.setattr(store, "record", real_record)
+    revive()
 
     assert run(h.worker, job, receive_count=2)["outcome"] == "ok"
 

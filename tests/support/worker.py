@@ -5,6 +5,7 @@ handlers the ladder does not have."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import ModuleType, SimpleNamespace
 from typing import Any
@@ -91,3 +92,18 @@ def run(worker: Worker, job: Job | str, receive_count: int = 1) -> dict[str, Any
         return worker.handle_record(body, receive_count)
     finally:
         worker.end_batch()
+
+
+def dies_recording(monkeypatch: Any, worker: Worker, key: str) -> Callable[[], None]:
+    """Until the returned function is called, recording delivery `key` raises: the worker killed
+    between Discord's answer and the record (what no nonce protects a room's creation from)."""
+    store = worker._outbox._store
+    real_record = store.record
+
+    def die(delivery_key: str, **kwargs: Any) -> None:
+        if delivery_key == key:
+            raise ConnectionError("the worker died between Discord's answer and the record")
+        real_record(delivery_key, **kwargs)
+
+    monkeypatch.setattr(store, "record", die)
+    return lambda: monkeypatch.setattr(store, "record", real_record)

@@ -128,6 +128,17 @@ class WorkerSettings:
         )
 
 
+def _snowflakes(env: Mapping[str, str], *names: str) -> list[str | None]:
+    """Each variable as a Discord id (digits), None when unset; a ConfigError for anything else."""
+    values: list[str | None] = []
+    for name in names:
+        raw = env.get(name, "").strip()
+        if raw and not raw.isdigit():
+            raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
+        values.append(raw or None)
+    return values
+
+
 @dataclass(frozen=True)
 class StaffSettings:
     """Where conflicts and overdue matches are flagged, and which role is pinged (both snowflakes;
@@ -138,14 +149,8 @@ class StaffSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> StaffSettings:
-        env = os.environ if env is None else env
-        values = []
-        for name in (STAFF_CHANNEL_ID, STAFF_ROLE_ID):
-            raw = env.get(name, "").strip()
-            if raw and not raw.isdigit():
-                raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
-            values.append(raw or None)
-        return cls(*values)
+        channel_id, role_id = _snowflakes(os.environ if env is None else env, STAFF_CHANNEL_ID, STAFF_ROLE_ID)
+        return cls(channel_id, role_id)
 
 
 @dataclass(frozen=True)
@@ -158,14 +163,9 @@ class RoomSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RoomSettings | None:
-        env = os.environ if env is None else env
-        values = []
-        for name in (LADDER_GUILD_ID, MATCH_THREAD_CHANNEL_ID):
-            raw = env.get(name, "").strip()
-            if raw and not raw.isdigit():
-                raise ConfigError(f"{name} must be a Discord id (digits), got {raw!r}")
-            values.append(raw)
-        return cls(*values) if all(values) else None
+        guild_id, channel_id = _snowflakes(os.environ if env is None else env, LADDER_GUILD_ID,
+                                           MATCH_THREAD_CHANNEL_ID)
+        return cls(guild_id, channel_id) if guild_id and channel_id else None
 
 
 @dataclass(frozen=True)
