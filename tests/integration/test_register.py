@@ -142,3 +142,20 @@ def test_application_id_flag_wins_over_the_environment(emulator):
     assert main(["register", "--application-id", "42"]) == 0
 
     assert names(emulator.commands("42")) == names(registry().commands())
+
+
+def test_the_commands_are_registered_in_the_players_languages_and_a_bad_locale_is_refused(emulator, capsys):
+    import requests
+
+    assert main(["register"]) == 0
+
+    stored = {c["name"]: c for c in emulator.commands(APPLICATION_ID)}
+    assert stored["queue"]["name_localizations"] == {"es-419": "cola", "ko": "대기열", "ru": "очередь", "zh-CN": "排队"}
+    assert stored["queue"]["description_localizations"]["ko"] == "1대1 래더 경기 대기열에 들어갑니다"
+    bad = [{"name": "queue", "description": "Queue", "name_localizations": {"kr": "대기열"}},
+           {"name": "ping", "description": "Ping", "name_localizations": {"ru": "Пинг"}}]
+    refused = requests.put(f"{emulator.base_url}/applications/{APPLICATION_ID}/commands", json=bad,
+                           headers={"Authorization": f"Bot {TOKEN}"}, timeout=5)
+    assert refused.status_code == 400
+    errors = refused.json()["errors"]
+    assert "kr" in errors["0"]["name_localizations"] and "ru" in errors["1"]["name_localizations"]

@@ -32,7 +32,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Self
@@ -1247,7 +1247,46 @@ def _command_problems(commands: Any) -> dict:
                 }
             }
         seen.add((name, command.get("type", 1)))
+        problems = list(_localization_problems(command, (str(i),)))
+        if problems:
+            node = errors.setdefault(str(i), {})
+            for path, message in problems:
+                leaf = node
+                for part in path[1:]:
+                    leaf = leaf.setdefault(part, {})
+                leaf.setdefault("_errors", []).append({"code": "INVALID_FORM_BODY", "message": message})
     return errors
+
+
+# Discord's locales (developer docs, reference "Locales"): the only keys a *_localizations takes.
+DISCORD_LOCALES = frozenset({"id", "da", "de", "en-GB", "en-US", "es-ES", "es-419", "fr", "hr", "it", "lt", "hu",
+                             "nl", "no", "pl", "pt-BR", "ro", "fi", "sv-SE", "vi", "tr", "cs", "el", "bg", "ru", "uk",
+                             "hi", "th", "zh-CN", "ja", "zh-TW", "ko"})
+
+
+def _localization_problems(item: dict, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], str]]:
+    """A command's, option's or choice's localized names (1-32, lower case, letters, digits, - and
+    _; a choice's name: 1-100 of anything) and descriptions (1-100), keyed by Discord's locales."""
+    is_choice = "value" in item and "type" not in item
+    for field, limit in (("name_localizations", 100 if is_choice else 32), ("description_localizations", 100)):
+        values = item.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, dict):
+            yield (*path, field), "Must be an object."
+            continue
+        for locale, text in values.items():
+            if locale not in DISCORD_LOCALES:
+                yield (*path, field, locale), "Invalid locale."
+            elif not isinstance(text, str) or not 1 <= len(text) <= limit:
+                yield (*path, field, locale), f"Must be between 1 and {limit} in length."
+            elif field == "name_localizations" and not is_choice and (
+                    text != text.lower() or not all(c.isalnum() or c in "-_" for c in text)):
+                yield (*path, field, locale), "Command name is invalid"
+    for key in ("options", "choices"):
+        for n, child in enumerate(item.get(key) or []):
+            if isinstance(child, dict):
+                yield from _localization_problems(child, (*path, key, str(n)))
 
 
 def _request_json(request: RecordedRequest) -> dict:

@@ -16,6 +16,7 @@ from typing import Any
 
 from ladderline.discord.constants import InteractionType
 from ladderline.ladder import fanout, queue_alerts, waves
+from ladderline.ladder.command_locales import localized
 from ladderline.ladder.commands import (
     activate,
     admin,
@@ -104,7 +105,8 @@ class Registry:
         return list(self._routes.values())
 
     def commands(self) -> list[dict[str, Any]]:
-        return [r.command_json() for r in self._routes.values() if r.kind == InteractionType.APPLICATION_COMMAND]
+        return [localized(r.command_json()) for r in self._routes.values()
+                if r.kind == InteractionType.APPLICATION_COMMAND]
 
 
 @cache
