@@ -15,11 +15,13 @@
 - An interaction token that has expired, or would expire before a retry could use it, is not
   waited for: the edit or follow-up goes out as a DM to the user saying which command it answers.
 - A private thread or channel (PrivateThread, PrivateChannel) has no nonce to make its creation
-  safe to repeat: its intent is recorded first (`<key>:intent`); a run that finds an intent
-  without the room looks for it (a thread by name among the guild's active threads, a channel by
-  topic among the guild's channels) and creates it only if it is not there. So a worker
-  killed between Discord's answer and the record, a rate limit in between, or a redelivery
-  leaves one thread. Adding members is idempotent (PUT); the first message carries a nonce.
+  safe to repeat: its intent is claimed first (`<key>:intent`, one row by its primary key); a run
+  that finds an intent without the room looks for it (a thread by name among the guild's active
+  threads, a channel by topic among the guild's channels) and creates it only if it is not
+  there, and a job that finds another job's fresh intent (a double click) waits for it (retried
+  later) instead of creating. So a redelivery, a double click, a worker killed between Discord's
+  answer and the record, or a rate limit in between leaves one room. Adding members is
+  idempotent (PUT); the first message carries a nonce.
 - A 4xx that is not about the token (Discord refused the body) must not leave "thinking...":
   the original response is edited to a plain fallback text, and the refusal is logged with
   Discord's code and counted (the DeliveriesRefused alarm).
@@ -306,7 +308,7 @@ class _Run:
         if result.delivered:
             self.report.sent.append(delivery.key)
 
-    # --- private threads --------------------------------------------------------------------------
+    # --- private rooms: threads and channels --------------------------------------------------------
     def _made_once(self, key: str, kind: str, parent: str | None, find: Callable[[], str | None],
                    create: Callable[[], RestResult]) -> str | None:
         """The id of the room (thread, channel) recorded under `key`, made at most once although
