@@ -63,6 +63,9 @@ worker = Worker(
                              fanout_routes=FANOUT_ROUTES),
     analytics=PgCommandCalls(database),
     retries=retries,
+    # A click's or a command's DMs never wait out a wave's use of Discord's global limit here:
+    # handed off to the fan-out lane (pipeline/outbox.py, Hand-off).
+    fanout_routes=FANOUT_ROUTES,
 )
 
 

@@ -51,7 +51,8 @@ class RecordingObserver:
 
 
 def make_worker(routes_module: ModuleType | SimpleNamespace, *, aws: AwsResources, discord: Any,
-                database_url: str, invalid_limit: int = 8000) -> tuple[Worker, RecordingObserver]:
+                database_url: str, invalid_limit: int = 8000,
+                fanout_routes: frozenset[str] = frozenset()) -> tuple[Worker, RecordingObserver]:
     registry = Registry.from_modules((routes_module,))  # type: ignore[arg-type]
     database = PgDatabase(lambda: open_connection(params_from_url(database_url)))
     observer = RecordingObserver()
@@ -65,7 +66,7 @@ def make_worker(routes_module: ModuleType | SimpleNamespace, *, aws: AwsResource
         persistence=DynamoDBPersistenceLayer(table_name=aws.table_name, boto3_client=dynamodb),
         config=idempotency_config(), max_receive_count=4, observer=observer,  # type: ignore[arg-type]
         deliveries=PgDeliveryStore(database), timers=SqsTimerScheduler(sqs, aws.queue_url),
-        analytics=PgCommandCalls(database))
+        analytics=PgCommandCalls(database), fanout_routes=fanout_routes)
     return worker, observer
 
 

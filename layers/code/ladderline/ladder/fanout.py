@@ -53,6 +53,11 @@ def decode(data: dict[str, Any]) -> Delivery:
     return delivery
 
 
+def can_carry(delivery: Delivery) -> bool:
+    """Whether a fan-out job can send this delivery (it needs no interaction token or room)."""
+    return type(delivery) in _NAMES
+
+
 def deliver_job(key: str, deliveries: Sequence[Delivery]) -> Timer:
     """One job that sends `deliveries` (in order, each once) as soon as the queue hands it over.
     `key` names the group (e.g. `queue:<join key>:expired`); it is the job's idempotency key."""

@@ -22,6 +22,11 @@
   later) instead of creating. So a redelivery, a double click, a worker killed between Discord's
   answer and the record, or a rate limit in between leaves one room. Adding members is
   idempotent (PUT); the first message carries a nonce.
+- Hand-off (`handoff=True`: the jobs lane, whose clicks and commands must never queue behind a
+  wave's DMs): a bot-token message that Discord's global or route limit would hold more than
+  HANDOFF_PATIENCE_SECONDS is not waited for. It and the messages after it become the report's
+  `handed_off`, which the worker publishes as one fan-out deliver job (its own retries, keyed by
+  this job): the job ends at once, its state change and its own reply done, and the lane is free.
 - A 4xx that is not about the token (Discord refused the body) must not leave "thinking...":
   the original response is edited to a plain fallback text, and the refusal is logged with
   Discord's code and counted (the DeliveriesRefused alarm).
@@ -40,6 +45,7 @@ from ladderline.discord.constants import TOKEN_LIFETIME_SECONDS, InteractionType
 from ladderline.discord.rest import DiscordRest, Outcome, RestResult
 from ladderline.discord.snowflake import age_seconds, created_at_ms
 from ladderline.job import Job
+from ladderline.ladder import fanout
 from ladderline.ladder.deliveries import (
     ChannelMessage,
     Delivery,
@@ -69,6 +75,8 @@ RETRY_HORIZON_SECONDS = 90
 # lasts at most the function's timeout, 15 s): wait for it rather than make a second room. Older,
 # its job died before recording what Discord answered: look for the room, else make it.
 ROOM_LEASE_SECONDS = 120
+# How long a jobs-lane job waits for a bot-token request's rate limit before handing it off.
+HANDOFF_PATIENCE_SECONDS = 1.0
 REFUSED_TEXT = (
     "Sorry, I couldn't show the answer to this: Discord refused the message. "
     "The problem has been recorded; please try again later."
@@ -93,6 +101,7 @@ class OutboxReport:
     rate_limited: bool = False  # the retry is Discord's rate limit (waiting it out is not a failure)
     sent: list[str] = field(default_factory=list)  # keys sent in this run
     skipped: list[str] = field(default_factory=list)  # keys already recorded by an earlier run
+    handed_off: list[Delivery] = field(default_factory=list)  # rate-limited: for a fan-out job to send
 
 
 class _Retry(Exception):
@@ -110,24 +119,31 @@ class Outbox:
         self._observer = observer
         self._clock = clock
 
-    def send(self, job: Job, deliveries: Sequence[Delivery], *, deadline: float) -> OutboxReport:
-        run = _Run(self, job, deadline)
-        try:
-            for delivery in deliveries:
+    def send(self, job: Job, deliveries: Sequence[Delivery], *, deadline: float,
+             handoff: bool = False) -> OutboxReport:
+        run = _Run(self, job, deadline, handoff)
+        for index, delivery in enumerate(deliveries):
+            try:
                 run.one(delivery)
-        except _Retry as retry:
-            run.report.retry = retry.why
-            run.report.rate_limited = retry.rate_limited
+            except _Retry as retry:
+                rest = list(deliveries[index:])
+                if handoff and retry.rate_limited and all(fanout.can_carry(d) for d in rest):
+                    run.report.handed_off = rest
+                else:
+                    run.report.retry = retry.why
+                    run.report.rate_limited = retry.rate_limited
+                break
         return run.report
 
 
 class _Run:
     """One job's pass over its deliveries."""
 
-    def __init__(self, outbox: Outbox, job: Job, deadline: float) -> None:
+    def __init__(self, outbox: Outbox, job: Job, deadline: float, handoff: bool = False) -> None:
         self.o = outbox
         self.job = job
         self.deadline = deadline
+        self.handoff = handoff
         self.report = OutboxReport()
         self._recorded: dict[str, Recorded] = {}
         self._looked_up: set[str] = set()
@@ -146,6 +162,12 @@ class _Run:
                              channel_id=channel_id, message_id=message_id)
         self._recorded[key] = Recorded(key, outcome, channel_id, message_id)
         self._looked_up.add(key)
+
+    def bot_deadline(self) -> float:
+        """How long a bot-token request may wait for its rate limit (see Hand-off)."""
+        if not self.handoff:
+            return self.deadline
+        return min(self.deadline, self.o._clock() + HANDOFF_PATIENCE_SECONDS)
 
     def token_left(self) -> float:
         return TOKEN_LIFETIME_SECONDS - age_seconds(self.job.interaction_id, self.o._clock())
@@ -258,7 +280,7 @@ class _Run:
                 return
             # The kept channel is gone on Discord's side: open the DM again (below).
             self.o._store.forget_dm_channel(user_id)
-        opened = self.o._discord.open_dm(user_id, deadline=self.deadline)
+        opened = self.o._discord.open_dm(user_id, deadline=self.bot_deadline())
         self.settle(kind, opened)
         channel = opened.data.get("id") if opened.delivered and isinstance(opened.data, dict) else None
         if not channel:
@@ -276,7 +298,7 @@ class _Run:
 
     def create(self, key: str, channel_id: str, body: dict[str, Any], kind: str) -> RestResult | None:
         """Create the message; answers the refusal if Discord refused it (None when it was sent)."""
-        result = self.o._discord.create_message(channel_id, body, nonce=nonce_for(key), deadline=self.deadline)
+        result = self.o._discord.create_message(channel_id, body, nonce=nonce_for(key), deadline=self.bot_deadline())
         self.settle(kind, result)
         if not result.delivered and result.error_code == UNKNOWN_CHANNEL and kind in ("dm", "fallback_dm"):
             return result  # a kept DM channel Discord no longer knows: the caller opens it again
@@ -302,7 +324,7 @@ class _Run:
                 return
             channel_id, message_id = target.channel_id, target.message_id
         assert channel_id is not None and message_id is not None
-        result = self.o._discord.edit_message(channel_id, message_id, delivery.body, deadline=self.deadline)
+        result = self.o._discord.edit_message(channel_id, message_id, delivery.body, deadline=self.bot_deadline())
         self.settle("edit_message", result)
         self.observe("edit_message", "sent" if result.delivered else "refused", result)
         if result.delivered:

@@ -32,6 +32,7 @@ from ladderline.discord import responses
 from ladderline.discord.rest import DiscordRest
 from ladderline.discord.snowflake import created_at_ms
 from ladderline.job import Job, JobError, JobKind
+from ladderline.ladder import fanout
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.deliveries import Delivery, EditOriginal
 from ladderline.ladder.registry import Registry
@@ -102,13 +103,16 @@ class Worker:
                  persistence: BasePersistenceLayer, config: IdempotencyConfig, max_receive_count: int,
                  observer: WorkerObserver, deliveries: DeliveryStore, timers: TimerScheduler | None = None,
                  analytics: AnalyticsSink | None = None, retries: RetryScheduler | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, fanout_routes: frozenset[str] = frozenset()) -> None:
         self._registry = registry
         self._db = database
         self._discord = discord
         self._max_receive_count = max_receive_count
         self._retries = retries
         self._timers = timers
+        # The fan-out lane's routes: every other job hands rate-limited messages off to that lane
+        # (outbox.py, Hand-off). Empty: one lane, nothing is handed off.
+        self._fanout_routes = fanout_routes
         self._analytics = analytics
         self._observer = observer
         self._outbox = Outbox(discord, deliveries, observer, clock)
@@ -276,14 +280,20 @@ class Worker:
                 logger.error("a %s reply's body has no interaction to edit; use DirectMessage or "
                              "ChannelMessage", parsed.kind)
         deliveries.extend(reply.deliveries)
-        report = self._outbox.send(parsed, deliveries, deadline=self._deadline())
+        handoff = bool(self._fanout_routes) and self._timers is not None and parsed.route not in self._fanout_routes
+        report = self._outbox.send(parsed, deliveries, deadline=self._deadline(), handoff=handoff)
         if report.retry is not None:
             # Raising deletes the in-progress idempotency record, so the redelivery runs again;
             # the SQL is idempotent and recorded deliveries are skipped, so nothing happens twice.
             raise RetryLater(report.retry, rate_limited=report.rate_limited)
-        if reply.timers and self._timers is not None:
-            self._timers.schedule(reply.timers, now_ms=self._now_ms())
-            self._observer.timers_scheduled(parsed, len(reply.timers))
+        timers = list(reply.timers)
+        if report.handed_off:
+            # Keyed by this job: a re-run hands off under the same key, and the fan-out job's
+            # deliveries keep their own keys, so each message still goes out once.
+            timers.append(fanout.deliver_job(f"handoff:{parsed.idempotency_key()}", report.handed_off))
+        if timers and self._timers is not None:
+            self._timers.schedule(timers, now_ms=self._now_ms())
+            self._observer.timers_scheduled(parsed, len(timers))
         if report.edit is not None and report.edit.delivered and parsed.is_interaction:
             self._observer.end_to_end(parsed, self._now_ms() - created_at_ms(parsed.interaction_id))
         return {"outcome": reply.outcome, "edit": report.edit.outcome.value if report.edit else "none",
