@@ -313,27 +313,25 @@ def _texts(english: str) -> dict[str, str] | None:
     return dict(zip(LOCALES, found, strict=True)) if found else None
 
 
-def _localize_option(option: dict[str, Any], names: bool) -> None:
-    if names and option["name"] in NAMES:
-        option["name_localizations"] = dict(zip(LOCALES, NAMES[option["name"]], strict=True))
-    if texts := _texts(option.get("description", "")):
-        option["description_localizations"] = texts
-    for choice in option.get("choices") or []:
+def _localize(item: dict[str, Any], names: bool) -> None:
+    """A command, option or choice, and everything below it, in place."""
+    if names and item["name"] in NAMES:
+        item["name_localizations"] = dict(zip(LOCALES, NAMES[item["name"]], strict=True))
+    if texts := _texts(item.get("description", "")):
+        item["description_localizations"] = texts
+    for choice in item.get("choices") or []:
         if texts := _texts(choice["name"]):
             choice["name_localizations"] = texts
-    for child in option.get("options") or []:
-        _localize_option(child, names)
+    for child in item.get("options") or []:
+        _localize(child, names)
 
 
 def localized(command: dict[str, Any]) -> dict[str, Any]:
     """The command as registered: its names (a player command's), descriptions and choices in
-    every locale that has them."""
+    every locale that has them. /admin's own name is localized; its subcommands and options keep
+    the English names staff type from the docs."""
     out = copy.deepcopy(command)
-    names = out["name"] != "admin"  # staff type /admin's subcommands as the docs spell them
-    if out["name"] in NAMES:
-        out["name_localizations"] = dict(zip(LOCALES, NAMES[out["name"]], strict=True))
-    if texts := _texts(out.get("description", "")):
-        out["description_localizations"] = texts
-    for option in out.get("options") or []:
-        _localize_option(option, names)
+    _localize(out, names=out["name"] != "admin")
+    if out["name"] == "admin":
+        out["name_localizations"] = dict(zip(LOCALES, NAMES["admin"], strict=True))
     return out
