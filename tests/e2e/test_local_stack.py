@@ -153,7 +153,7 @@ def test_simulate_like_the_client_options_anywhere_refused_modal_then_try_again_
     code, out, _ = simulate("--as", "carol", "click", "Try again")
     assert code == 0
     assert "modal setup_modal:DE:EUW" in out
-    assert "--field player_name=... (Player name) [3–12 english letters (a–z), your main in-game name] prefilled 'Carol_B'" in out
+    assert "--field player_name=... (Player name) [3–12 English letters (A–Z), your main in-game name] prefilled 'Carol_B'" in out
     assert "prefilled 'Carol#12'" in out
 
 

@@ -44,7 +44,7 @@ def test_the_queue_message_offers_races_vetoes_and_join(database_url):
     seed_ready(database_url, A)
     reply = run(database_url, command_job("queue", A))
     assert validate_message(reply.body) == []
-    assert custom_ids(reply.body) == ["qjoin", "q:clear", "q:cancel", "q:bw", "q:sc2", "q:veto"]
+    assert custom_ids(reply.body) == ["qjoin", "q:clear", "q:cancel:en", "q:bw", "q:sc2", "q:veto"]
     selects = [c for row in reply.body["components"][1:] for c in row["components"]]
     assert [len(s["options"]) for s in selects] == [3, 3, 9]
     assert [s["max_values"] for s in selects] == [1, 1, 4]

@@ -44,7 +44,7 @@ def test_terms_are_shown_in_an_embed_with_accept_and_decline(pipeline):
     status = "Not accepted yet. Press **Accept** to agree."
     assert embed["fields"] == [{"name": "Your status", "value": status, "inline": False}]
     assert [(c["label"], c["custom_id"]) for c in message["components"][0]["components"]] == [
-        ("Accept", "terms_accept"), ("Decline", "terms_decline")]
+        ("Accept", "terms_accept"), ("Decline", "terms_decline:en")]
     assert message["flags"] & 64
 
 

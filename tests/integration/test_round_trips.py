@@ -8,7 +8,9 @@ authentication are several turns) and then resets the counter.
 With one job in the SQS batch the total is exactly 2: the command's own transaction
 (`BEGIN; SELECT ladder_xxx(...); COMMIT;` in one simple-query message) plus the batch's analytics
 insert into command_calls, which the worker sends once per batch after the replies are edited
-(off the user's path). A job whose handler needs no database (terms_decline) costs 1: the
+(off the user's path). The player's language rides in the command's own statement
+(`SELECT ladder_xxx(...), ladder_language(...)`, ladderline.ladder.context), so it costs no turn. A
+job whose handler needs no database (terms_decline: its language is in its custom_id) costs 1: the
 analytics insert alone.
 """
 
@@ -125,7 +127,8 @@ def test_a_job_without_database_work_costs_only_the_analytics_insert(wired):
     turns, _ = run(wired, command("termsofservice"))
     terms = wired.discord.message(wired.discord.messages[-1]["token"])
 
-    turns, message = run(wired, click("terms_decline", terms))
+    decline = terms["components"][0]["components"][1]["custom_id"]  # terms_decline:<language>
+    turns, message = run(wired, click(decline, terms))
 
     assert "declined" in message["content"]
     assert turns == ANALYTICS_INSERT

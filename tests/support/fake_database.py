@@ -17,8 +17,11 @@ class UnknownFunction(AssertionError):
 
 
 class FakeDatabase:
-    def __init__(self, **functions: Callable[..., Any]) -> None:
-        self._functions = functions
+    """`language`: what ladder_language answers (the player's /setup choice; None: none), asked with
+    a command's first call (call_pair, as the real adapter does) or alone."""
+
+    def __init__(self, language: str | None = None, **functions: Callable[..., Any]) -> None:
+        self._functions = {"ladder_language": lambda user, locale: language, **functions}
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.round_trips = 0
         self.time_ms = 0.0
@@ -29,6 +32,11 @@ class FakeDatabase:
         if function not in self._functions:
             raise UnknownFunction(f"the fake database has no {function}()")
         return self._functions[function](*args)
+
+    def call_pair(self, first: tuple[str, tuple[Any, ...]], second: tuple[str, tuple[Any, ...]]) -> tuple[Any, Any]:
+        """One round trip for two functions; `calls` records the command's own (the first)."""
+        value = self.call(first[0], *first[1])
+        return value, self._functions[second[0]](*second[1])
 
     def close(self) -> None:
         pass

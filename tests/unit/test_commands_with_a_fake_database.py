@@ -60,7 +60,7 @@ def test_terms_shows_buttons_until_accepted():
     db = FakeDatabase(ladder_terms_status=lambda user: {"profile": True, "accepted_at": 1_700_000_000})
     accepted = terms.handle_show(ctx(db, "termsofservice")).body
 
-    assert [c["custom_id"] for c in open_terms["components"][0]["components"]] == ["terms_accept", "terms_decline"]
+    assert [c["custom_id"] for c in open_terms["components"][0]["components"]] == ["terms_accept", "terms_decline:en"]
     assert accepted["components"] == [] and "<t:1700000000:f>" in str(accepted["embeds"])
 
 

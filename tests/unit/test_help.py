@@ -5,6 +5,7 @@ from __future__ import annotations
 from ladderline.discord.constants import InteractionContext, InteractionType
 from ladderline.discord.limits import validate_message
 from ladderline.ladder.commands import help as help_command
+from ladderline.ladder.i18n import EN
 from ladderline.ladder.registry import registry
 
 
@@ -20,7 +21,7 @@ def test_help_names_every_player_command_and_where_it_is_offered():
 
 def test_help_in_a_server_and_in_dms_is_a_valid_message_listing_the_commands_there():
     for in_dm in (False, True):
-        body = help_command.help_body(in_dm)
+        body = help_command.help_body(in_dm, EN)
         assert validate_message(body) == []
         listed = body["embeds"][0]["fields"][1]["value"]
         assert all(f"`/{name}`" in listed for name, dm in _player_commands().items() if dm or not in_dm)

@@ -10,6 +10,7 @@ from ladderctl.drive.simulate import modal_submit_data
 from ladderline.discord.constants import InteractionType
 from ladderline.discord.interaction import Interaction
 from ladderline.ladder.commands import setup
+from ladderline.ladder.i18n import EN
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -46,13 +47,13 @@ def test_the_old_action_row_form_still_works() -> None:
 
 
 def test_the_setup_modal_submitted_as_discord_would_validates_as_typed() -> None:
-    modal = setup.modal_for("DE", "EUW")["data"]
+    modal = setup.modal_for("DE", "EUW", EN)["data"]
     data = modal_submit_data(modal, {"player_name": "Serral", "battletag": "Serral#2114"})
     assert [c["type"] for c in data["components"]] == [18, 18, 18]
     assert all(isinstance(c["id"], int) and isinstance(c["component"]["id"], int) for c in data["components"])
     interaction = Interaction.parse(submit(data["components"]))
     assert interaction.options == {"player_name": "Serral", "alt_names": "", "battletag": "Serral#2114"}
-    draft, problems = setup.validate(interaction.options, "DE", "EUW")
+    draft, problems = setup.validate(interaction.options, "DE", "EUW", EN)
     assert problems == [] and draft is not None and draft["player_name"] == "Serral"
 
 

@@ -8,6 +8,7 @@ import pytest
 from ladderline.discord.limits import validate_message, validate_modal
 from ladderline.ladder import countries, guards
 from ladderline.ladder.commands import activate, setup, terms
+from ladderline.ladder.i18n import EN
 from ladderline.ladder.registry import registry
 
 from tests.support.discord_spec import schema_errors
@@ -17,7 +18,7 @@ GOOD = {"player_name": "SerralFan", "alt_names": "", "battletag": "Serral#2114"}
 
 def problems(**changes: str) -> list[str]:
     fields = {**GOOD, **{k: v for k, v in changes.items() if k in GOOD}}
-    return setup.validate(fields, changes.get("country", "FI"), changes.get("region", "EUW"))[1]
+    return setup.validate(fields, changes.get("country", "FI"), changes.get("region", "EUW"), EN)[1]
 
 
 @pytest.mark.parametrize("name", ["abc", "SerralFanXYZ", "Maru"])
@@ -46,7 +47,7 @@ def test_bad_battletags_are_refused_naming_the_field(tag: str) -> None:
 
 
 def test_alt_names_are_split_trimmed_and_deduplicated() -> None:
-    draft, found = setup.validate({**GOOD, "alt_names": " One , two,, ONE , SerralFan"}, "fi", "euw")
+    draft, found = setup.validate({**GOOD, "alt_names": " One , two,, ONE , SerralFan"}, "fi", "euw", EN)
     assert found == []
     assert draft == {"player_name": "SerralFan", "alt_names": ["One", "two"], "battletag": "Serral#2114",
                      "country": "FI", "region": "EUW"}
@@ -83,12 +84,12 @@ def test_country_choices_fit_discord_limits() -> None:
 
 
 def test_summary_and_modals_are_valid_discord_bodies() -> None:
-    draft, _ = setup.validate({**GOOD, "alt_names": "abcdefghijkl,bcdefghijklm"[:25]}, "FI", "EUW")
+    draft, _ = setup.validate({**GOOD, "alt_names": "abcdefghijkl,bcdefghijklm"[:25]}, "FI", "EUW", EN)
     assert draft is not None
-    body = setup.summary(draft, "1" * 20)
+    body = setup.summary(draft, "1" * 20, EN)
     assert validate_message(body) == []
     assert all(len(c["custom_id"]) <= 100 for row in body["components"] for c in row["components"])
-    modal = setup.modal_for("FI", "EUW", {"player_name": "x" * 13, "battletag": "Serral#2114"})
+    modal = setup.modal_for("FI", "EUW", EN, "", {"player_name": "x" * 13, "battletag": "Serral#2114"})
     # Inputs sit in Label components (type 18): the label names the field, the input has no label itself.
     assert [c["type"] for c in modal["data"]["components"]] == [18, 18, 18]
     labels = {c["component"]["custom_id"]: c for c in modal["data"]["components"]}
@@ -102,8 +103,8 @@ def test_summary_and_modals_are_valid_discord_bodies() -> None:
 
 
 def test_restart_prefill_reads_the_summary_fields() -> None:
-    draft, _ = setup.validate({**GOOD, "alt_names": "One,Two"}, "FI", "EUW")
-    message = setup.summary(draft, "123")
+    draft, _ = setup.validate({**GOOD, "alt_names": "One,Two"}, "FI", "EUW", EN)
+    message = setup.summary(draft, "123", EN)
     assert setup._prefill_from(message) == {"player_name": "SerralFan", "alt_names": "One, Two",
                                             "battletag": "Serral#2114"}
     assert setup._prefill_from({"embeds": []}) == {}
@@ -117,7 +118,7 @@ def test_hash_code_is_sha256_of_the_trimmed_upper_cased_code() -> None:
 
 def test_terms_fit_one_embed_and_long_terms_are_shortened_at_a_line() -> None:
     assert 0 < len(terms.terms_text()) <= terms.MAX_DESCRIPTION
-    assert validate_message(terms.terms_message({"profile": True, "accepted_at": None})) == []
+    assert validate_message(terms.terms_message({"profile": True, "accepted_at": None}, EN)) == []
     long = "\n".join(f"line {i} " + "x" * 90 for i in range(100))
     short = terms.description(long)
     assert len(short) <= terms.MAX_DESCRIPTION and short.endswith(terms.TRUNCATED)
@@ -125,11 +126,11 @@ def test_terms_fit_one_embed_and_long_terms_are_shortened_at_a_line() -> None:
 
 
 def test_guards_render_a_pointer_to_the_missing_step() -> None:
-    assert guards.guard_reply({"status": "ok"}) is None
+    assert guards.guard_reply({"status": "ok"}, EN) is None
     steps = ((guards.Guard.NO_PROFILE, "/setup"), (guards.Guard.TERMS_NOT_ACCEPTED, "/termsofservice"),
              (guards.Guard.NOT_ACTIVATED, "/activate"))
     for guard, step in steps:
-        reply = guards.guard_reply({"guard": guard.value})
+        reply = guards.guard_reply({"guard": guard.value}, EN)
         assert step in reply.body["content"] and reply.outcome == f"guard_{guard.value}"
         assert validate_message(reply.body) == []
 

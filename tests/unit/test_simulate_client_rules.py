@@ -10,6 +10,7 @@ from ladderctl.cli import main
 from ladderctl.drive.client_rules import ClientRefusal, command_data, commands, describe_command
 from ladderctl.drive.simulate import SimulateError, check_modal_fields
 from ladderline.ladder.commands.setup import modal_for
+from ladderline.ladder.i18n import EN
 
 NO_STACK = "no running stack found"
 
@@ -33,7 +34,7 @@ def test_an_unknown_command_is_refused_with_the_registry_listing(capsys, tmp_pat
     (["setup", "country:DE"], "/setup: missing required option region;"),
     (["setup", "country:DE", "region:MOON"], "/setup: 'MOON' is not a choice of option region;"),
     (["setup", "country:DE", "region:EUW", "colour:red"],
-     "/setup: no option colour in /setup country:<text> region:<NAW|NAC|NAE|...>;"),
+     "/setup: no option colour in /setup country:<text> region:<NAW|NAC|NAE|...> [language:<auto|en|es-419|...>];"),
     (["ping", "dm_after:901"], "/ping: option dm_after = 901 is outside 0..900;"),
     (["ping", "dm_after:soon"], "/ping: option dm_after must be an integer, not 'soon';"),
     (["profile", "user:bob_the_great"], "/profile: option user must be a user id (a number), not 'bob_the_great';"),
@@ -112,13 +113,13 @@ def test_command_help_lists_the_commands_or_one_commands_options(capsys, tmp_pat
 
     code, one, _ = simulate(capsys, tmp_path, "command", "setup", "--help")
     assert code == 0
-    assert one.splitlines()[0] == "usage: ladderctl simulate command setup country:<text> region:<NAW|NAC|NAE|...>"
+    assert one.splitlines()[0] == "usage: ladderctl simulate command setup country:<text> region:<NAW|NAC|NAE|...> [language:<auto|en|es-419|...>]"
     assert "country:  text, required, at most 100 characters, autocomplete" in one
     assert "/ping" not in one
 
 
 def test_a_modal_field_longer_than_its_input_is_refused_with_the_modal() -> None:
-    modal = modal_for("DE", "EUW")["data"]  # what the last modal holds: the response's data
+    modal = modal_for("DE", "EUW", EN)["data"]  # what the last modal holds: the response's data
     with pytest.raises(SimulateError) as refused:
         check_modal_fields(modal, {"player_name": "ThirteenChars", "battletag": "Serral#2114"})
     message = str(refused.value)

@@ -14,6 +14,7 @@ from ladderctl.drive.simulate import (
 from ladderline.discord import responses as r
 from ladderline.discord.constants import ButtonStyle
 from ladderline.ladder.commands import setup
+from ladderline.ladder.i18n import EN
 
 V2 = 1 << 15
 
@@ -57,9 +58,9 @@ def test_a_legacy_message_prints_as_before() -> None:
 
 
 def test_the_setup_modal_prints_labels_descriptions_and_prefills() -> None:
-    lines = render_modal(setup.modal_for("DE", "EUW", {"player_name": "Serral"})["data"]).splitlines()
+    lines = render_modal(setup.modal_for("DE", "EUW", EN, "", {"player_name": "Serral"})["data"]).splitlines()
     assert lines[0] == "  modal setup_modal:DE:EUW: Set up your ladder profile"
-    assert lines[1].startswith("    --field player_name=... (Player name) [3–12 english letters (a–z), your main in-game name]")
+    assert lines[1].startswith("    --field player_name=... (Player name) [3–12 English letters (A–Z), your main in-game name]")
     assert "prefilled 'Serral'" in lines[1]
     assert lines[2].startswith("    --field alt_names=... (Alternative names) [Optional: up to 3")
     assert "optional" in lines[2].split("]")[-1]

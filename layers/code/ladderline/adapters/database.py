@@ -200,6 +200,13 @@ class PgDatabase:
         rows = self.transaction(sql.call(function, *args))
         return rows[0][0] if rows and rows[0] else None
 
+    def call_pair(self, first: tuple[str, tuple[Any, ...]], second: tuple[str, tuple[Any, ...]]) -> tuple[Any, Any]:
+        """Two SQL functions in one statement, `SELECT f(...), g(...)`: both values in one round trip
+        (a command's own call and the player's language, ladderline.ladder.context)."""
+        statement = sql.call(first[0], *first[1]) + ", " + sql.call(second[0], *second[1]).removeprefix("SELECT ")
+        rows = self.transaction(statement)
+        return (rows[0][0], rows[0][1]) if rows and len(rows[0]) == 2 else (None, None)
+
     def _rollback(self) -> None:
         if self._conn is None:
             return

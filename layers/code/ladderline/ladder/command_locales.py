@@ -25,6 +25,7 @@ NAMES: dict[str, tuple[str, str, str, str]] = {
     "setup": ("configurar", "설정", "настройка", "设置"),
     "country": ("país", "국가", "страна", "国家"),
     "region": ("región", "지역", "регион", "地区"),
+    "language": ("idioma", "언어", "язык", "语言"),
     "setcountry": ("cambiar_país", "국가변경", "сменить_страну", "更改国家"),
     "termsofservice": ("términos", "이용약관", "условия", "服务条款"),
     "activate": ("activar", "활성화", "активировать", "激活"),
@@ -72,6 +73,12 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
         "국가 (이름을 입력하기 시작하세요)",
         "Ваша страна (начните вводить название)",
         "你的国家（开始输入名称）"),
+    "The language the ladder speaks to you (default: your Discord language)": (
+        "El idioma en que te habla la ladder (por defecto: el de tu Discord)",
+        "래더가 사용할 언어 (기본값: Discord 언어)",
+        "Язык, на котором с вами говорит ладдер (по умолчанию: язык Discord)",
+        "天梯与你交流的语言（默认：你的 Discord 语言）"),
+    "My Discord language": ("El idioma de mi Discord", "내 Discord 언어", "Язык моего Discord", "我的 Discord 语言"),
     "Where you usually play from": (
         "Desde dónde sueles jugar",
         "주로 플레이하는 지역",
@@ -304,7 +311,9 @@ TEXTS: dict[str, tuple[str, str, str, str]] = {
 }
 
 # Choices shown as they are in every language: the games' own race names and the rank letters.
-AS_IS = frozenset({"BW Terran", "BW Zerg", "BW Protoss", "SC2 Terran", "SC2 Zerg", "SC2 Protoss",
+# The languages' own names stay as they are: a player looks for their language written in it.
+AS_IS = frozenset({"English", "Español (Latinoamérica)", "한국어", "Русский", "简体中文",
+                   "BW Terran", "BW Zerg", "BW Protoss", "SC2 Terran", "SC2 Zerg", "SC2 Protoss",
                    "S", "A", "B", "C", "D", "E", "F"})
 
 

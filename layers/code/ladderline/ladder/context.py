@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from ladderline.job import Job
 from ladderline.ladder.deliveries import Delivery, Timer
+from ladderline.ladder.i18n import Text, text_for
 
 
 class Database(Protocol):
@@ -62,12 +63,74 @@ class Reply:
     metrics: tuple[Metric, ...] = ()
 
 
+class _AskingLanguage:
+    """The job's database, asking the player's language with the job's first call: the adapter
+    sends `SELECT f(...), ladder_language(user, locale)`, one round trip for both (a database
+    without call_pair, like the tests' fake, is asked separately when a text needs it)."""
+
+    def __init__(self, db: Database, ctx: JobContext) -> None:
+        self._db, self._ctx = db, ctx
+
+    # The counters are the database's own (the protocol declares them as attributes).
+    @property
+    def round_trips(self) -> int:
+        return self._db.round_trips
+
+    @round_trips.setter
+    def round_trips(self, value: int) -> None:
+        self._db.round_trips = value
+
+    @property
+    def time_ms(self) -> float:
+        return self._db.time_ms
+
+    @time_ms.setter
+    def time_ms(self, value: float) -> None:
+        self._db.time_ms = value
+
+    def call(self, function: str, *args: Any) -> Any:
+        ctx, pair = self._ctx, getattr(self._db, "call_pair", None)
+        if ctx._text is not None or pair is None or ctx._language_args() is None:
+            return self._db.call(function, *args)
+        value, language = pair((function, args), ("ladder_language", ctx._language_args()))
+        ctx._text = text_for(language if isinstance(language, str) else ctx.job.locale)
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
 @dataclass
 class JobContext:
     job: Job
     db: Database
     started_at_ms: int = field(default_factory=lambda: int(time.time() * 1000))
     clock: Callable[[], float] = time.time
+    _text: Text | None = field(default=None, repr=False)
+    _own_db: Database | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._own_db, self.db = self.db, _AskingLanguage(self.db, self)
+
+    def tx(self, source: str, /, **params: Any) -> str:
+        """A text in the language of the user who interacted (ladderline.ladder.i18n)."""
+        return self.text()(source, **params)
+
+    def text(self) -> Text:
+        """The interacting user's language: their `/setup` choice, else the client's locale (Discord
+        sends it with every interaction). Asked with the job's first database call; a job whose
+        first text comes before any call asks alone. The same call records the locale, so DMs sent
+        later by ticks speak it too. Jobs that are no interaction (ticks) speak English here: what
+        they send to players is in each recipient's language (ladder/match_messages.py)."""
+        if self._text is None:
+            args = self._language_args()
+            choice = self._own_db.call("ladder_language", *args) if args and self._own_db else None
+            self._text = text_for(choice if isinstance(choice, str) else self.job.locale)
+        return self._text
+
+    def _language_args(self) -> tuple[int, str | None] | None:
+        job = self.job
+        return (int(job.user_id), job.locale) if job.user_id.isdigit() and job.token else None
 
 
 def now(ctx: JobContext) -> datetime:

@@ -11,6 +11,7 @@ from typing import Any
 
 from ladderline.discord.interaction import Interaction
 from ladderline.ladder import static_data
+from ladderline.ladder.i18n import Text
 
 # Discord caps an option's value and an autocomplete choice's name/value at 100 characters.
 MAX_OPTION_TEXT = 100
@@ -65,10 +66,11 @@ def safe_echo(text: Any, limit: int = 40) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
-def unknown_country_text(text: Any) -> str:
+def unknown_country_text(text: Any, tx: Text) -> str:
     typed = str(text or "")
     suggestions = static_data.closest_countries(typed) or static_data.search_countries(typed, 3)
-    line = f"I don't know the country `{safe_echo(text)}`."
+    line = tx("I don't know the country `{typed}`.", typed=safe_echo(text))
     if suggestions:
-        line += " Did you mean " + ", ".join(f"{c.flag} {c.name} (`{c.code}`)" for c in suggestions) + "?"
-    return line + " Pick a country from the list that appears while you type."
+        line += " " + tx("Did you mean {countries}?", countries=", ".join(
+            f"{c.flag} {c.name} (`{c.code}`)" for c in suggestions))
+    return line + " " + tx("Pick a country from the list that appears while you type.")

@@ -13,6 +13,7 @@ from typing import Any
 
 from ladderline.discord import responses
 from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.i18n import N_, Text
 
 
 class Guard(str, Enum):
@@ -22,11 +23,11 @@ class Guard(str, Enum):
 
 
 GUARD_TEXT: dict[Guard, str] = {
-    Guard.NO_PROFILE: "You don't have a ladder profile yet. Create one with `/setup` first.",
-    Guard.TERMS_NOT_ACCEPTED: (
+    Guard.NO_PROFILE: N_("You don't have a ladder profile yet. Create one with `/setup` first."),
+    Guard.TERMS_NOT_ACCEPTED: N_(
         "You haven't accepted the terms of service yet. Run `/termsofservice` and press **Accept** first."
     ),
-    Guard.NOT_ACTIVATED: "Your account isn't activated yet. Run `/activate` with your activation code first.",
+    Guard.NOT_ACTIVATED: N_("Your account isn't activated yet. Run `/activate` with your activation code first."),
 }
 
 
@@ -50,12 +51,12 @@ def failed_guard(result: dict[str, Any]) -> Guard | None:
     return Guard(value) if value else None
 
 
-def render(guard: Guard) -> dict[str, Any]:
+def render(guard: Guard, tx: Text) -> dict[str, Any]:
     """The message body for a failed precondition (any buttons of the message are removed)."""
-    return responses.message(GUARD_TEXT[guard])
+    return responses.message(tx(GUARD_TEXT[guard]))
 
 
-def guard_reply(result: dict[str, Any]) -> Reply | None:
+def guard_reply(result: dict[str, Any], tx: Text) -> Reply | None:
     """A reply when the SQL function refused on a guard, else None (go on rendering the result)."""
     guard = failed_guard(result)
-    return Reply(render(guard), outcome=f"guard_{guard.value}") if guard else None
+    return Reply(render(guard, tx), outcome=f"guard_{guard.value}") if guard else None

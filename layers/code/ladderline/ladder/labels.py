@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ladderline.ladder import static_data
+from ladderline.ladder.i18n import Text
 
 EMBED_COLOR = 0x5865F2
 _MARKDOWN = re.compile(r"([\\*_`~|>\[\]()])")
@@ -34,8 +35,8 @@ def race_short(code: str) -> str:
     return found.short if found else code
 
 
-def record_text(won: int, lost: int, drawn: int) -> str:
+def record_text(won: int, lost: int, drawn: int, tx: Text) -> str:
     """W-L-D and the win rate (wins over all games played, draws included)."""
     played = won + lost + drawn
-    rate = f" ({won * 100 / played:.0f}% wins)" if played else ""
+    rate = " " + tx("({rate}% wins)", rate=f"{won * 100 / played:.0f}") if played else ""
     return f"{won}-{lost}-{drawn}{rate}"

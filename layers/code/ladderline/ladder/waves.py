@@ -26,7 +26,8 @@ from ladderline.discord import responses
 from ladderline.ladder import guards, static_data
 from ladderline.ladder.context import JobContext, Metric, Reply
 from ladderline.ladder.deliveries import DirectMessage, EditResponse, Timer
-from ladderline.ladder.match_messages import CONFIRM_SECONDS
+from ladderline.ladder.i18n import Text
+from ladderline.ladder.match_messages import CONFIRM_SECONDS, player_text
 from ladderline.ladder.matchmaking import Entry, Pair, run_wave
 
 REMIND_TIMER, DEADLINE_TIMER, FOUND_TIMER = "match_remind", "match_deadline", "match_found"
@@ -118,11 +119,15 @@ def searching_edits(match: dict[str, Any], searching: list[dict[str, Any]]) -> l
     number = match["match_id"]
     return [EditResponse(
         f"match:{number}:searching:{s['user_id']}", s["interaction_id"], s["application_id"], s["token"],
-        responses.message(embeds=[responses.embed(
-            f"⚔️ Match #{number} found",
-            f"Check your direct messages: **Confirm** there before <t:{match['confirm_deadline']}:t>.",
-            color=0x2ECC71)]))
+        _found_note(number, match["confirm_deadline"], player_text(match, s["user_id"])))
         for s in searching]
+
+
+def _found_note(number: int, deadline: int, tx: Text) -> dict[str, Any]:
+    return responses.message(embeds=[responses.embed(
+        tx("⚔️ Match #{number} found", number=number),
+        tx("Check your direct messages: **Confirm** there before <t:{deadline}:t>.", deadline=deadline),
+        color=0x2ECC71)])
 
 
 def wave_metrics(entries: list[dict[str, Any]], stats: WaveStats, waits: list[float]) -> tuple[Metric, ...]:

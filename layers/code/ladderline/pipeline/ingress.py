@@ -19,6 +19,7 @@ from ladderline.discord.interaction import Interaction, MalformedInteraction
 from ladderline.discord.verify import SignatureError, SignatureVerifier
 from ladderline.job import Job
 from ladderline.ladder.acks import Ack
+from ladderline.ladder.i18n import N_, text_for
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (the ingress's cold start)
 if TYPE_CHECKING:
@@ -49,8 +50,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ladderline.ingress")
 
-UNKNOWN_ROUTE_TEXT = "Sorry, I don't know that command or button. It may have been removed; try `/` again."
-UNAVAILABLE_TEXT = "The bot is temporarily unavailable, please try again in a moment."
+# In the client's language (Discord sends the user's locale with every interaction; no database here).
+UNKNOWN_ROUTE_TEXT = N_("Sorry, I don't know that command or button. It may have been removed; try `/` again.")
+UNAVAILABLE_TEXT = N_("The bot is temporarily unavailable, please try again in a moment.")
 
 
 class IngressResult:
@@ -146,7 +148,7 @@ class Ingress:
         if route is None:
             if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
                 return result(responses.autocomplete_result([]), "unknown_route")
-            return result(responses.channel_message({"content": UNKNOWN_ROUTE_TEXT}, ephemeral=True),
+            return result(responses.channel_message({"content": text_for(interaction.locale)(UNKNOWN_ROUTE_TEXT)}, ephemeral=True),
                           "unknown_route")
         if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
             choices = route.autocomplete(interaction) if route.autocomplete else []
@@ -154,7 +156,7 @@ class Ingress:
         if route.ack is Ack.MODAL:
             # Discord does not accept a modal as the answer to a modal submit.
             if interaction.type == InteractionType.MODAL_SUBMIT:
-                return result(responses.channel_message({"content": UNKNOWN_ROUTE_TEXT}, ephemeral=True),
+                return result(responses.channel_message({"content": text_for(interaction.locale)(UNKNOWN_ROUTE_TEXT)}, ephemeral=True),
                               "unknown_route")
             assert route.modal is not None  # Route guarantees a MODAL ack has a builder
             return result(route.modal(interaction), "modal")
@@ -167,7 +169,7 @@ class Ingress:
             # Ids and the route only: the job itself carries the token.
             logger.exception("publish failed", extra={"correlation_id": interaction.id, "command": route.key,
                                                       "guild_id": interaction.guild_id})
-            return result(responses.channel_message({"content": UNAVAILABLE_TEXT}, ephemeral=True), "publish_failed")
+            return result(responses.channel_message({"content": text_for(interaction.locale)(UNAVAILABLE_TEXT)}, ephemeral=True), "publish_failed")
         return result(answer, "deferred")
 
     @staticmethod

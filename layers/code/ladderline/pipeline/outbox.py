@@ -58,6 +58,7 @@ from ladderline.ladder.deliveries import (
     PrivateThread,
     ThreadUpdate,
 )
+from ladderline.ladder.i18n import N_, Text, text_for
 from ladderline.pipeline.ports import DeliveryStore, Recorded, WorkerObserver
 
 logger = logging.getLogger("ladderline.outbox")
@@ -77,7 +78,7 @@ RETRY_HORIZON_SECONDS = 90
 ROOM_LEASE_SECONDS = 120
 # How long a jobs-lane job waits for a bot-token request's rate limit before handing it off.
 HANDOFF_PATIENCE_SECONDS = 1.0
-REFUSED_TEXT = (
+REFUSED_TEXT = N_(
     "Sorry, I couldn't show the answer to this: Discord refused the message. "
     "The problem has been recorded; please try again later."
 )
@@ -235,7 +236,8 @@ class _Run:
         # A 4xx about the body: replace "thinking..." (or the old message) with a plain text.
         self.observe("edit_original", "refused", result)
         plain = self.o._discord.edit_original(job.application_id, job.token, job.interaction_id,
-                                              responses.message(REFUSED_TEXT), deadline=self.deadline)
+                                              responses.message(text_for(job.locale)(REFUSED_TEXT)),
+                                              deadline=self.deadline)
         self.o._observer.edit_done(job, plain)
         if not plain.delivered:
             logger.error("the fallback text could not be shown either", extra={"status": plain.status,
@@ -450,18 +452,20 @@ class _Run:
         self.report.skipped.append(key)
 
 
-def answered_what(job: Job) -> str:
+def answered_what(job: Job, tx: Text) -> str:
     if job.interaction_type == InteractionType.APPLICATION_COMMAND:
         return f"`/{job.route}{' ' + job.subcommand if job.subcommand else ''}`"
-    return "button or form"
+    return tx("button or form")
 
 
 def expired_token_dm(job: Job, body: dict[str, Any]) -> dict[str, Any]:
     """The answer as a DM: says which command it answers; the original's buttons are left out
     (they belonged to the interaction's message)."""
+    tx = text_for(job.locale)
     when = created_at_ms(job.interaction_id) // 1000 if job.interaction_id.isdigit() else None
-    header = (f"This answers your {answered_what(job)}" + (f" from <t:{when}:f>" if when else "") +
-              ": it took longer than Discord lets me update the reply there.")
+    header = (tx("This answers your {what}", what=answered_what(job, tx))
+              + (" " + tx("from <t:{at}:f>", at=when) if when else "")
+              + tx(": it took longer than Discord lets me update the reply there."))
     content = body.get("content") or ""
     text = header + ("\n\n" + content if content else "")
     return responses.message(text[:2000], embeds=list(body.get("embeds") or [])[:10])

@@ -35,6 +35,7 @@ from ladderline.job import Job, JobError, JobKind
 from ladderline.ladder import fanout
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.deliveries import Delivery, EditOriginal
+from ladderline.ladder.i18n import N_, text_for
 from ladderline.ladder.registry import Registry
 from ladderline.ladder.routes import Handler
 from ladderline.pipeline.outbox import Outbox, answered_what, nonce_for
@@ -50,7 +51,7 @@ from ladderline.pipeline.ports import (
 
 logger = logging.getLogger("ladderline.worker")
 
-FINAL_ERROR_TEXT = (
+FINAL_ERROR_TEXT = N_(
     "Sorry, something went wrong while processing this and I couldn't finish it. "
     "The problem has been recorded; please try again in a few minutes."
 )
@@ -260,7 +261,8 @@ class Worker:
             if not parsed.is_interaction:
                 logger.error("no %s handler named %s; the job is dropped", parsed.kind, parsed.route)
                 return {"outcome": "unknown_route", "edit": "none"}
-            reply = Reply(responses.message("That command is no longer available."), outcome="unknown_route")
+            tx = text_for(parsed.locale)
+            reply = Reply(responses.message(tx("That command is no longer available.")), outcome="unknown_route")
         else:
             ctx = JobContext(job=parsed, db=self._db, started_at_ms=self._now_ms(), clock=self._clock)
             self._observer.job_started(parsed, queue_delay_ms=ctx.started_at_ms - parsed.received_at_ms)
@@ -308,23 +310,25 @@ class Worker:
         """On the last attempt, the user must learn the job failed: the original response says so,
         or, when that route cannot carry it now (rate limited with a long reset, Discord down, the
         token expired), a DM does. The DM is keyed on the interaction, so it goes out once."""
+        # In the client's language: the failure may be the database's, which holds the player's choice.
+        tx = text_for(job.locale)
         try:
             result = self._discord.edit_original(job.application_id, job.token, job.interaction_id,
-                                                 responses.message(FINAL_ERROR_TEXT), deadline=self._deadline())
+                                                 responses.message(tx(FINAL_ERROR_TEXT)), deadline=self._deadline())
             self._observer.edit_done(job, result)
             if result.delivered:
                 return
             logger.warning("the failure notice could not replace the reply; sending it as a DM",
                            extra={"status": result.status, "discord_code": result.error_code})
-            about = f"About your {answered_what(job)}"
+            about = tx("About your {what}", what=answered_what(job, tx))
             if job.interaction_id.isdigit():
-                about += f" from <t:{created_at_ms(job.interaction_id) // 1000}:f>"
+                about += " " + tx("from <t:{at}:f>", at=created_at_ms(job.interaction_id) // 1000)
             # Straight to Discord, not through the outbox: the failure may be the database's, and
             # the outbox records through it. The nonce (enforce_nonce) keeps a repeat to one DM.
             opened = self._discord.open_dm(job.user_id, deadline=self._deadline())
             channel = opened.data.get("id") if opened.delivered and isinstance(opened.data, dict) else None
             sent = self._discord.create_message(
-                str(channel), responses.message(f"{about}: {FINAL_ERROR_TEXT}"),
+                str(channel), responses.message(f"{about}: {tx(FINAL_ERROR_TEXT)}"),
                 nonce=nonce_for(f"{job.interaction_id}:failed:dm"), deadline=self._deadline()) if channel else None
             if sent is None or not sent.delivered:
                 logger.error("the failure notice could not be sent as a DM either",

@@ -20,6 +20,7 @@ from ladderline.ladder import admin_ops, applications, guards, static_data
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import DirectMessage
+from ladderline.ladder.i18n import EN
 from ladderline.ladder.routes import Ack, Route
 from ladderline.worker_settings import ReplaySettings
 
@@ -96,7 +97,7 @@ def handle(ctx: JobContext) -> Reply:
 
 def _resolve(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str, list[Any]]:
     match = result["match"]
-    return (f"Match #{match['match_id']} resolved: {RESOLUTIONS[args['result']]}.\n{msg.result_line(match)}",
+    return (f"Match #{match['match_id']} resolved: {RESOLUTIONS[args['result']]}.\n{msg.result_line(match, EN)}",
             msg.result_deliveries(match, (None, None)))
 
 
@@ -126,7 +127,7 @@ def _match(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str,
     for number, player in ((1, first), (2, second)):
         lines.append(f"P{number} <@{player['user_id']}> {msg.race_label(player['race'])} {player['mmr']} MMR · "
                      f"confirmed {'yes' if player['confirmed'] else 'no'} · report {player.get('report') or '—'}")
-    lines.append(msg.result_line(match))
+    lines.append(msg.result_line(match, EN))
     if match.get("replay"):
         lines.append(f"🎞️ Deciding replay (uploaded by <@{match['replay']['uploaded_by']}>): "
                      f"[download]({replay_link(match['replay']['key'])}) (link valid 15 minutes)")

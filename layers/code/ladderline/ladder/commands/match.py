@@ -30,11 +30,12 @@ from ladderline.ladder.deliveries import (
     ThreadUpdate,
     Timer,
 )
+from ladderline.ladder.i18n import N_, Text, text_for
 from ladderline.ladder.routes import Ack, Route
 from ladderline.worker_settings import RoomSettings, StaffSettings
 
-NOT_YOURS = "This isn't your match."
-UNKNOWN = "That match doesn't exist."
+NOT_YOURS = N_("This isn't your match.")
+UNKNOWN = N_("That match doesn't exist.")
 
 
 def _args(ctx: JobContext) -> list[str]:
@@ -51,11 +52,11 @@ def _staff() -> tuple[str | None, str | None]:
     return found.channel_id, found.role_id
 
 
-def _problem(result: dict[str, Any]) -> Reply | None:
+def _problem(ctx: JobContext, result: dict[str, Any]) -> Reply | None:
     if result["status"] == "unknown":
-        return Reply(responses.message(UNKNOWN), outcome="unknown_match")
+        return Reply(responses.message(ctx.tx(UNKNOWN)), outcome="unknown_match")
     if result["status"] == "not_player":
-        return Reply(responses.message(NOT_YOURS), outcome="not_player")
+        return Reply(responses.message(ctx.tx(NOT_YOURS)), outcome="not_player")
     return None
 
 
@@ -70,8 +71,8 @@ def transition_metric(result: dict[str, Any], status: str) -> tuple[Metric, ...]
     return (Metric("MatchTransitions", (1,), dimensions=(("transition", status),)),)
 
 
-def _bad_button() -> Reply:
-    return Reply(responses.message("This button is out of date."), outcome="invalid")
+def _bad_button(ctx: JobContext) -> Reply:
+    return Reply(responses.message(ctx.tx("This button is out of date.")), outcome="invalid")
 
 
 # --- confirm / abort -----------------------------------------------------------------------------
@@ -92,9 +93,9 @@ def after_transition(match: dict[str, Any]) -> list[Any]:
 def handle_confirm(ctx: JobContext) -> Reply:
     match_id = _match_id(ctx)
     if match_id is None:
-        return _bad_button()
+        return _bad_button(ctx)
     result = guards.call(ctx, "ladder_match_confirm", match_id, int(ctx.job.user_id), now(ctx))
-    problem = _problem(result)
+    problem = _problem(ctx, result)
     if problem:
         return problem
     match = result["match"]
@@ -108,13 +109,13 @@ def handle_confirm(ctx: JobContext) -> Reply:
 def handle_abort_ask(ctx: JobContext) -> Reply:
     match_id = _match_id(ctx)
     if match_id is None:
-        return _bad_button()
+        return _bad_button(ctx)
     result = guards.call(ctx, "ladder_match_read", match_id)
     if result["status"] == "unknown":
-        return Reply(responses.message(UNKNOWN), outcome="unknown_match")
+        return Reply(responses.message(ctx.tx(UNKNOWN)), outcome="unknown_match")
     match = result["match"]
     if ctx.job.user_id not in (p["user_id"] for p in match["players"]):
-        return Reply(responses.message(NOT_YOURS), outcome="not_player")
+        return Reply(responses.message(ctx.tx(NOT_YOURS)), outcome="not_player")
     if match["status"] != "confirming":
         return Reply(msg.confirmed_body(match, ctx.job.user_id), outcome=f"abort_{match['status']}")
     return Reply(msg.abort_check_body(match, ctx.job.user_id), outcome="abort_asked")
@@ -123,14 +124,16 @@ def handle_abort_ask(ctx: JobContext) -> Reply:
 def handle_abort(ctx: JobContext) -> Reply:
     match_id = _match_id(ctx)
     if match_id is None:
-        return _bad_button()
+        return _bad_button(ctx)
     result = guards.call(ctx, "ladder_match_abort", match_id, int(ctx.job.user_id), now(ctx))
-    problem = _problem(result)
+    problem = _problem(ctx, result)
     if problem:
         return problem
     match = result["match"]
     if match["status"] == "aborted":
-        body = responses.message(embeds=[responses.embed(f"Match #{match_id}", msg.closed_text(match), color=msg.RED)])
+        tx = msg.player_text(match, ctx.job.user_id)
+        body = responses.message(embeds=[responses.embed(tx("Match #{number}", number=match_id),
+                                                          msg.closed_text(match, tx), color=msg.RED)])
     else:
         # Too late: both confirmed (or the deadline passed) first.
         body = msg.confirmed_body(match, ctx.job.user_id)
@@ -229,37 +232,42 @@ def handle_confirmation_sweep(ctx: JobContext) -> Reply:
 def handle_report_ask(ctx: JobContext) -> Reply:
     args = _args(ctx)
     if len(args) != 2 or not args[0].isdigit() or args[1] not in msg.REPORTS:
-        return _bad_button()
-    # No database: the question is a new message under the card (the card stays as it is).
+        return _bad_button(ctx)
+    # No database: the question is a new message under the card (the card stays as it is), in the
+    # client's language (the player's /setup choice would cost a read).
+    question = msg.report_question(int(args[0]), args[1], text_for(ctx.job.locale))
     return Reply(None, outcome="report_asked",
-                 deliveries=(FollowUp(f"report-ask:{ctx.job.interaction_id}", msg.report_question(int(args[0]), args[1])),))
+                 deliveries=(FollowUp(f"report-ask:{ctx.job.interaction_id}", question),))
 
 
 def handle_report(ctx: JobContext) -> Reply:
     args = _args(ctx)
     if len(args) != 2 or not args[0].isdigit() or args[1] not in msg.REPORTS:
-        return _bad_button()
+        return _bad_button(ctx)
     match_id, report = int(args[0]), args[1]
     result = guards.call(ctx, "ladder_match_report", match_id, int(ctx.job.user_id), report, now(ctx))
-    problem = _problem(result)
+    problem = _problem(ctx, result)
     if problem:
         return problem
     status, match = result["status"], result["match"]
+    tx = msg.player_text(match, ctx.job.user_id)
     if status == "not_confirmed":
-        return Reply(responses.message(f"Match #{match_id} isn't confirmed by both players yet."), outcome=status)
+        return Reply(responses.message(tx("Match #{number} isn't confirmed by both players yet.", number=match_id)),
+                     outcome=status)
     if status == "closed":
-        return Reply(responses.message(f"Match #{match_id} is already {match['status']}: reports are closed."),
+        return Reply(responses.message(tx("Match #{number} is {status}: reports are closed.", number=match_id,
+                                          status=tx(msg.STATUSES.get(match["status"], match["status"])))),
                      outcome=status)
     text = msg.your_report_text(match, ctx.job.user_id)
     if status == "report_locked":
-        text = f"You already reported differently for match #{match_id}. {text}"
+        text = tx("You already reported differently for match #{number}.", number=match_id) + " " + text
     deliveries = msg.result_deliveries(match, _staff())
     timers: tuple[Timer, ...] = ()
     if match["status"] == "conflict" and RoomSettings.from_env() is not None:
         # Staff join the thread in a job of their own: who they are is one more read.
         timers = (Timer(msg.ROOM_STAFF_TIMER, f"match:{match_id}:room-staff", 0, {"match_id": match_id}),)
     if match["status"] == "confirmed":
-        text += " Waiting for your opponent's report."
+        text += " " + tx("Waiting for your opponent's report.")
         if result.get("changed"):
             # The opponent's nudge is its own job, which reads the match when it runs: sent late
             # (a 429), it must not ask for a report the opponent already made.
@@ -267,8 +275,9 @@ def handle_report(ctx: JobContext) -> Reply:
             timers = (Timer(NUDGE_TIMER, f"match:{match_id}:opponent-reported:{opponent}", 0,
                             {"match_id": match_id, "user_id": opponent}),)
     else:
-        text += " " + msg.result_line(match).split("\n")[0]
-    return Reply(responses.message(f"📝 Match #{match_id}: {text}"), outcome=f"report_{status}",
+        text += " " + msg.result_line(match, tx).split("\n")[0]
+    return Reply(responses.message(tx("📝 Match #{number}: {text}", number=match_id, text=text)),
+                 outcome=f"report_{status}",
                  deliveries=tuple(deliveries), timers=timers,
                  metrics=transition_metric(result, str(result.get("transition"))))
 
@@ -300,6 +309,12 @@ def handle_opponent_reported(ctx: JobContext) -> Reply:
     return Reply(None, outcome="nudged", deliveries=(msg.opponent_reported(match, reporter),))
 
 
+def _report_reminder(number: int, tx: Text) -> str:
+    return tx("⏰ Match #{number} still needs your result: press **{won}**, **{lost}** or **{draw}** on the match "
+              "card.", number=number, won=tx(msg.REPORTS["won"]), lost=tx(msg.REPORTS["lost"]),
+              draw=tx(msg.REPORTS["draw"]))
+
+
 def handle_report_sweep(ctx: JobContext) -> Reply:
     """Report reminders and staff flags: one fan-out job per match (ladder/fanout.py)."""
     result = guards.call(ctx, "ladder_report_sweep", tick_id(ctx), now(ctx))
@@ -308,8 +323,7 @@ def handle_report_sweep(ctx: JobContext) -> Reply:
         number = match["match_id"]
         reminders = [DirectMessage(
             f"match:{number}:report-reminder:{player['user_id']}", player["user_id"],
-            responses.message(f"⏰ Match #{number} still needs your result: press **I won**, "
-                              "**I lost** or **Draw** on the match card."))
+            responses.message(_report_reminder(number, text_for(player.get("language")))))
             for player in match["players"] if player.get("report") is None]
         if reminders:
             jobs.append(fanout.deliver_job(f"match:{number}:report-reminders", reminders))

@@ -12,11 +12,14 @@ once it is untrue, and each is sent at most once (its delivery key).
 
 from __future__ import annotations
 
+from typing import Any
+
 from ladderline.discord import responses
 from ladderline.discord.constants import InteractionType, OptionType
 from ladderline.ladder import guards
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import DirectMessage, Timer
+from ladderline.ladder.i18n import N_, Text, text_for
 from ladderline.ladder.labels import player_label
 from ladderline.ladder.queue_alerts import ALERTS_ROUTE, SEND_ROUTE
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
@@ -25,23 +28,26 @@ ALERTS_PER_JOB = 10
 CHOICES = (("Off", "off"), ("At most every 15 minutes", "15"), ("At most every hour", "60"),
            ("At most every 3 hours", "180"), ("At most once a day", "1440"))
 LABELS = {value: name for name, value in CHOICES}
+# How often, inside the "on" answer (the choices' names are localized in registration).
+EVERY = {"15": N_("at most every 15 minutes"), "60": N_("at most every hour"), "180": N_("at most every 3 hours"),
+         "1440": N_("at most once a day")}
 
 
 def handle(ctx: JobContext) -> Reply:
     chosen = str(ctx.job.options.get("alerts") or "")
     if chosen not in LABELS:
-        return Reply(responses.message("Pick one of the choices."), outcome="invalid")
+        return Reply(responses.message(ctx.tx("Pick one of the choices.")), outcome="invalid")
     every = None if chosen == "off" else int(chosen)
     result = guards.call(ctx, "ladder_alerts_set", int(ctx.job.user_id), every, now(ctx))
-    refused = guards.guard_reply(result)
+    tx = ctx.text()
+    refused = guards.guard_reply(result, tx)
     if refused:
         return refused
     if every is None:
-        return Reply(responses.message("🔕 Queue notifications are off."), outcome="alerts_off")
-    label = LABELS[chosen].lower()
-    return Reply(responses.message(
-        f"🔔 You'll get a DM when someone joins the queue in your range, {label}; never while you're in a "
-        "match or queueing. `/notifications alerts:Off` stops them."), outcome="alerts_on")
+        return Reply(responses.message(tx("🔕 Queue notifications are off.")), outcome="alerts_off")
+    return Reply(responses.message(tx(
+        "🔔 You'll get a DM when someone joins the queue in your range, {every}; never while you're in a match or "
+        "queueing. `/notifications alerts:Off` stops them.", every=tx(EVERY[chosen]))), outcome="alerts_on")
 
 
 def handle_alerts(ctx: JobContext) -> Reply:
@@ -66,9 +72,15 @@ def handle_alert_send(ctx: JobContext) -> Reply:
                            [str(user) for user in payload["users"]])
     if not now_true["joiner_queued"]:
         return Reply(None, outcome="alerts_stale")
-    body = responses.message(f"🔔 **{payload['who']}** just joined the ladder queue, in your range. `/queue` to play.")
-    alerts = tuple(DirectMessage(f"queue-alert:{join_key}:{user}", user, body) for user in now_true["free"])
+    languages = now_true.get("languages") or {}
+    alerts = tuple(DirectMessage(f"queue-alert:{join_key}:{user}", user,
+                                 _alert_body(str(payload["who"]), text_for(languages.get(user))))
+                   for user in now_true["free"])
     return Reply(None, outcome=f"alerts_sent_{len(alerts)}", deliveries=alerts)
+
+
+def _alert_body(who: str, tx: Text) -> dict[str, Any]:
+    return responses.message(tx("🔔 **{who}** just joined the ladder queue, in your range. `/queue` to play.", who=who))
 
 
 ROUTES = (

@@ -11,6 +11,7 @@ from ladderline.discord.constants import InteractionType, OptionType
 from ladderline.discord.snowflake import created_at_ms
 from ladderline.ladder.context import JobContext, Reply
 from ladderline.ladder.deliveries import MAX_TIMER_DELAY_SECONDS, DirectMessage, Timer
+from ladderline.ladder.i18n import text_for
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 TIMER_ROUTE = "ping_dm"
@@ -22,26 +23,29 @@ def handle(ctx: JobContext) -> Reply:
     ctx.db.call("ladder_ping")
     db_ms = (time.perf_counter() - before) * 1000
     created = created_at_ms(job.interaction_id)
+    tx = ctx.text()  # came with ladder_ping's round trip (ladder/context.py)
     lines = [
         "Pong!",
-        f"Discord to ingress: {max(0, job.received_at_ms - created)} ms",
-        f"Queue delay: {max(0, ctx.started_at_ms - job.received_at_ms)} ms",
-        f"Database round trip: {db_ms:.1f} ms",
+        tx("Discord to ingress: {ms} ms", ms=max(0, job.received_at_ms - created)),
+        tx("Queue delay: {ms} ms", ms=max(0, ctx.started_at_ms - job.received_at_ms)),
+        tx("Database round trip: {ms} ms", ms=f"{db_ms:.1f}"),
     ]
     delay = job.options.get("dm_after")
     if not isinstance(delay, int) or not 0 <= delay <= MAX_TIMER_DELAY_SECONDS:
         return Reply(responses.message("\n".join(lines)))
-    lines.append(f"I'll DM you in {delay} s.")
+    lines.append(tx("I'll DM you in {seconds} s.", seconds=delay))
     # Keyed on the interaction: a re-run of this job schedules the same timer, which runs once.
     timer = Timer(route=TIMER_ROUTE, key=f"ping:{job.interaction_id}", delay_seconds=delay,
-                  payload={"user_id": job.user_id, "due_at_ms": ctx.started_at_ms + delay * 1000})
+                  payload={"user_id": job.user_id, "due_at_ms": ctx.started_at_ms + delay * 1000,
+                           "language": tx.language})
     return Reply(responses.message("\n".join(lines)), timers=(timer,))
 
 
 def handle_timer(ctx: JobContext) -> Reply:
     payload = ctx.job.payload
     late_ms = max(0, int(ctx.clock() * 1000) - int(payload.get("due_at_ms") or 0))
-    text = f"⏰ Pong from a timer: your `/ping dm_after` came due {late_ms} ms ago."
+    tx = text_for(payload.get("language"))
+    text = tx("⏰ Pong from a timer: your `/ping dm_after` came due {ms} ms ago.", ms=late_ms)
     return Reply(None, deliveries=(DirectMessage(key=f"{ctx.job.interaction_id}:dm", user_id=str(payload["user_id"]),
                                                  body=responses.message(text)),))
 

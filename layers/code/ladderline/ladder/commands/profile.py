@@ -16,6 +16,7 @@ from ladderline.discord.constants import InteractionType, OptionType
 from ladderline.ladder import guards, ranks
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.countries import country_label
+from ladderline.ladder.i18n import Text
 from ladderline.ladder.labels import (
     EMBED_COLOR,
     display_text,
@@ -25,6 +26,7 @@ from ladderline.ladder.labels import (
     record_text,
     region_label,
 )
+from ladderline.ladder.match_messages import STATUSES
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 
@@ -36,79 +38,86 @@ def target_user(ctx: JobContext) -> str:
 
 def handle(ctx: JobContext) -> Reply:
     user_id = target_user(ctx)
+    # The player's language comes with this one call (ladder/context.py): still one round trip.
     profile = ctx.db.call("ladder_profile_snapshot", int(user_id))
+    tx = ctx.text()
     if profile is None:
         if user_id == ctx.job.user_id:
-            text = "You don't have a ladder profile yet. Use `/setup` to create one."
+            text = tx("You don't have a ladder profile yet. Use `/setup` to create one.")
         else:
-            text = f"That player (<@{user_id}>) has no ladder profile yet."
+            text = tx("That player (<@{user_id}>) has no ladder profile yet.", user_id=user_id)
         return Reply(responses.message(text), outcome="no_profile")
-    return Reply(responses.message(embeds=[profile_embed(profile, now(ctx).timestamp())]))
+    return Reply(responses.message(embeds=[profile_embed(profile, now(ctx).timestamp(), tx)]))
 
 
-def profile_embed(profile: dict[str, Any], at: float) -> dict[str, Any]:
+def profile_embed(profile: dict[str, Any], at: float, tx: Text) -> dict[str, Any]:
     lines = []
     if profile.get("battletag"):
-        lines.append(f"**BattleTag:** {display_text(profile['battletag'])}")
+        lines.append(tx("**BattleTag:** {tag}", tag=display_text(profile["battletag"])))
     country = country_label(profile.get("country"))
     if country:
-        lines.append(f"**Country:** {country}")
+        lines.append(tx("**Country:** {country}", country=country))
     region = region_label(profile.get("region"))
     if region:
-        lines.append(f"**Region:** {region}")
+        lines.append(tx("**Region:** {region}", region=region))
     if profile.get("alt_names"):
-        lines.append("**Also known as:** " + ", ".join(display_text(n) for n in profile["alt_names"]))
+        lines.append(tx("**Also known as:** {names}", names=", ".join(display_text(n) for n in profile["alt_names"])))
     if guards.needs_activation(profile):
-        lines.append("_Not activated yet: use `/activate` to start playing._")
-    fields = [(race_name(r["race"]), race_field(r, at), True) for r in profile.get("races", [])]
+        lines.append(tx("_Not activated yet: use `/activate` to start playing._"))
+    fields = [(race_name(r["race"]), race_field(r, at, tx), True) for r in profile.get("races", [])]
     if not fields:
-        fields.append(("Ladder", "No games played yet.", False))
-    recent = [recent_line(m) for m in profile.get("recent") or []]
+        fields.append((tx("Ladder"), tx("No games played yet."), False))
+    recent = [recent_line(m, tx) for m in profile.get("recent") or []]
     if recent:
-        fields.append(("Last matches", "\n".join(recent), False))
+        fields.append((tx("Last matches"), "\n".join(recent), False))
     preferences = profile.get("preferences") or {}
     if preferences.get("last_chosen_races"):
-        fields.append(("Last queued as", ", ".join(race_name(r) for r in preferences["last_chosen_races"]), False))
+        fields.append((tx("Last queued as"), ", ".join(race_name(r) for r in preferences["last_chosen_races"]),
+                       False))
+    since = tx("Player since {date}", date=profile["created_at"])
     return responses.embed(
         title=player_label(profile.get("player_name"), profile["user_id"]),
         description="\n".join(lines) or None,
         color=EMBED_COLOR,
         fields=fields,
-        footer=f"Player since {profile['created_at']}" + (" · ranks as of" if profile.get("ranks_as_of") else ""),
+        footer=since + (" · " + tx("ranks as of") if profile.get("ranks_as_of") else ""),
         timestamp=(datetime.fromtimestamp(profile["ranks_as_of"], UTC).isoformat()
                    if profile.get("ranks_as_of") else None),
     )
 
 
-def race_field(race: dict[str, Any], at: float) -> str:
+def race_field(race: dict[str, Any], at: float, tx: Text) -> str:
     """MMR and record are live; the letter and place are the ranks snapshot's (migration 0011)."""
+    mmr = f"MMR **{race['mmr']}**"
     if not race.get("played"):
-        return f"MMR **{race['mmr']}**\nUnranked (no games yet)"
-    record = record_text(race["won"], race["lost"], race["drawn"])
+        return f"{mmr}\n" + tx("Unranked (no games yet)")
+    record = record_text(race["won"], race["lost"], race["drawn"], tx)
     if not race.get("letter"):
         recent = race.get("last_played") and at - race["last_played"] < ranks.ACTIVE_DAYS * 86400
         if recent:  # played since the ranks were last computed
-            return f"MMR **{race['mmr']}**\n{record}\nRanked at the next ranks update"
-        return f"MMR **{race['mmr']}**\n{record}\nUnranked (no game in {ranks.ACTIVE_DAYS} days)"
-    return f"MMR **{race['mmr']}**\n{record}\nRank **{race['letter']}** · #{race['rank']} of {race['ranked']}"
+            return f"{mmr}\n{record}\n" + tx("Ranked at the next ranks update")
+        return f"{mmr}\n{record}\n" + tx("Unranked (no game in {days} days)", days=ranks.ACTIVE_DAYS)
+    return f"{mmr}\n{record}\n" + tx("Rank **{letter}** · #{place} of {ranked}", letter=race["letter"],
+                                       place=race["rank"], ranked=race["ranked"])
 
 
 RESULT_WORDS = {"player_1_win": (1, "won"), "player_2_win": (2, "won"), "draw": (0, "draw")}
 
 
-def recent_line(match: dict[str, Any]) -> str:
+def recent_line(match: dict[str, Any], tx: Text) -> str:
     """One of the last matches: number, races, opponent, outcome and the player's MMR change."""
     races = f"{race_short(match['race'])} vs {race_short(match['opponent_race'])}"
     opponent = display_text(match.get("opponent") or "?")
     result = match.get("result")
     if match["status"] == "final" and result in RESULT_WORDS:
         winner, _ = RESULT_WORDS[result]
-        outcome = "Draw" if winner == 0 else ("Won" if winner == match["side"] else "Lost")
+        outcome = tx("Draw") if winner == 0 else (tx("Won") if winner == match["side"] else tx("Lost"))
         change = match.get("mmr_change")
         outcome += f" ({change:+d})" if isinstance(change, int) else ""
     else:
-        outcome = str(match["status"]).capitalize()
-    return f"#{match['match_id']} · {races} · vs {opponent} · {outcome} · <t:{match['at']}:d>"
+        outcome = tx(STATUSES.get(match["status"], str(match["status"]))).capitalize()
+    return tx("#{number} · {races} · vs {opponent} · {outcome} · <t:{at}:d>", number=match["match_id"], races=races,
+              opponent=opponent, outcome=outcome, at=match["at"])
 
 
 ROUTES = (

@@ -12,6 +12,7 @@ custom_ids: `mup:<match>` the card's button, `mupm:<match>` its modal.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ladderline.discord import responses
@@ -21,6 +22,7 @@ from ladderline.ladder import guards
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Metric, Reply, now
 from ladderline.ladder.deliveries import DirectMessage
+from ladderline.ladder.i18n import N_, text_for
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 from ladderline.worker_settings import ReplaySettings, StaffSettings
 
@@ -33,9 +35,10 @@ def upload_modal(interaction: Interaction) -> dict[str, Any]:
     the worker does)."""
     args = interaction.custom_id_args
     number = args[0] if args and args[0].isdigit() else "0"
-    return responses.modal(f"{msg.UPLOAD_MODAL_ROUTE}:{number}", f"Replay for match #{number}", [
-        responses.label("Replay file", responses.file_upload(FIELD),
-                        description="The .SC2Replay of this match (Documents\\StarCraft II\\Accounts\\…\\Replays)"),
+    tx = text_for(interaction.locale)  # the ingress has no database: the client's language
+    return responses.modal(f"{msg.UPLOAD_MODAL_ROUTE}:{number}", tx("Replay for match #{number}", number=number), [
+        responses.label(tx("Replay file"), responses.file_upload(FIELD),
+                        description=tx("The .SC2Replay of this match (Documents\\StarCraft II\\Accounts\\…\\Replays)")),
     ])
 
 
@@ -47,7 +50,7 @@ def _attachment(options: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _say(text: str, outcome: str) -> Reply:
-    return Reply(responses.message(text), outcome=outcome)
+    return Reply(responses.message(text[:2000]), outcome=outcome)
 
 
 def _checks_text(checks: list[dict[str, Any]] | tuple[Any, ...]) -> str:
@@ -69,12 +72,17 @@ def _match_id(ctx: JobContext) -> int | None:
 
 
 REFUSED = {
-    "unknown": "That match doesn't exist.",
-    "not_player": "This isn't your match: only its two players can upload its replay.",
-    "not_confirmed": "Match #{n} isn't confirmed by both players yet: play it first.",
-    "closed": "Match #{n} is closed ({status}): it takes no replay.",
-    "decided": "Match #{n} is already decided: nothing changed.",
+    "unknown": N_("That match doesn't exist."),
+    "not_player": N_("This isn't your match: only its two players can upload its replay."),
+    "not_confirmed": N_("Match #{n} isn't confirmed by both players yet: play it first."),
+    "closed": N_("Match #{n} is closed ({status}): it takes no replay."),
+    "decided": N_("Match #{n} is already decided: nothing changed."),
 }
+
+
+def _refused(tx: Callable[..., str], status: str, match_id: int, match: dict[str, Any]) -> Reply:
+    shown = match.get("status", "")
+    return _say(tx(REFUSED[status], n=match_id, status=tx(msg.STATUSES.get(shown, shown))), f"replay_{status}")
 
 
 def handle_upload(ctx: JobContext) -> Reply:
@@ -83,21 +91,19 @@ def handle_upload(ctx: JobContext) -> Reply:
     from ladderline.replays.fetch import FetchFailed, FetchRefused, fetch_replay
     from ladderline.replays.store import ReplayStore, content_hash
 
+    tx = ctx.tx  # resolved on first use: after the first call, which brings the language (ladder/context.py)
     attachment = _attachment(ctx.job.options)
     if attachment is None:
-        return _say("Attach one `.SC2Replay` file.", "no_file")
+        return _say(tx("Attach one `.SC2Replay` file."), "no_file")
     if not str(attachment.get("filename") or "").lower().endswith(EXTENSION):
         name = str(attachment.get("filename"))[:80].replace("`", "'")
-        return _say(f"`{name}` is not a `.SC2Replay` file. Nothing changed.",
-                    "not_sc2replay")
+        return _say(tx("`{name}` is not a `.SC2Replay` file. Nothing changed.", name=name), "not_sc2replay")
     match_id = _match_id(ctx)
     if match_id is None:
-        return _say("You have no match being played: a replay needs its match.", "no_match")
+        return _say(tx("You have no match being played: a replay needs its match."), "no_match")
     opened = guards.call(ctx, "ladder_replay_open", match_id, int(ctx.job.user_id))
     if opened["status"] != "ok":
-        status = opened.get("match", {}).get("status", "")
-        text = REFUSED[opened["status"]].format(n=match_id, status=status)
-        return _say(text, f"replay_{opened['status']}")
+        return _refused(tx, opened["status"], match_id, opened.get("match") or {})
     match = opened["match"]
 
     settings = ReplaySettings.from_env()
@@ -105,18 +111,20 @@ def handle_upload(ctx: JobContext) -> Reply:
     try:
         data = fetch_replay(attachment["url"], size if isinstance(size, int) else None, local_base=settings.cdn_base)
     except (FetchRefused, FetchFailed) as error:
-        return _say(f"Your replay for match #{match_id} wasn't read: {error}. Nothing changed; "
-                    "upload it again.", "fetch_failed" if isinstance(error, FetchFailed) else "fetch_refused")
+        return _say(tx("Your replay for match #{number} wasn't read: {error}. Nothing changed; upload it again.",
+                       number=match_id, error=error),
+                    "fetch_failed" if isinstance(error, FetchFailed) else "fetch_refused")
     try:
         parsed = parse_bounded(data)
     except ReplayRefused as error:
-        return _say(f"That file isn't a replay the ladder can read: {error}. Nothing changed.", "unreadable")
+        return _say(tx("That file isn't a replay the ladder can read: {error}. Nothing changed.", error=error),
+                    "unreadable")
     verdict = replay_checks.verify(parsed.summary, match,
                                    replay_checks.rules(settings.mod_handles, settings.allow_ai))
     if not verdict.passed:
         failed = ", ".join(c.name for c in verdict.failed)
-        return _say(f"❌ This replay doesn't fit match #{match_id} ({failed}). Nothing changed.\n"
-                    + _checks_text(verdict.checks), "replay_failed")
+        return _say(tx("❌ This replay doesn't fit match #{number} ({failed}). Nothing changed.", number=match_id,
+                       failed=failed) + "\n" + _checks_text(verdict.checks), "replay_failed")
 
     digest = content_hash(data)
     key = ReplayStore(settings.bucket).put(data, digest, match_id=match_id, uploader=ctx.job.user_id)
@@ -126,37 +134,46 @@ def handle_upload(ctx: JobContext) -> Reply:
 
 
 def _decided(ctx: JobContext, match_id: int, result: dict[str, Any], verdict: Any) -> Reply:
+    tx = ctx.text()
     status = result["status"]
     checks = _checks_text(verdict.checks)
     if status == "used_elsewhere":
-        return _say(f"This replay was already uploaded for match #{result['other_match']}: one game decides "
-                    "one match. Nothing changed.", "replay_used_elsewhere")
+        return _say(tx("This replay was already uploaded for match #{other}: one game decides one match. Nothing "
+                       "changed.", other=result["other_match"]), "replay_used_elsewhere")
     if status in REFUSED:
-        match = result.get("match") or {}
-        return _say(REFUSED[status].format(n=match_id, status=match.get("status", "")), f"replay_{status}")
+        return _refused(tx, status, match_id, result.get("match") or {})
     match = result["match"]
     staff = StaffSettings.from_env()
     uploader = (match.get("replay") or {}).get("uploaded_by")
-    decided_lines = (f"🎞️ Decided by the replay <@{uploader}> uploaded: {verdict.winner_note}.", checks)
+    decided_lines = (lambda tx: tx("🎞️ Decided by the replay <@{uploader}> uploaded: {note}.", uploader=uploader,
+                                   note=verdict.winner_note), lambda _: checks)
     if status == "same_replay":
         # A double upload, or this job run again: what the decision owes the players is derived
         # again (same keys, so only what a crash left unsent goes out).
         again = msg.result_deliveries(match, (staff.channel_id, staff.role_id), decided_lines) \
             if match["status"] == "final" and match.get("replay") else []
-        return Reply(responses.message(f"This replay is already recorded for match #{match_id}. "
-                                       f"{msg.result_line(match)}"), outcome="same_replay", deliveries=tuple(again))
+        return Reply(responses.message(tx("This replay is already recorded for match #{number}.", number=match_id)
+                                       + " " + msg.result_line(match, tx)),
+                     outcome="same_replay", deliveries=tuple(again))
     if match["status"] != "final":
         # Kept (staff can fetch it), but the winner can't be told: the players report as before.
-        return _say(f"🎞️ Replay checked for match #{match_id}, but it can't decide it: {verdict.winner_note}. "
-                    "Report the result with the buttons on the match card.\n" + checks, "replay_indeterminate")
+        return _say(tx("🎞️ Replay checked for match #{number}, but it can't decide it: {note}. Report the result "
+                       "with the buttons on the match card.", number=match_id, note=verdict.winner_note)
+                    + "\n" + checks, "replay_indeterminate")
     overruled = [str(u) for u in result.get("overruled") or []]
     deliveries: list[Any] = msg.result_deliveries(match, (staff.channel_id, staff.role_id), decided_lines)
-    for user in overruled:
-        deliveries.append(DirectMessage(f"match:{match_id}:replay-overruled:{user}", user, responses.message(
-            f"ℹ️ Match #{match_id}: your report differed from the verified replay, which decides the match.")))
-    return Reply(responses.message(f"✅ Match #{match_id} is decided by your replay.\n" + msg.result_line(match)),
+    deliveries.extend(_overruled(match, user) for user in overruled)
+    return Reply(responses.message(tx("✅ Match #{number} is decided by your replay.", number=match_id) + "\n"
+                                   + msg.result_line(match, tx)),
                  outcome="replay_decided", deliveries=tuple(deliveries),
                  metrics=(Metric("MatchTransitions", (1,), dimensions=(("transition", "final"),)),))
+
+
+def _overruled(match: dict[str, Any], user: str) -> DirectMessage:
+    number, tx = match["match_id"], msg.player_text(match, user)
+    return DirectMessage(f"match:{number}:replay-overruled:{user}", user, responses.message(
+        tx("ℹ️ Match #{number}: your report differed from the verified replay, which decides the match.",
+           number=number)))
 
 
 ROUTES = (

@@ -12,6 +12,7 @@ from ladderline.ladder.countries import (
     resolve_country,
     unknown_country_text,
 )
+from ladderline.ladder.i18n import Text
 from ladderline.ladder.options import COUNTRY_OPTION
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
@@ -20,17 +21,19 @@ def handle(ctx: JobContext) -> Reply:
     raw = ctx.job.options.get("country")
     country = resolve_country(raw)
     if country is None:
-        return Reply(responses.message(unknown_country_text(raw)), outcome="unknown_country")
+        return Reply(responses.message(unknown_country_text(raw, ctx.text())), outcome="unknown_country")
     job = ctx.job
     result = guards.call(ctx, "ladder_set_country", int(job.user_id), country.code, job.interaction_id)
-    if reply := guards.guard_reply(result):
+    tx: Text = ctx.text()
+    if reply := guards.guard_reply(result, tx):
         return reply
+    shown = f"{country.flag} {country.name}"
     if result["status"] == "unchanged":
-        return Reply(responses.message(f"Your country is already {country.flag} {country.name}."),
-                     outcome="unchanged")
+        return Reply(responses.message(tx("Your country is already {country}.", country=shown)), outcome="unchanged")
     old = result.get("old")
-    text = f"Your country is now {country.flag} {country.name}"
-    return Reply(responses.message(text + (f" (was {country_label(old)})." if old else ".")))
+    text = (tx("Your country is now {country} (was {old}).", country=shown, old=country_label(old)) if old
+            else tx("Your country is now {country}.", country=shown))
+    return Reply(responses.message(text))
 
 
 ROUTES = (

@@ -10,12 +10,13 @@ from ladderline.discord import responses
 from ladderline.discord.constants import ButtonStyle, InteractionType
 from ladderline.ladder import guards
 from ladderline.ladder.context import JobContext, Reply
+from ladderline.ladder.i18n import N_, Text, text_for
 from ladderline.ladder.routes import SERVER_AND_BOT_DM, Ack, Route
 
 # Discord caps an embed description at 4096 characters.
 MAX_DESCRIPTION = 4096
 TRUNCATED = "\n\n… (shortened: ask a moderator for the full terms)"
-TITLE = "Ladder terms of service"
+TITLE = N_("Ladder terms of service")
 
 
 @cache
@@ -33,42 +34,46 @@ def description(text: str) -> str:
     return cut.rstrip() + TRUNCATED
 
 
-def terms_message(status: dict[str, Any]) -> dict[str, Any]:
+def terms_message(status: dict[str, Any], tx: Text) -> dict[str, Any]:
+    """The terms themselves are the operator's document (data/terms.md), shown as written; what
+    the bot says around them speaks the player's language."""
     accepted_at = status.get("accepted_at")
     if accepted_at:
-        state = f"✅ You accepted these terms <t:{int(accepted_at)}:f>."
+        state = tx("✅ You accepted these terms <t:{at}:f>.", at=int(accepted_at))
     elif status.get("profile"):
-        state = "Not accepted yet. Press **Accept** to agree."
+        state = tx("Not accepted yet. Press **Accept** to agree.")
     else:
-        state = "You need a profile first: run `/setup`, then come back here to accept."
-    embed = responses.embed(TITLE, description(terms_text()), color=0x5865F2,
-                            fields=[("Your status", state, False)])
+        state = tx("You need a profile first: run `/setup`, then come back here to accept.")
+    embed = responses.embed(tx(TITLE), description(terms_text()), color=0x5865F2,
+                            fields=[(tx("Your status"), state, False)])
     components = [] if accepted_at else [responses.action_row(
-        responses.button("Accept", "terms_accept", style=ButtonStyle.SUCCESS),
-        responses.button("Decline", "terms_decline", style=ButtonStyle.DANGER),
+        responses.button(tx("Accept"), "terms_accept", style=ButtonStyle.SUCCESS),
+        # The language rides in the custom_id: Decline writes nothing and needs no database read.
+        responses.button(tx("Decline"), f"terms_decline:{tx.language}", style=ButtonStyle.DANGER),
     )]
     return responses.message(embeds=[embed], components=components)
 
 
 def handle_show(ctx: JobContext) -> Reply:
     status = guards.call(ctx, "ladder_terms_status", int(ctx.job.user_id))
-    return Reply(terms_message(status))
+    return Reply(terms_message(status, ctx.text()))
 
 
 def handle_accept(ctx: JobContext) -> Reply:
     result = guards.call(ctx, "ladder_accept_terms", int(ctx.job.user_id), ctx.job.interaction_id)
-    if reply := guards.guard_reply(result):
+    tx = ctx.text()
+    if reply := guards.guard_reply(result, tx):
         return reply
     when = f"<t:{int(result['accepted_at'])}:f>"
     if result["status"] == "already_accepted":
-        return Reply(responses.message(f"You already accepted the terms ({when}); nothing has changed."),
+        return Reply(responses.message(tx("You already accepted the terms ({when}); nothing has changed.", when=when)),
                      outcome="already_accepted")
     return Reply(responses.message(
-        f"✅ Thank you, you accepted the terms ({when}).\n"
-        "If your account isn't active yet, activate it with `/activate` and your activation code."))
+        tx("✅ Thank you, you accepted the terms ({when}).", when=when) + "\n"
+        + tx("If your account isn't active yet, activate it with `/activate` and your activation code.")))
 
 
-DECLINE_TEXT = (
+DECLINE_TEXT = N_(
     "You declined the terms, so nothing was recorded. You can't be activated or play ladder matches "
     "until you accept them; run `/termsofservice` again whenever you're ready.\n"
     "Declining doesn't withdraw terms you accepted earlier: to leave the ladder, ask a moderator to delete "
@@ -77,7 +82,9 @@ DECLINE_TEXT = (
 
 
 def handle_decline(ctx: JobContext) -> Reply:
-    return Reply(responses.message(DECLINE_TEXT), outcome="declined")
+    language = (ctx.job.custom_id or "").partition(":")[2]
+    tx = text_for(language) if language else ctx.text()
+    return Reply(responses.message(tx(DECLINE_TEXT)), outcome="declined")
 
 
 ROUTES = (
