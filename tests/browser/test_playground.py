@@ -489,3 +489,37 @@ def test_an_application_panel_opens_one_private_channel_per_applicant(page: Page
     expect(message(bob, "You already have an application channel")).to_be_visible()
     expect(bob.locator(".place.room")).to_have_count(1)
     shot(page, "application")
+
+
+def test_a_player_is_answered_in_their_discord_language_and_setup_language_overrides_it(page: Page) -> None:
+    page.select_option("#user-a", label="Dave")
+    page.select_option("#user-b", label="off")
+    dave = pane(page, "Dave")
+
+    # Dave's client is Korean: Discord sends `locale: ko` with each interaction.
+    dave.locator(".locale-select").select_option("ko")
+    assert "lang=ko" in page.url
+    slash(dave, "help")
+    expect(message(dave, "SC: Evo Complete 1v1 래더")).to_be_visible()
+    shot(page, "korean-help")
+
+    # /setup language: Русский: the modal, the summary and every later answer speak Russian, on any client.
+    slash(dave, "setup", country=("fin", "Finland"), region="EUE", language="ru")
+    expect(dave.locator(".modal h2")).to_have_text("Настройка профиля в ладдере")
+    fill_modal(dave, player_name="Dave", battletag="Dave#1234")
+    click(dave, "Проверьте профиль в ладдере", "Подтвердить")
+    expect(message(dave, "✅ Профиль")).to_be_visible()
+    dave.locator(".locale-select").select_option("en-US")
+    slash(dave, "help")
+    expect(message(dave, "Ладдер 1 на 1 SC: Evo Complete")).to_be_visible()
+
+    # A reload keeps the client language; `auto` gives the client's language back.
+    dave.locator(".locale-select").select_option("ko")
+    page.reload()
+    expect(page.locator("#conn")).to_have_text("live")
+    dave = pane(page, "Dave")
+    expect(dave.locator(".locale-select")).to_have_value("ko")
+    slash(dave, "setup", country=("fin", "Finland"), region="EUE", language="auto")
+    fill_modal(dave, player_name="Dave", battletag="Dave#1234")
+    click(dave, "래더 프로필 확인", "확인")
+    expect(message(dave, "✅ 프로필 업데이트됨")).to_be_visible()

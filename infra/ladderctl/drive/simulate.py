@@ -216,7 +216,7 @@ class Simulator:
     """Delivers interactions through the emulator and waits for their final message."""
 
     def __init__(self, info: StackInfo, data_dir: Path, *, user_id: str = DEFAULT_USER,
-                 guild_id: str | None = DEFAULT_GUILD, last_file: str = LAST_FILE) -> None:
+                 guild_id: str | None = DEFAULT_GUILD, last_file: str = LAST_FILE, locale: str = "en-US") -> None:
         if not info.emulator_url:
             raise SimulateError("the stack talks to the real Discord: simulate needs the local emulator "
                                 "(start `ladderctl dev` without DISCORD_PUBLIC_KEY/DISCORD_APPLICATION_ID)")
@@ -227,6 +227,7 @@ class Simulator:
         self.user_id = user_id
         self.guild_id = guild_id
         self.last_file = last_file
+        self.locale = locale  # the client's language, sent with every interaction as Discord does
 
     # -- HTTP
     def _call(self, method: str, path: str, body: Any = None, timeout: float = 15) -> tuple[int, Any]:
@@ -264,7 +265,7 @@ class Simulator:
     def send(self, kind: int, data: dict[str, Any] | None, *, message: dict[str, Any] | None = None,
              wait: float = 15.0) -> Outcome:
         interaction = make_interaction(kind, self.info.application_id, data, user_id=self.user_id,
-                                       guild_id=self.guild_id, message=message)
+                                       guild_id=self.guild_id, message=message, locale=self.locale)
         started = time.perf_counter()
         status, answer = self._call("POST", "/_emulator/deliver", {"interaction": interaction})
         if status != 200 or not isinstance(answer, dict):

@@ -31,6 +31,7 @@ from ladderctl.drive.simulate import (
     modal_submit_data,
 )
 from ladderctl.playground.live import Live
+from ladderctl.stack.discord_emulator import DISCORD_LOCALES
 
 logger = logging.getLogger("ladderctl.playground")
 HOST = "127.0.0.1"  # never another interface: the page acts as any user
@@ -137,20 +138,23 @@ class Playground:
         }
 
     # --- acting as a user -------------------------------------------------------------------------------
-    def _simulator(self, user: str, place: str) -> Simulator:
+    def _simulator(self, user: str, place: str, locale: str = "en-US") -> Simulator:
         if user not in PLAYERS.values():
             raise ActionError(f"unknown user {user}")
+        if locale not in DISCORD_LOCALES:
+            raise ActionError(f"{locale!r} is not one of Discord's locales")
         info = self.stack.info
         if info is None:
             raise ActionError("the stack is still starting")
         guild = DEFAULT_GUILD if place == "channel" else None
         # Simulator keeps the last message and modal in this file (the page sends ids, not that file's).
         return Simulator(info, self.stack.data_dir, user_id=user, guild_id=guild,
-                         last_file=f"playground-last-{user}.json")
+                         last_file=f"playground-last-{user}.json", locale=locale)
 
     def interact(self, body: dict[str, Any]) -> dict[str, Any]:
         user, place, kind = str(body.get("user")), str(body.get("place", "channel")), body.get("type")
-        sim = self._simulator(user, place)
+        # Each user is a Discord client with its own language (the pane's "Discord language").
+        sim = self._simulator(user, place, str(body.get("locale") or "en-US"))
         try:
             if kind == "command":
                 outcome = sim.send(2, command_data(str(body["name"]), _strings(body.get("options")),

@@ -365,7 +365,7 @@ function localNote(pane, text) {
 async function act(pane, body) {
   const place = pane.place.startsWith("dm:") ? "dm" : "channel";  // a thread is in the server
   try {
-    const answer = await post("/api/interact", { ...body, user: pane.user, place });
+    const answer = await post("/api/interact", { ...body, user: pane.user, place, locale: pane.locale });
     if (answer.modal) openModal(pane, answer.modal);
     return answer;
   } catch (error) {
@@ -702,6 +702,11 @@ async function onComposerSubmit(pane, event) {
 }
 
 // --- panes -------------------------------------------------------------------------------------------
+// Discord client languages a user can pick (the ladder speaks the first five; the others show the
+// English fallback), as Discord names its locales.
+const CLIENT_LOCALES = [["en-US", "English, US"], ["es-419", "Español, LATAM"], ["ko", "한국어"], ["ru", "Русский"],
+  ["zh-CN", "中文"], ["es-ES", "Español"], ["zh-TW", "繁體中文"], ["fr", "Français"], ["uk", "Українська"]];
+
 function makePane(user) {
   const node = el("section", { class: "pane", dataset: { user, userName: userName(user) } },
     el("nav", { class: "sidebar" },
@@ -711,7 +716,10 @@ function makePane(user) {
       el("div", { class: "threads" }),
       el("div", { class: "cat", text: "Direct messages" }),
       el("button", { type: "button", class: "place", dataset: { place: "dm" } }, "@ ladderline", el("span", { class: "badge" })),
-      el("div", { class: "me" }, userName(user), el("small", { text: user }))),
+      el("div", { class: "me" }, userName(user), el("small", { text: user }),
+        el("label", { class: "locale" }, "Discord language",
+          el("select", { class: "locale-select", "aria-label": `Discord language of ${userName(user)}` },
+            ...CLIENT_LOCALES.map(([value, name]) => el("option", { value, text: name })))))),
     el("div", { class: "chat" },
       el("div", { class: "chat-head" }),
       el("div", { class: "messages", role: "log", "aria-live": "polite" }),
@@ -721,7 +729,13 @@ function makePane(user) {
         el("input", { class: "command-input", type: "text", autocomplete: "off", "aria-label": "Message" }),
         el("div", { class: "actions" }))),
     el("div", { class: "modal-layer", hidden: true }));
-  const pane = { user, node, place: "channel", command: null, values: {}, seen: new Set(), pick: null, modal: null };
+  const pane = { user, node, place: "channel", command: null, values: {}, seen: new Set(), pick: null, modal: null,
+    locale: "en-US" };
+  // The client's language: Discord sends it as `locale` with every interaction the user makes.
+  node.querySelector(".locale-select").addEventListener("change", (event) => {
+    pane.locale = event.target.value;
+    saveUrl();
+  });
   node.querySelectorAll(".place:not(.thread)").forEach((button) => button.addEventListener("click", () => {
     pane.place = placeKey(pane, button.dataset.place);
     if (button.dataset.place === "dm") button.querySelector(".badge").textContent = "";
@@ -738,8 +752,9 @@ function makePane(user) {
   return pane;
 }
 
-// The page's state in its URL (?as=&with=&at=&at2=&modal=&modal2=): a reload shows the same users,
-// places and open modal (the playground keeps each user's open modal until it is submitted).
+// The page's state in its URL (?as=&with=&at=&at2=&lang=&lang2=&modal=&modal2=): a reload shows the
+// same users, places, client languages and open modal (the playground keeps each user's open modal
+// until it is submitted).
 function saveUrl() {
   const params = new URLSearchParams();
   const a = document.getElementById("user-a").value, b = document.getElementById("user-b").value;
@@ -748,6 +763,7 @@ function saveUrl() {
   state.panes.forEach((pane, i) => {
     const suffix = i ? "2" : "";
     if (pane.place !== "channel") params.set(`at${suffix}`, pane.place.startsWith("dm:") ? "dm" : pane.place);
+    if (pane.locale !== "en-US") params.set(`lang${suffix}`, pane.locale);
     if (pane.modal) params.set(`modal${suffix}`, pane.modal.custom_id);
   });
   const query = params.toString();
@@ -762,6 +778,11 @@ async function restoreFromUrl() {
   layout();
   for (const [i, pane] of state.panes.entries()) {
     const suffix = i ? "2" : "";
+    const lang = params.get(`lang${suffix}`);
+    if (CLIENT_LOCALES.some(([value]) => value === lang)) {
+      pane.locale = lang;
+      pane.node.querySelector(".locale-select").value = lang;
+    }
     const at = params.get(`at${suffix}`) || "";
     if (at === "dm" || /^(thread|room):/.test(at)) {
       pane.place = placeKey(pane, at);

@@ -23,6 +23,7 @@ from ladderline.discord.constants import ButtonStyle, MessageFlag, OptionType
 from ladderline.ladder import admin_ops, guards
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import ChannelMessage, EditOriginal, FollowUp, PrivateChannel
+from ladderline.ladder.i18n import N_, Text
 
 OPEN_ROUTE = "apply"  # apply:<panel>
 START_ROUTE, WITHDRAW_ROUTE, RESUME_ROUTE = "appgo", "appwd", "appre"  # <route>:<panel>:<applicant>
@@ -98,14 +99,15 @@ def _panel_id(ctx: JobContext) -> int | None:
 def handle_open(ctx: JobContext) -> Reply:
     panel_id = _panel_id(ctx)
     if panel_id is None:
-        return Reply(responses.message("This button is out of date."), outcome="invalid")
+        return Reply(responses.message(ctx.tx("This button is out of date.")), outcome="invalid")
     user = ctx.job.user_id
     result = guards.call(ctx, "ladder_application_open", panel_id, int(user), now(ctx))
+    tx = ctx.text()  # the applicant's (it came with the call above)
     if result["status"] == "unknown_panel":
-        return Reply(responses.message("This application panel no longer exists."), outcome="unknown_panel")
+        return Reply(responses.message(tx("This application panel no longer exists.")), outcome="unknown_panel")
     if result["status"] == "exists":
-        return Reply(responses.message(f"You already have an application channel: <#{result['channel_id']}>"),
-                     outcome="exists")
+        return Reply(responses.message(tx("You already have an application channel: <#{channel_id}>",
+                                          channel_id=result["channel_id"])), outcome="exists")
     panel = result["panel"]
     overwrites: list[dict[str, Any]] = [
         {"id": panel["guild_id"], "type": ROLE, "allow": "0", "deny": str(VIEW_CHANNEL)},  # @everyone's id is the guild's
@@ -117,27 +119,33 @@ def handle_open(ctx: JobContext) -> Reply:
         overwrites.append({"id": panel["role_id"], "type": ROLE, "allow": str(MEMBER_ALLOW), "deny": "0"})
     room = PrivateChannel(channel_key(panel_id, user), panel["guild_id"], panel.get("category_id"),
                           result["channel_name"], channel_topic(panel_id, user), tuple(overwrites),
-                          welcome_body(panel, user, "open", edit=False),
-                          answer=responses.message("✅ Your application channel has been created: {channel}"))
+                          welcome_body(panel, user, "open", tx, edit=False),
+                          # `{channel}` stays as it is: the outbox puts the new channel's link there.
+                          answer=responses.message(tx("✅ Your application channel has been created: {channel}")))
     return Reply(None, outcome="opening", deliveries=(room,))
 
 
-def welcome_body(panel: dict[str, Any], user: str, status: str, *, edit: bool = True) -> dict[str, Any]:
+APPLICATION_STATES = {"open": N_("Not started yet."), "started": N_("✅ Started: staff will post the questions here."),
+                      "withdrawn": N_("✖️ Withdrawn. Resume it any time.")}
+
+
+def welcome_body(panel: dict[str, Any], user: str, status: str, tx: Text, *, edit: bool = True) -> dict[str, Any]:
+    """The applicant's welcome, in the applicant's language (staff read the panel's own title)."""
     panel_id = panel["panel_id"]
-    who = f"<@&{panel['role_id']}>" if panel.get("role_id") else "the ladder staff"
-    state = {"open": "Not started yet.", "started": "✅ Started: staff will post the questions here.",
-             "withdrawn": "✖️ Withdrawn. Resume it any time."}[status]
+    who = f"<@&{panel['role_id']}>" if panel.get("role_id") else tx("the ladder staff")
+    state = tx(APPLICATION_STATES[status])
     if status == "withdrawn":
-        buttons = [responses.button("Resume your application", f"{RESUME_ROUTE}:{panel_id}:{user}",
+        buttons = [responses.button(tx("Resume your application"), f"{RESUME_ROUTE}:{panel_id}:{user}",
                                     style=ButtonStyle.PRIMARY, emoji="🔄")]
     else:
-        buttons = [responses.button("Start your application", f"{START_ROUTE}:{panel_id}:{user}",
+        buttons = [responses.button(tx("Start your application"), f"{START_ROUTE}:{panel_id}:{user}",
                                     style=ButtonStyle.SUCCESS, emoji="🚀", disabled=status == "started"),
-                   responses.button("Withdraw your application", f"{WITHDRAW_ROUTE}:{panel_id}:{user}",
+                   responses.button(tx("Withdraw your application"), f"{WITHDRAW_ROUTE}:{panel_id}:{user}",
                                     style=ButtonStyle.DANGER, emoji="✖️")]
     return responses.message_v2(responses.container(
-        responses.text_display(f"## 🚀 Get Started with Your Application\nWelcome <@{user}>! This is your private "
-                               f"application channel: only you and {who} can see it."),
+        responses.text_display(tx("## 🚀 Get Started with Your Application") + "\n" + tx(
+            "Welcome <@{user}>! This is your private application channel: only you and {who} can see it.",
+            user=user, who=who)),
         responses.text_display(f"**{panel['title']}**\n{state}"),
         responses.action_row(*buttons), accent_color=BLUE), edit=edit)
 
@@ -153,9 +161,10 @@ def handle_set(ctx: JobContext) -> Reply:
     panel_id, applicant, status = int(parts[1]), parts[2], STATUS_OF[ctx.job.route]
     result = guards.call(ctx, "ladder_application_set", panel_id, int(applicant), int(ctx.job.user_id), status,
                          now(ctx))
+    tx = ctx.text()  # the clicker's: the applicant's when it is theirs to click
     if result["status"] != "ok":
-        text = "Only the applicant can do that." if result["status"] == "not_yours" else "No such application."
+        text = tx("Only the applicant can do that.") if result["status"] == "not_yours" else tx("No such application.")
         return Reply(None, outcome=result["status"], deliveries=(
             FollowUp(f"{ctx.job.interaction_id}:refused", {**responses.message(text), "flags": MessageFlag.EPHEMERAL}),))
     return Reply(None, outcome=f"application_{status}",
-                 deliveries=(EditOriginal(welcome_body(result["panel"], applicant, status)),))
+                 deliveries=(EditOriginal(welcome_body(result["panel"], applicant, status, tx)),))
