@@ -151,14 +151,19 @@ def _remove(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str
     return f"<@{result['user_id']}> removed from the queue.", [dm]
 
 
+def _unstuck_text(match: dict[str, Any], user_id: str, reason: str) -> str:
+    # A player's DM, in their language (the match carries it); staff read the reply in English.
+    tx = msg.player_text(match, user_id)
+    return tx("⚠️ Ladder staff closed match #{number} ({status}): no MMR changes.", number=match["match_id"],
+              status=tx(msg.STATUSES.get(match["status"], match["status"]))) + "\n" + tx("Reason: {reason}", reason=reason)
+
+
 def _unstick(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str, list[Any]]:
     match = result.get("match")
     if not match:
         return f"<@{result['user_id']}> is free (no match).", []
     deliveries = [DirectMessage(f"{key}:unstick:{p['user_id']}", p["user_id"],
-                                responses.message(f"⚠️ Ladder staff closed match #{match['match_id']} "
-                                                  f"({match['status']}): no MMR changes.\nReason: "
-                                                  f"{args.get('reason', '')}"))
+                                responses.message(_unstuck_text(match, p["user_id"], str(args.get("reason", "")))))
                   for p in match["players"]]
     return f"<@{result['user_id']}> is free; match #{match['match_id']} is {match['status']}.", deliveries
 
