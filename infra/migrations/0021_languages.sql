@@ -170,3 +170,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
         'languages', coalesce((SELECT jsonb_object_agg(discord_user_id::text, language) FROM free
                                WHERE language IS NOT NULL), '{}'::jsonb))
 $$;
+
+-- A player's language for a message that answers nothing of theirs (a staff action's DM):
+-- their choice, else the locale of their last interaction (NULL: English).
+CREATE FUNCTION ladder_player_language(p_user bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    SELECT to_jsonb(coalesce(language, locale)) FROM players WHERE discord_user_id = p_user
+$$;

@@ -155,6 +155,13 @@ def test_remove_from_queue_and_show_the_player(database_url):
     [dm] = dms(reply, A)
     assert "Reason: AFK" in text_of(dm.body)
     assert sql(database_url, "SELECT count(*) FROM queue_entries") == [[0]]
+    # The player's DM speaks their language (the last locale their client sent), staff's reply English.
+    sql(database_url, f"UPDATE players SET locale = 'ko' WHERE discord_user_id = {A}")
+    run(database_url, click_job("qjoin", A))
+    reply = run(database_url, admin_job("remove_queue", user=str(A), reason="AFK"))
+    [dm] = dms(reply, A)
+    assert text_of(dm.body) == "⚠️ 래더 스태프가 당신을 대기열에서 제외했습니다.\n사유: AFK"
+    assert "removed from the queue" in text_of(reply.body)
     assert "State: idle" in text_of(run(database_url, admin_job("player", user=str(A))).body)
     assert run(database_url, admin_job("player", user="123")).outcome == "not_found"
 

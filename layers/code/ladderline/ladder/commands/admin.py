@@ -20,7 +20,7 @@ from ladderline.ladder import admin_ops, applications, guards, static_data
 from ladderline.ladder import match_messages as msg
 from ladderline.ladder.context import JobContext, Reply, now
 from ladderline.ladder.deliveries import DirectMessage
-from ladderline.ladder.i18n import EN
+from ladderline.ladder.i18n import EN, text_for
 from ladderline.ladder.routes import Ack, Route
 from ladderline.worker_settings import ReplaySettings
 
@@ -91,6 +91,9 @@ def handle(ctx: JobContext) -> Reply:
         return Reply(responses.message(f"That match is already {result.get('match_status')}: nothing changed."),
                      outcome="refused")
     key = f"admin:{ctx.job.interaction_id}"
+    if sub in ("adjust_mmr", "remove_queue"):
+        # The player's DM speaks their language: one more read, on these two staff actions only.
+        result["language"] = ctx.db.call("ladder_player_language", int(result["user_id"]))
     text, deliveries = RENDER[sub](result, args, key)
     return Reply(responses.message(text), outcome=f"{sub}_ok", deliveries=tuple(deliveries))
 
@@ -104,8 +107,10 @@ def _resolve(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[st
 def _adjust(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str, list[Any]]:
     race = msg.race_label(result["race"])
     line = f"{race} MMR: {result['old']} → {result['new']}"
+    tx = text_for(result.get("language"))
+    told = tx("⚠️ Ladder staff changed your {race} MMR: {old} → {new}.", race=race, old=result["old"], new=result["new"])
     dm = DirectMessage(f"{key}:mmr", result["user_id"],
-                       responses.message(f"⚠️ Ladder staff changed your {line}.\nReason: {args.get('reason', '')}"))
+                       responses.message(told + "\n" + tx("Reason: {reason}", reason=args.get("reason", ""))))
     return f"<@{result['user_id']}> {line}.", [dm]
 
 
@@ -146,8 +151,9 @@ def replay_link(key: str) -> str:
 def _remove(result: dict[str, Any], args: dict[str, Any], key: str) -> tuple[str, list[Any]]:
     if not result["removed"]:
         return f"<@{result['user_id']}> was not in the queue.", []
-    dm = DirectMessage(f"{key}:removed", result["user_id"],
-                       responses.message(f"⚠️ Ladder staff took you out of the queue.\nReason: {args.get('reason', '')}"))
+    tx = text_for(result.get("language"))
+    dm = DirectMessage(f"{key}:removed", result["user_id"], responses.message(
+        tx("⚠️ Ladder staff took you out of the queue.") + "\n" + tx("Reason: {reason}", reason=args.get("reason", ""))))
     return f"<@{result['user_id']}> removed from the queue.", [dm]
 
 
