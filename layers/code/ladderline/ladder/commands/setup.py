@@ -1,8 +1,9 @@
 """/setup country:<autocomplete> region:<choice> [language:<choice>]: create or update a ladder profile.
 
 Flow: the command is answered in-line with a modal (nothing queued); the modal's custom_id
-carries country, region and the language choice (empty: keep the player's; `auto`: follow the
-Discord client again), and the modal speaks the chosen language, else the client's. The submit is queued: validated, stored as a draft (nonce = the
+carries country, region and the language choice (none: keep the player's; `auto`: follow the
+Discord client again), and the modal speaks the chosen language, else the client's (the ingress
+has no database to ask). The submit is queued: validated, stored as a draft (nonce = the
 submit's interaction id) and answered with a summary carrying Confirm / Restart / Cancel, whose
 custom_ids carry the nonce. Confirm writes the profile in one SQL call keyed by its interaction id;
 a second click, a replayed job or a stale draft writes nothing twice (see ladder_setup_confirm).
@@ -178,7 +179,7 @@ def modal_for(country: str, region: str, tx: Text, language: str = "",
     return responses.modal(custom_id, tx("Set up your ladder profile"), [
         responses.label(tx(LABELS[NAME_FIELD]), responses.text_input(
             NAME_FIELD, min_length=3, max_length=INPUT_MAX[NAME_FIELD], placeholder=tx("Your main in-game name"),
-            value=value(NAME_FIELD)), description=tx("3–12 English letters (A–Z), your main in-game name")),
+            value=value(NAME_FIELD)), description=tx(NAME_RULE)),
         responses.label(tx(LABELS[ALT_FIELD]), responses.text_input(
             ALT_FIELD, required=False, max_length=INPUT_MAX[ALT_FIELD], placeholder="Smurf1, Smurf2",
             value=value(ALT_FIELD)), description=tx("Optional: up to {most}, separated by commas", most=MAX_ALT_NAMES)),
