@@ -13,6 +13,7 @@ import requests
 from ladderctl.stack.discord_emulator import DiscordEmulator
 from ladderline.discord import responses as r
 from ladderline.ladder.commands import setup
+from ladderline.ladder.i18n import EN
 
 from tests.support.interactions import make_interaction
 
@@ -97,8 +98,8 @@ def test_callbacks_are_checked_deferred_v2_and_modals(discord: DiscordEmulator) 
     deferred_v2 = callback({"type": 5, "data": {"flags": 64 | V2}})
     assert deferred_v2.status_code == 400 and "EPHEMERAL" in deferred_v2.json()["problems"]
 
-    assert callback(setup.modal_for("DE", "EUW")).status_code == 204
-    labelled_twice = setup.modal_for("DE", "EUW")
+    assert callback(setup.modal_for("DE", "EUW", EN)).status_code == 204
+    labelled_twice = setup.modal_for("DE", "EUW", EN)
     labelled_twice["data"]["components"][0]["component"]["label"] = "Player name"
     refused = callback(labelled_twice)
     assert refused.status_code == 400
@@ -150,7 +151,7 @@ def bot_answering() -> Iterator[dict]:
 
 def test_delivery_reports_an_answer_discord_would_refuse(discord: DiscordEmulator, bot_answering: dict) -> None:
     discord.endpoint_url = bot_answering["url"]
-    bad = setup.modal_for("DE", "EUW")
+    bad = setup.modal_for("DE", "EUW", EN)
     bad["data"]["title"] = "t" * 46
     bot_answering["body"] = bad
     interaction = make_interaction(2, data={"id": "1", "name": "setup", "type": 1})
@@ -163,7 +164,7 @@ def test_delivery_reports_an_answer_discord_would_refuse(discord: DiscordEmulato
     late = requests.patch(original_url(discord, interaction), json={"content": "x"}, timeout=5)
     assert late.status_code == 404
 
-    bot_answering["body"] = setup.modal_for("DE", "EUW")
+    bot_answering["body"] = setup.modal_for("DE", "EUW", EN)
     fine = make_interaction(2, data={"id": "1", "name": "setup", "type": 1})
     answer = requests.post(f"{discord.url}/_emulator/deliver", json={"interaction": fine}, timeout=10).json()
     assert "refused" not in answer and answer["response"]["type"] == 9
