@@ -500,7 +500,7 @@ def test_a_player_is_answered_in_their_discord_language_and_setup_language_overr
     dave.locator(".locale-select").select_option("ko")
     assert "lang=ko" in page.url
     slash(dave, "help")
-    expect(message(dave, "SC: Evo Complete 1v1 래더")).to_be_visible()
+    expect(message(dave, "SC: Evo Complete 1대1 래더")).to_be_visible()
     shot(page, "korean-help")
 
     # /setup language: Русский: the modal, the summary and every later answer speak Russian, on any client.

@@ -229,7 +229,7 @@ def test_an_upload_after_the_match_was_decided_or_by_an_outsider_changes_nothing
         run(database_url, click_job(f"mrs:1:{value}", user), T0)
     assert state(database_url) == [["final", "player_2_win", False]]
     late = run(database_url, modal_job(replay_env, A))
-    assert late.outcome == "replay_closed" and "closed (final)" in text_of(late.body)
+    assert late.outcome == "replay_closed" and "closed (decided)" in text_of(late.body)
     seed_ready(database_url, C)
     outsider = run(database_url, modal_job(replay_env, C))
     assert outsider.outcome == "replay_not_player" and "only its two players" in text_of(outsider.body)

@@ -165,7 +165,7 @@ def test_the_page_and_its_commands_are_served_on_loopback(server: str) -> None:
     assert requests.get(server + "app.js", timeout=5).headers["Content-Type"].startswith("text/javascript")
     assert [u["name"] for u in boot["users"]] == ["Alice", "Bob", "Carol", "Dave"]
     setup = next(c for c in boot["commands"] if c["name"] == "setup")
-    assert {o["name"] for o in setup["options"]} == {"country", "region"}
+    assert {o["name"] for o in setup["options"]} == {"country", "region", "language"}
 
 
 def test_actions_need_json_from_our_own_host(server: str) -> None:

@@ -255,7 +255,7 @@ def handle_report(ctx: JobContext) -> Reply:
         return Reply(responses.message(tx("Match #{number} isn't confirmed by both players yet.", number=match_id)),
                      outcome=status)
     if status == "closed":
-        return Reply(responses.message(tx("Match #{number} is {status}: reports are closed.", number=match_id,
+        return Reply(responses.message(tx("Match #{number} is already {status}: reports are closed.", number=match_id,
                                           status=tx(msg.STATUSES.get(match["status"], match["status"])))),
                      outcome=status)
     text = msg.your_report_text(match, ctx.job.user_id)
