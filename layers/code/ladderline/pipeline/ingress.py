@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("ladderline.ingress")
 
-# In the client's language (Discord sends the user's locale with every interaction; no database here).
 UNKNOWN_ROUTE_TEXT = N_("Sorry, I don't know that command or button. It may have been removed; try `/` again.")
 UNAVAILABLE_TEXT = N_("The bot is temporarily unavailable, please try again in a moment.")
 
@@ -145,19 +144,21 @@ class Ingress:
                                  route.key if route else None, interaction.guild_id, int(interaction.type),
                                  int(response["type"]))
 
+        def notice(text: str) -> dict[str, Any]:
+            # An ephemeral line in the client's language (Discord sends the locale; no database here).
+            return responses.channel_message({"content": text_for(interaction.locale)(text)}, ephemeral=True)
+
         if route is None:
             if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
                 return result(responses.autocomplete_result([]), "unknown_route")
-            return result(responses.channel_message({"content": text_for(interaction.locale)(UNKNOWN_ROUTE_TEXT)}, ephemeral=True),
-                          "unknown_route")
+            return result(notice(UNKNOWN_ROUTE_TEXT), "unknown_route")
         if interaction.type == InteractionType.APPLICATION_COMMAND_AUTOCOMPLETE:
             choices = route.autocomplete(interaction) if route.autocomplete else []
             return result(responses.autocomplete_result(choices), "autocomplete")
         if route.ack is Ack.MODAL:
             # Discord does not accept a modal as the answer to a modal submit.
             if interaction.type == InteractionType.MODAL_SUBMIT:
-                return result(responses.channel_message({"content": text_for(interaction.locale)(UNKNOWN_ROUTE_TEXT)}, ephemeral=True),
-                              "unknown_route")
+                return result(notice(UNKNOWN_ROUTE_TEXT), "unknown_route")
             assert route.modal is not None  # Route guarantees a MODAL ack has a builder
             return result(route.modal(interaction), "modal")
         answer = self._deferred_answer(route, interaction)
@@ -169,7 +170,7 @@ class Ingress:
             # Ids and the route only: the job itself carries the token.
             logger.exception("publish failed", extra={"correlation_id": interaction.id, "command": route.key,
                                                       "guild_id": interaction.guild_id})
-            return result(responses.channel_message({"content": text_for(interaction.locale)(UNAVAILABLE_TEXT)}, ephemeral=True), "publish_failed")
+            return result(notice(UNAVAILABLE_TEXT), "publish_failed")
         return result(answer, "deferred")
 
     @staticmethod
